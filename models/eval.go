@@ -1,0 +1,179 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/curvprobe/curvprobe/kernels"
+)
+
+// Eval is the result of a pass over a dataset.
+type Eval struct {
+	Loss     float64 // mean loss over the dataset
+	Accuracy float64 // fraction of samples whose argmax output is the label; NaN without labels
+}
+
+// Evaluate returns the loss and accuracy of the current parameters on d.
+func (p *Plan[T]) Evaluate(ctx context.Context, d *Data) (Eval, error) {
+	return p.pass(ctx, d, nil)
+}
+
+// Gradient sets dst to the gradient of the mean loss over d and returns the
+// loss and accuracy. dst has NumParams elements.
+func (p *Plan[T]) Gradient(ctx context.Context, dst kernels.Buffer, d *Data) (Eval, error) {
+	p.checkLen(dst)
+	p.be.Fill(dst, 0)
+	return p.pass(ctx, d, dst)
+}
+
+func (p *Plan[T]) checkLen(bufs ...kernels.Buffer) {
+	for _, b := range bufs {
+		if b.Len() != p.NumParams() {
+			panic(fmt.Sprintf("models: vector of %d elements for a model of %d parameters", b.Len(), p.NumParams()))
+		}
+	}
+}
+
+func (p *Plan[T]) scratch() *state {
+	if p.scr == nil {
+		p.scr = p.newState(p.batch, true)
+	}
+	return p.scr
+}
+
+func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval, error) {
+	st := p.scratch()
+	invN := 1 / float64(d.N)
+	var loss float64
+	correct := 0
+	for start := 0; start < d.N; start += p.batch {
+		if err := ctx.Err(); err != nil {
+			return Eval{}, err
+		}
+		bd := p.batchOf(d, start, min(p.batch, d.N-start))
+		p.forward(st, bd, invN, false)
+		loss += st.lossSum
+		correct += st.correct
+		if grad != nil {
+			p.accumulateGrad(st, bd, grad)
+		}
+	}
+	ev := Eval{Loss: loss * invN, Accuracy: math.NaN()}
+	if p.spec.Loss == MSE {
+		ev.Loss /= float64(p.spec.Outputs())
+	}
+	if d.labels != nil {
+		ev.Accuracy = float64(correct) * invN
+	}
+	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
+		return ev, fmt.Errorf("%w: loss is %v", ErrNonFinite, ev.Loss)
+	}
+	return ev, nil
+}
+
+// Curvature selects the matrix a CurvatureOperator applies.
+type Curvature int
+
+const (
+	// Hessian is the exact Hessian of the mean loss (R-operator).
+	Hessian Curvature = iota
+	// GaussNewton is the generalised Gauss-Newton matrix J^T H_L J.
+	GaussNewton
+)
+
+// String returns "hessian" or "ggn".
+func (c Curvature) String() string {
+	if c == GaussNewton {
+		return "ggn"
+	}
+	return "hessian"
+}
+
+// Operator applies the Hessian (or Gauss-Newton matrix) of the mean loss
+// over a dataset at the parameters it was made at. It satisfies
+// probe.Operator[kernels.Buffer]. When the per-batch forward passes fit in
+// Settings.CacheBytes they are computed once and kept; otherwise every
+// product recomputes them. Changing the Plan's parameters invalidates an
+// Operator: make a new one.
+type Operator[T kernels.Float] struct {
+	p      *Plan[T]
+	d      *Data
+	kind   Curvature
+	cached []*state
+	tan    *state
+	// Applies counts products.
+	Applies int
+}
+
+// CurvatureOperator returns the operator of kind over d at the current parameters.
+func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
+	op := &Operator[T]{p: p, d: d, kind: kind}
+	nb := (d.N + p.batch - 1) / p.batch
+	rows := min(p.batch, d.N)
+	if p.cache > 0 && int64(nb)*p.stateBytes(rows, false) <= p.cache && nb > 1 || nb == 1 {
+		for start := 0; start < d.N; start += p.batch {
+			op.cached = append(op.cached, p.newState(min(p.batch, d.N-start), false))
+		}
+		op.tan = p.newState(rows, true)
+	}
+	return op
+}
+
+// Dim returns the number of parameters.
+func (op *Operator[T]) Dim() int { return op.p.NumParams() }
+
+// Close releases the operator's cached passes.
+func (op *Operator[T]) Close() {
+	for _, st := range op.cached {
+		op.p.freeState(st)
+	}
+	if op.tan != nil {
+		op.p.freeState(op.tan)
+	}
+	op.cached, op.tan = nil, nil
+}
+
+// Apply sets dst = H v (or G v).
+func (op *Operator[T]) Apply(ctx context.Context, dst, v kernels.Buffer) error {
+	p := op.p
+	p.checkLen(dst, v)
+	p.be.Fill(dst, 0)
+	invN := 1 / float64(op.d.N)
+	ggn := op.kind == GaussNewton
+	for i, start := 0, 0; start < op.d.N; i, start = i+1, start+p.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bd := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
+		if op.cached != nil {
+			st := op.cached[i]
+			if !st.hasState {
+				p.forward(st, bd, invN, true)
+			}
+			p.accumulateHVP(st, op.tan, bd, v, dst, invN, ggn)
+			continue
+		}
+		st := p.scratch()
+		p.forward(st, bd, invN, true)
+		p.accumulateHVP(st, st, bd, v, dst, invN, ggn)
+	}
+	op.Applies++
+	if nrm := p.be.Nrm2(dst); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
+		return fmt.Errorf("%w: %s-vector product has norm %v", ErrNonFinite, op.kind, nrm)
+	}
+	return nil
+}
+
+// HVP sets dst = H v for the mean loss over d, recomputing the forward pass
+// (a one-off product; for many products use CurvatureOperator, which keeps it).
+func (p *Plan[T]) HVP(ctx context.Context, dst, v kernels.Buffer, d *Data) error {
+	op := &Operator[T]{p: p, d: d, kind: Hessian}
+	return op.Apply(ctx, dst, v)
+}
+
+// GGNVP sets dst = G v, the generalised Gauss-Newton product, over d.
+func (p *Plan[T]) GGNVP(ctx context.Context, dst, v kernels.Buffer, d *Data) error {
+	op := &Operator[T]{p: p, d: d, kind: GaussNewton}
+	return op.Apply(ctx, dst, v)
+}

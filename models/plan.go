@@ -1,0 +1,223 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"gorgonia.org/tensor"
+)
+
+// Settings configure a Plan. The zero value is usable.
+type Settings struct {
+	// Batch is the number of samples per backend pass; 0 means 512.
+	// Full-dataset quantities are accumulated over batches of this size.
+	Batch int
+	// CacheBytes bounds the memory a Hessian operator may use to keep each
+	// batch's forward pass between products; 0 means 1 GiB, negative means
+	// never cache (recompute the forward pass for every product).
+	CacheBytes int64
+}
+
+func (s Settings) batch() int {
+	if s.Batch <= 0 {
+		return 512
+	}
+	return s.Batch
+}
+
+// ErrNonFinite reports a NaN or infinite loss, gradient or product.
+var ErrNonFinite = errors.New("models: non-finite value")
+
+// Plan evaluates a lowered MLP on a Backend: loss, accuracy, gradient, exact
+// Hessian-vector products and Gauss-Newton-vector products over a Data set,
+// with parameters held in one flat backend buffer (see Spec.Blocks).
+// A Plan is not safe for concurrent use.
+type Plan[T kernels.Float] struct {
+	be     kernels.Backend[T]
+	prog   Program
+	spec   Spec
+	batch  int
+	cache  int64
+	params kernels.Buffer
+	blocks []Block
+	scr    *state // scratch for one batch
+}
+
+// Build builds spec's Gorgonia graph, lowers it and returns its Plan on be.
+func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan[T], error) {
+	var zero T
+	dt := tensor.Float64
+	if any(zero) == any(float32(0)) {
+		dt = tensor.Float32
+	}
+	gr, err := NewGraph(spec, 1, dt)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := Lower(gr)
+	if err != nil {
+		return nil, err
+	}
+	return NewPlan(be, prog, s)
+}
+
+// NewPlan returns the Plan of a lowered program on be, with zeroed parameters.
+func NewPlan[T kernels.Float](be kernels.Backend[T], prog *Program, s Settings) (*Plan[T], error) {
+	spec := prog.Spec()
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	p := &Plan[T]{be: be, prog: *prog, spec: spec, batch: s.batch(), cache: s.CacheBytes, blocks: spec.Blocks()}
+	if p.cache == 0 {
+		p.cache = 1 << 30
+	}
+	p.params = be.Alloc(spec.NumParams())
+	return p, nil
+}
+
+// Spec returns the network's Spec.
+func (p *Plan[T]) Spec() Spec { return p.spec }
+
+// Backend returns the backend the plan runs on.
+func (p *Plan[T]) Backend() kernels.Backend[T] { return p.be }
+
+// NumParams returns the length of the flat parameter vector.
+func (p *Plan[T]) NumParams() int { return p.spec.NumParams() }
+
+// Params returns the flat parameter buffer. Writing it changes the model.
+func (p *Plan[T]) Params() kernels.Buffer { return p.params }
+
+// SetParams copies host values into the parameters.
+func (p *Plan[T]) SetParams(v []float64) error {
+	if len(v) != p.NumParams() {
+		return fmt.Errorf("models: %d parameter values for a model of %d parameters", len(v), p.NumParams())
+	}
+	p.be.Upload(p.params, toT[T](v))
+	return nil
+}
+
+// ParamsHost returns a host copy of the parameters.
+func (p *Plan[T]) ParamsHost() []float64 { return Download(p.be, p.params) }
+
+// Download copies a backend buffer to a new float64 host slice.
+func Download[T kernels.Float](be kernels.Backend[T], b kernels.Buffer) []float64 {
+	tmp := make([]T, b.Len())
+	be.Download(tmp, b)
+	out := make([]float64, len(tmp))
+	for i, x := range tmp {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// Init sets the weights to N(0, gain/fan_in) draws from seed, with gain 2
+// for relu (He et al. 2015) and 1 otherwise (LeCun), and the biases to zero.
+func (p *Plan[T]) Init(seed uint64) {
+	p.be.Fill(p.params, 0)
+	for l, b := range p.weightBlocks() {
+		v := p.be.View(p.params, b.Offset, b.Size())
+		p.be.Normal(v, seed+uint64(l)*0x9E3779B97F4A7C15)
+		gain := 1.0
+		if p.prog.Acts[0] == kernels.ReLU {
+			gain = 2
+		}
+		p.be.Scale(math.Sqrt(gain/float64(b.Rows)), v)
+	}
+}
+
+func (p *Plan[T]) weightBlocks() []Block {
+	var out []Block
+	for _, b := range p.blocks {
+		if !b.Bias {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// views returns the per-layer W and b views of a flat vector laid out like
+// the parameters (b entries are nil without biases).
+func (p *Plan[T]) views(flat kernels.Buffer) (w, b []kernels.Buffer) {
+	nl := p.spec.NumLayers()
+	w, b = make([]kernels.Buffer, nl), make([]kernels.Buffer, nl)
+	for _, blk := range p.blocks {
+		v := p.be.View(flat, blk.Offset, blk.Size())
+		if blk.Bias {
+			b[blk.Layer] = v
+		} else {
+			w[blk.Layer] = v
+		}
+	}
+	return w, b
+}
+
+// Data is a dataset uploaded to a Plan's backend: inputs x [N, D], and
+// labels (cross-entropy; optional for MSE, where they give accuracy) and
+// targets [N, C] (MSE).
+type Data struct {
+	N       int
+	x       kernels.Buffer
+	labels  kernels.Buffer // nil when absent
+	targets kernels.Buffer // nil for cross-entropy
+}
+
+// NewData uploads a dataset: x holds n rows of Spec.Inputs() values;
+// labels (length n, in [0, C)) are required for cross-entropy and optional
+// for MSE; targets (n rows of C values) are required for MSE.
+func (p *Plan[T]) NewData(x []float64, n int, labels []int, targets []float64) (*Data, error) {
+	d, c := p.spec.Inputs(), p.spec.Outputs()
+	if n <= 0 {
+		return nil, fmt.Errorf("models: data has %d samples", n)
+	}
+	if len(x) != n*d {
+		return nil, fmt.Errorf("models: data x has %d values, want %d samples × %d inputs = %d", len(x), n, d, n*d)
+	}
+	out := &Data{N: n, x: p.be.Alloc(n * d)}
+	p.be.Upload(out.x, toT[T](x))
+	if labels != nil {
+		if len(labels) != n {
+			return nil, fmt.Errorf("models: %d labels for %d samples", len(labels), n)
+		}
+		lv := make([]float64, n)
+		for i, l := range labels {
+			if l < 0 || l >= c {
+				return nil, fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, i, c)
+			}
+			lv[i] = float64(l)
+		}
+		out.labels = p.be.Alloc(n)
+		p.be.Upload(out.labels, toT[T](lv))
+	}
+	switch p.spec.Loss {
+	case CrossEntropy:
+		if labels == nil {
+			return nil, fmt.Errorf("models: cross_entropy needs integer labels")
+		}
+	case MSE:
+		if len(targets) != n*c {
+			return nil, fmt.Errorf("models: mse needs %d×%d targets, have %d values", n, c, len(targets))
+		}
+		out.targets = p.be.Alloc(n * c)
+		p.be.Upload(out.targets, toT[T](targets))
+	}
+	return out, nil
+}
+
+// Free releases the data's backend buffers.
+func (p *Plan[T]) FreeData(d *Data) {
+	for _, b := range []kernels.Buffer{d.x, d.labels, d.targets} {
+		if b != nil {
+			p.be.Free(b)
+		}
+	}
+}
+
+func toT[T kernels.Float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
