@@ -1,0 +1,420 @@
+package data
+
+import (
+	"archive/zip"
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sbinet/npyio/npy"
+	"github.com/sbinet/npyio/npz"
+	"gonum.org/v1/gonum/mat"
+)
+
+// maxClasses bounds the label values a loader accepts, so that a corrupt
+// label cannot make Classes (and everything sized by it) absurdly large.
+const maxClasses = 1 << 20
+
+// array is one decoded NumPy array: its shape, the kind of its dtype
+// ('f' float, 'i' signed, 'u' unsigned, 'b' bool) and its values as float64
+// in C (row-major) order.
+type array struct {
+	shape []int
+	dtype string
+	kind  byte
+	vals  []float64
+}
+
+func (a *array) shapeString() string {
+	s := make([]string, len(a.shape))
+	for i, v := range a.shape {
+		s[i] = strconv.Itoa(v)
+	}
+	if len(s) == 1 {
+		return "(" + s[0] + ",)"
+	}
+	return "(" + strings.Join(s, ", ") + ")"
+}
+
+const supportedDtypes = "bool, int8-64, uint8-64, float16/32/64"
+
+// readNPY decodes one .npy stream holding at most limit bytes.
+func readNPY(r io.Reader, limit int64) (*array, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	nr, err := npy.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("not a NumPy array: %v", err)
+	}
+	h := nr.Header
+	a := &array{shape: slices.Clone(h.Descr.Shape), dtype: h.Descr.Type}
+	order, kind, size, ok := parseDtype(h.Descr.Type)
+	if !ok {
+		return nil, fmt.Errorf("unsupported dtype %q (supported: %s)", h.Descr.Type, supportedDtypes)
+	}
+	a.kind = kind
+	n := int64(1)
+	for _, s := range a.shape {
+		if s < 0 || (s > 0 && n > limit/int64(s)) {
+			return nil, fmt.Errorf("shape %s larger than the file", a.shapeString())
+		}
+		n *= int64(s)
+	}
+	if n*int64(size) > limit {
+		return nil, fmt.Errorf("shape %s of %s needs %d bytes, the file holds at most %d", a.shapeString(), h.Descr.Type, n*int64(size), limit)
+	}
+	raw := make([]byte, n*int64(size))
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, fmt.Errorf("truncated data for shape %s: %v", a.shapeString(), err)
+	}
+	a.vals = decode(raw, order, kind, size)
+	if h.Descr.Fortran && len(a.shape) > 1 {
+		a.vals = fortranToC(a.vals, a.shape)
+	}
+	return a, nil
+}
+
+// parseDtype splits a NumPy descr such as "<f4" or "|u1".
+func parseDtype(s string) (order binary.ByteOrder, kind byte, size int, ok bool) {
+	order = binary.LittleEndian
+	if len(s) > 0 {
+		switch s[0] {
+		case '>':
+			order = binary.BigEndian
+			s = s[1:]
+		case '<', '|', '=':
+			s = s[1:]
+		}
+	}
+	if len(s) < 2 {
+		return nil, 0, 0, false
+	}
+	kind = s[0]
+	size, err := strconv.Atoi(s[1:])
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	switch {
+	case kind == 'b' && size == 1,
+		(kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8),
+		kind == 'f' && (size == 2 || size == 4 || size == 8):
+		return order, kind, size, true
+	}
+	return nil, 0, 0, false
+}
+
+func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
+	n := len(raw) / size
+	v := make([]float64, n)
+	for i := range v {
+		b := raw[i*size : (i+1)*size]
+		switch {
+		case kind == 'b' || (kind == 'u' && size == 1):
+			v[i] = float64(b[0])
+		case kind == 'i' && size == 1:
+			v[i] = float64(int8(b[0]))
+		case kind == 'u' && size == 2:
+			v[i] = float64(order.Uint16(b))
+		case kind == 'i' && size == 2:
+			v[i] = float64(int16(order.Uint16(b)))
+		case kind == 'u' && size == 4:
+			v[i] = float64(order.Uint32(b))
+		case kind == 'i' && size == 4:
+			v[i] = float64(int32(order.Uint32(b)))
+		case kind == 'u' && size == 8:
+			v[i] = float64(order.Uint64(b))
+		case kind == 'i' && size == 8:
+			v[i] = float64(int64(order.Uint64(b)))
+		case kind == 'f' && size == 2:
+			v[i] = halfToFloat(order.Uint16(b))
+		case kind == 'f' && size == 4:
+			v[i] = float64(math.Float32frombits(order.Uint32(b)))
+		case kind == 'f' && size == 8:
+			v[i] = math.Float64frombits(order.Uint64(b))
+		}
+	}
+	return v
+}
+
+// halfToFloat converts an IEEE 754 binary16 value.
+func halfToFloat(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp := int(h>>10) & 0x1f
+	frac := float64(h & 0x3ff)
+	switch exp {
+	case 0:
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		if frac != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(sign))
+	}
+	return sign * math.Ldexp(1+frac/1024, exp-15)
+}
+
+// fortranToC reorders column-major values of the given shape to row-major.
+func fortranToC(v []float64, shape []int) []float64 {
+	out := make([]float64, len(v))
+	idx := make([]int, len(shape))
+	for c := range out {
+		// idx is the multi-index of C offset c; its Fortran offset has
+		// the first axis varying fastest.
+		f, stride := 0, 1
+		for k := range shape {
+			f += idx[k] * stride
+			stride *= shape[k]
+		}
+		out[c] = v[f]
+		for k := len(shape) - 1; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// LoadNPZ reads a NumPy .npz archive holding an array x of N samples (any
+// integer, bool or float dtype, 2-D or more: trailing dimensions are
+// flattened into D) and an array y: 1-D integer labels (or 1-D floats with
+// integral values) for classification, or 2-D [N, C] targets for
+// regression. Classes is the largest label plus one; use SetClasses to state
+// a larger range. Errors name the file, the array and, for bad values, the
+// row and column.
+func LoadNPZ(path string) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
+	}
+	entries := map[string]*zip.File{}
+	var names []string
+	for _, zf := range zr.File {
+		name := strings.TrimSuffix(zf.Name, ".npy")
+		entries[name] = zf
+		names = append(names, name)
+	}
+	find := func(want ...string) (*zip.File, string, error) {
+		for _, w := range want {
+			if zf, ok := entries[w]; ok {
+				return zf, w, nil
+			}
+		}
+		return nil, "", fmt.Errorf("data: %s: no array %q (arrays present: %s)", path, want[0], strings.Join(names, ", "))
+	}
+	read := func(names ...string) (*array, error) {
+		zf, name, err := find(names...)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
+		}
+		defer rc.Close()
+		a, err := readNPY(rc, int64(zf.UncompressedSize64))
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
+		}
+		return a, nil
+	}
+	x, err := read("x", "X")
+	if err != nil {
+		return nil, err
+	}
+	y, err := read("y", "Y")
+	if err != nil {
+		return nil, err
+	}
+	d, err := fromArrays(x, y, path+`: array "x"`, path+`: array "y"`)
+	if err != nil {
+		return nil, err
+	}
+	d.Name = stem(path)
+	d.Source = path
+	return d, nil
+}
+
+// LoadNPY reads features and labels or targets from two .npy files, with
+// the same rules as LoadNPZ for the arrays x (xPath) and y (yPath).
+func LoadNPY(xPath, yPath string) (*Dataset, error) {
+	read := func(path string) (*array, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		a, err := readNPY(f, st.Size())
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %v", path, err)
+		}
+		return a, nil
+	}
+	x, err := read(xPath)
+	if err != nil {
+		return nil, err
+	}
+	y, err := read(yPath)
+	if err != nil {
+		return nil, err
+	}
+	d, err := fromArrays(x, y, xPath+": x", yPath+": y")
+	if err != nil {
+		return nil, err
+	}
+	d.Name = stem(xPath)
+	d.Source = xPath + " + " + yPath
+	return d, nil
+}
+
+// fromArrays checks and converts decoded x and y arrays; xw and yw name them
+// in errors.
+func fromArrays(x, y *array, xw, yw string) (*Dataset, error) {
+	if len(x.shape) < 2 {
+		return nil, fmt.Errorf("data: %s: shape %s, want [N, D] or more dimensions", xw, x.shapeString())
+	}
+	n := x.shape[0]
+	dim := 1
+	for _, s := range x.shape[1:] {
+		dim *= s
+	}
+	if n == 0 || dim == 0 {
+		return nil, fmt.Errorf("data: %s: empty array of shape %s", xw, x.shapeString())
+	}
+	if r, c, ok := firstNonFinite(x.vals, dim); !ok {
+		return nil, fmt.Errorf("data: %s: %v at row %d, column %d", xw, x.vals[r*dim+c], r, c)
+	}
+	d := &Dataset{N: n, D: dim, X: x.vals}
+	if len(y.shape) == 0 || len(y.shape) > 2 {
+		return nil, fmt.Errorf("data: %s: shape %s, want [N] labels or [N, C] targets", yw, y.shapeString())
+	}
+	if y.shape[0] != n {
+		return nil, fmt.Errorf("data: %s: %d rows, but x has %d (shape %s)", yw, y.shape[0], n, x.shapeString())
+	}
+	if len(y.shape) == 2 {
+		c := y.shape[1]
+		if c == 0 {
+			return nil, fmt.Errorf("data: %s: shape %s has no target columns", yw, y.shapeString())
+		}
+		if r, cc, ok := firstNonFinite(y.vals, c); !ok {
+			return nil, fmt.Errorf("data: %s: %v at row %d, column %d", yw, y.vals[r*c+cc], r, cc)
+		}
+		d.Targets, d.C = y.vals, c
+		return d, nil
+	}
+	labels, classes, err := toLabels(y.vals, y.kind == 'f')
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", yw, err)
+	}
+	d.Labels, d.Classes = labels, classes
+	return d, nil
+}
+
+// toLabels converts label values, checking they are integral (when from
+// floats), non-negative and below maxClasses. classes is the largest plus one.
+func toLabels(v []float64, fromFloat bool) (labels []int, classes int, err error) {
+	labels = make([]int, len(v))
+	for i, f := range v {
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 0):
+			return nil, 0, fmt.Errorf("%v at row %d", f, i)
+		case f != math.Trunc(f):
+			if fromFloat {
+				return nil, 0, fmt.Errorf("1-D float labels with non-integral value %v at row %d (regression targets must be 2-D [N, C])", f, i)
+			}
+			return nil, 0, fmt.Errorf("non-integral label %v at row %d", f, i)
+		case f < 0:
+			return nil, 0, fmt.Errorf("negative label %v at row %d", f, i)
+		case f >= maxClasses:
+			return nil, 0, fmt.Errorf("label %v at row %d exceeds the limit of %d classes", f, i, maxClasses)
+		}
+		labels[i] = int(f)
+		classes = max(classes, labels[i]+1)
+	}
+	return labels, classes, nil
+}
+
+// SaveNPZ writes d to path as an .npz archive that LoadNPZ (and numpy.load)
+// reads back: x as float64 [N, D] and y as int64 [N] labels, or float64
+// [N, C] targets when d has targets (a OneHot dataset saves its targets).
+// The file is written to a temporary file in the same folder and renamed
+// into place, so readers never see a partial file.
+func SaveNPZ(path string, d *Dataset) (err error) {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if d.N == 0 || d.D == 0 {
+		return fmt.Errorf("data: %s: cannot save an empty dataset to %s", d.where(), path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w := npz.NewWriter(tmp)
+	if err := w.Write("x.npy", mat.NewDense(d.N, d.D, d.X)); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	var y any
+	if d.Targets != nil {
+		y = mat.NewDense(d.N, d.C, d.Targets)
+	} else {
+		l := make([]int64, d.N)
+		for i, v := range d.Labels {
+			l[i] = int64(v)
+		}
+		y = l
+	}
+	if err := w.Write("y.npy", y); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	return nil
+}
+
+// stem is the file name without folder and extensions (".csv.gz" → "").
+func stem(path string) string {
+	b := filepath.Base(path)
+	b = strings.TrimSuffix(b, ".gz")
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}

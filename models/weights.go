@@ -1,0 +1,143 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sbinet/npyio/npz"
+	"gonum.org/v1/gonum/mat"
+)
+
+// LoadWeights reads a weights NPZ (arrays W0 b0 W1 b1 ..., W_l shaped
+// [in, out], b_l shaped [out]; float32 or float64; C or Fortran order) for
+// spec and returns the flat parameter vector. Errors name the file and the
+// array: a missing array (with the arrays present), a wrong shape or dtype,
+// a non-finite value.
+func LoadWeights(path string, spec Spec) ([]float64, error) {
+	r, err := npz.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("weights %s: %w", path, err)
+	}
+	defer r.Close()
+	keys := r.Keys()
+	flat := make([]float64, spec.NumParams())
+	for _, b := range spec.Blocks() {
+		key := b.Name + ".npy"
+		if !slices.Contains(keys, key) {
+			return nil, fmt.Errorf("weights %s: no array %q for a %s model (arrays present: %s)",
+				path, b.Name, spec.Arch(), strings.Join(trimNpy(keys), " "))
+		}
+		h := r.Header(key)
+		shape := h.Descr.Shape
+		want := fmt.Sprint([]int{b.Rows, b.Cols})
+		okShape := len(shape) == 2 && shape[0] == b.Rows && shape[1] == b.Cols
+		if b.Bias {
+			want = fmt.Sprint([]int{b.Cols})
+			okShape = (len(shape) == 1 && shape[0] == b.Cols) || (len(shape) == 2 && shape[0] == 1 && shape[1] == b.Cols)
+		}
+		if !okShape {
+			return nil, fmt.Errorf("weights %s: array %s has shape %v, want %v for layers %v (W_l is [in, out])", path, b.Name, shape, want, spec.Layers)
+		}
+		var vals []float64
+		switch strings.TrimLeft(h.Descr.Type, "<=|") {
+		case "f8":
+			err = r.Read(key, &vals)
+		case "f4":
+			var v32 []float32
+			err = r.Read(key, &v32)
+			vals = make([]float64, len(v32))
+			for i, x := range v32 {
+				vals[i] = float64(x)
+			}
+		default:
+			return nil, fmt.Errorf("weights %s: array %s has dtype %s, want float32 or float64", path, b.Name, h.Descr.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("weights %s: array %s: %w", path, b.Name, err)
+		}
+		if len(vals) != b.Size() {
+			return nil, fmt.Errorf("weights %s: array %s holds %d values, want %d", path, b.Name, len(vals), b.Size())
+		}
+		if h.Descr.Fortran && b.Rows > 1 {
+			vals = transposeColMajor(vals, b.Rows, b.Cols)
+		}
+		for i, v := range vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("weights %s: array %s element [%d,%d] is %v", path, b.Name, i/b.Cols, i%b.Cols, v)
+			}
+		}
+		copy(flat[b.Offset:], vals)
+	}
+	return flat, nil
+}
+
+func trimNpy(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.TrimSuffix(k, ".npy")
+	}
+	return out
+}
+
+// transposeColMajor turns rows×cols values stored column-major into row-major.
+func transposeColMajor(v []float64, rows, cols int) []float64 {
+	out := make([]float64, len(v))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			out[i*cols+j] = v[j*rows+i]
+		}
+	}
+	return out
+}
+
+// SaveWeights writes the flat parameters of spec as a weights NPZ (float64
+// arrays W0 [in, out], b0 [out], ...), atomically: the file appears complete
+// or not at all.
+func SaveWeights(path string, spec Spec, params []float64) error {
+	if len(params) != spec.NumParams() {
+		return fmt.Errorf("weights %s: %d values for a model of %d parameters", path, len(params), spec.NumParams())
+	}
+	return WriteAtomic(path, func(f *os.File) error {
+		w := npz.NewWriter(f)
+		for _, b := range spec.Blocks() {
+			vals := params[b.Offset : b.Offset+b.Size()]
+			var v any = slices.Clone(vals)
+			if !b.Bias {
+				v = mat.NewDense(b.Rows, b.Cols, slices.Clone(vals))
+			}
+			if err := w.Write(b.Name+".npy", v); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// WriteAtomic writes a file through write into a temporary file in the same
+// directory, syncs it and renames it over path.
+func WriteAtomic(path string, write func(f *os.File) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

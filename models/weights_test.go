@@ -1,0 +1,118 @@
+package models
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/sbinet/npyio/npz"
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestWeightsRoundTrip(t *testing.T) {
+	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 1, 4)
+	path := filepath.Join(t.TempDir(), "w.npz")
+	if err := SaveWeights(path, spec, pr.params); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadWeights(path, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != pr.params[i] {
+			t.Fatalf("param %d: got %v, wrote %v", i, got[i], pr.params[i])
+		}
+	}
+	// W0 is stored [in, out]: element [1,2] is flat index 1*4+2.
+	r, err := npz.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var w0 mat.Dense
+	if err := r.Read("W0.npy", &w0); err != nil {
+		t.Fatal(err)
+	}
+	if rr, cc := w0.Dims(); rr != 3 || cc != 4 || w0.At(1, 2) != pr.params[6] {
+		t.Errorf("W0 stored as %dx%d with [1,2]=%v, want 3x4 with %v", rr, cc, w0.At(1, 2), pr.params[6])
+	}
+}
+
+func TestLoadWeightsErrors(t *testing.T) {
+	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	dir := t.TempDir()
+	write := func(name string, arrays map[string]any) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := npz.NewWriter(f)
+		for k, v := range arrays {
+			if err := w.Write(k+".npy", v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return p
+	}
+	good := map[string]any{
+		"W0": mat.NewDense(3, 4, seq(12)), "b0": seq(4),
+		"W1": mat.NewDense(4, 2, seq(8)), "b1": seq(2),
+	}
+	clone := func(drop string, set string, v any) map[string]any {
+		m := map[string]any{}
+		for k, x := range good {
+			if k != drop {
+				m[k] = x
+			}
+		}
+		if set != "" {
+			m[set] = v
+		}
+		return m
+	}
+	nan := seq(2)
+	nan[1] = 0 / zero()
+	for _, tc := range []struct {
+		name   string
+		arrays map[string]any
+		want   []string
+	}{
+		{"missing.npz", clone("b1", "", nil), []string{"missing.npz", `no array "b1"`, "W0"}},
+		{"transposed.npz", clone("", "W0", mat.NewDense(4, 3, seq(12))), []string{"transposed.npz", "W0", "[4 3]", "[3 4]"}},
+		{"int.npz", clone("", "b0", []int64{1, 2, 3, 4}), []string{"int.npz", "b0", "dtype"}},
+		{"nan.npz", clone("", "b1", nan), []string{"nan.npz", "b1", "NaN"}},
+	} {
+		_, err := LoadWeights(write(tc.name, tc.arrays), spec)
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
+			}
+		}
+	}
+	if _, err := LoadWeights(write("good.npz", good), spec); err != nil {
+		t.Errorf("good file: %v", err)
+	}
+}
+
+func zero() float64 { return 0 }
+
+func seq(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 0.1*float64(i) - 0.35
+	}
+	return v
+}
