@@ -27,7 +27,7 @@
 //	Rd_{l-1} = (Rd_l W_l^T + d_l V_l^T) * s'(z_{l-1}) + (d_l W_l^T) * s''(z_{l-1}) * Rz_{l-1}
 //	(Hv)_{W_l} = Ra_{l-1}^T d_l + a_{l-1}^T Rd_l,  (Hv)_{b_l} = 1^T Rd_l
 //
-// The Gauss-Newton product drops the s” term, the d_l V_l^T term and the
+// The Gauss-Newton product drops the second-derivative (s-double-prime) term, the d_l V_l^T term and the
 // Ra_{l-1}^T d_l term: it is J^T (d²Loss/dz_L²) J v.
 //
 // # Parameters

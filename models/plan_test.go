@@ -178,7 +178,7 @@ func TestPlanMatchesTape(t *testing.T) {
 // The tape's gradient is itself checked against central differences of the
 // tape's loss, so that the graph (including the GELU op written here) is a
 // trustworthy oracle. Central differences with h = 1e-6 have truncation
-// error ~h²|L”'| ~ 1e-12 and rounding error ~eps|L|/h ~ 1e-10.
+// error ~h^2 |third derivative| ~ 1e-12 and rounding error ~eps|L|/h ~ 1e-10.
 func TestTapeGradientFiniteDifferences(t *testing.T) {
 	for i, spec := range allSpecs() {
 		if !spec.Bias {
@@ -224,7 +224,7 @@ func minAbsPreactivation(p *Plan[float64], d *Data) float64 {
 
 // The dense Hessian assembled from R-operator products is symmetric and
 // equals central differences of Gorgonia's gradient. With h = 1e-5 the
-// truncation error is ~h²|g”'| ~ 1e-10 and the rounding error
+// truncation error is ~h^2 |third derivative| ~ 1e-10 and the rounding error
 // ~eps|g|/h ~ 1e-11, so 1e-7 (relative to max |H|) leaves a wide margin
 // while any wrong term of the R-operator shows up at O(1).
 func TestHessianFiniteDifferences(t *testing.T) {
