@@ -1,0 +1,151 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// HVPSettings configure HVP. Zero values mean the defaults noted.
+type HVPSettings struct {
+	Spec    models.Spec
+	Batch   int    // samples in the one batch timed; 0 means 512
+	Repeats int    // timed repetitions after Warmup; 0 means 20
+	Warmup  int    // untimed repetitions first; 0 means 3
+	Seed    uint64 // parameters and data
+}
+
+// HVPResult holds median times in milliseconds of one gradient, one exact
+// HVP recomputing the forward pass (what a peer's double backward does), and
+// one HVP reusing a kept forward pass (what repeated products in a probe cost).
+type HVPResult struct {
+	Backend     string  `json:"backend"`
+	Arch        string  `json:"arch"`
+	Activation  string  `json:"act"`
+	Loss        string  `json:"loss"`
+	Batch       int     `json:"batch"`
+	DType       string  `json:"dtype"`
+	Params      int     `json:"n_params"`
+	Repeats     int     `json:"repeats"`
+	Threads     int     `json:"threads"`
+	GradMS      float64 `json:"grad_ms"`
+	HVPMS       float64 `json:"hvp_ms"`
+	HVPCachedMS float64 `json:"hvp_cached_ms"`
+	HVPPerGrad  float64 `json:"hvp_per_grad"`
+	GFLOPS      float64 `json:"hvp_gflops"`
+}
+
+// HVP times the gradient and the HVP of s.Spec on be for one batch of random
+// data (inputs N(0,1), random labels or targets) at random parameters.
+func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSettings) (*HVPResult, error) {
+	if s.Batch <= 0 {
+		s.Batch = 512
+	}
+	if s.Repeats <= 0 {
+		s.Repeats = 20
+	}
+	if s.Warmup <= 0 {
+		s.Warmup = 3
+	}
+	spec := s.Spec
+	p, err := models.Build(be, spec, models.Settings{Batch: s.Batch})
+	if err != nil {
+		return nil, err
+	}
+	p.Init(s.Seed)
+	r := rand.New(rand.NewPCG(s.Seed, 1))
+	n, D, C := s.Batch, spec.Inputs(), spec.Outputs()
+	x := make([]float64, n*D)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = r.IntN(C)
+	}
+	var targets []float64
+	if spec.Loss == models.MSE {
+		targets = make([]float64, n*C)
+		for i := range targets {
+			targets[i] = r.NormFloat64()
+		}
+	}
+	d, err := p.NewData(x, n, labels, targets)
+	if err != nil {
+		return nil, err
+	}
+	defer p.FreeData(d)
+	np := p.NumParams()
+	g, v, hv := be.Alloc(np), be.Alloc(np), be.Alloc(np)
+	defer func() { be.Free(g); be.Free(v); be.Free(hv) }()
+	be.Normal(v, s.Seed+7)
+	time1 := func(f func() error) (float64, error) {
+		var ts []float64
+		for i := 0; i < s.Warmup+s.Repeats; i++ {
+			start := time.Now()
+			if err := f(); err != nil {
+				return 0, err
+			}
+			if err := be.Sync(); err != nil {
+				return 0, err
+			}
+			if i >= s.Warmup {
+				ts = append(ts, float64(time.Since(start).Nanoseconds())/1e6)
+			}
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		slices.Sort(ts)
+		return ts[len(ts)/2], nil
+	}
+	res := &HVPResult{Backend: be.Name(), Arch: spec.Arch(), Activation: models.ActivationName(spec.Activation),
+		Loss: spec.Loss.String(), Batch: n, DType: dtypeName[T](), Params: np, Repeats: s.Repeats, Threads: runtime.GOMAXPROCS(0)}
+	if res.GradMS, err = time1(func() error { _, err := p.Gradient(ctx, g, d); return err }); err != nil {
+		return nil, fmt.Errorf("gradient: %w", err)
+	}
+	if res.HVPMS, err = time1(func() error { return p.HVP(ctx, hv, v, d) }); err != nil {
+		return nil, fmt.Errorf("hvp: %w", err)
+	}
+	op := p.CurvatureOperator(d, models.Hessian)
+	defer op.Close()
+	if res.HVPCachedMS, err = time1(func() error { return op.Apply(ctx, hv, v) }); err != nil {
+		return nil, fmt.Errorf("hvp (kept forward): %w", err)
+	}
+	res.HVPPerGrad = res.HVPMS / res.GradMS
+	res.GFLOPS = HVPFlops(spec, n) / (res.HVPMS * 1e6)
+	return res, nil
+}
+
+// HVPFlops counts the GEMM flops of one R-operator HVP with the forward pass
+// recomputed, as Plan does it: per layer l of in×out with batch B, the
+// forward z (1 GEMM), the tangent forward (2, or 1 on the first layer), the
+// backward d W^T and the tangent backward Rd W^T + d V^T (3, none on the
+// first layer), and the weight products a^T Rd + Ra^T d (2, or 1 on the
+// first layer); each GEMM costs 2*B*in*out.
+func HVPFlops(spec models.Spec, batch int) float64 {
+	var f float64
+	for l := 0; l < spec.NumLayers(); l++ {
+		gemm := 2 * float64(batch) * float64(spec.Layers[l]) * float64(spec.Layers[l+1])
+		k := 8.0
+		if l == 0 {
+			k = 3
+		}
+		f += k * gemm
+	}
+	return f
+}
+
+func dtypeName[T kernels.Float]() string {
+	var z T
+	if any(z) == any(float32(0)) {
+		return "float32"
+	}
+	return "float64"
+}
