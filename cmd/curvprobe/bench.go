@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/curvprobe/curvprobe/bench"
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench hvp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	arch := fs.String("arch", "784x512x512x10", "layer widths, input to output")
+	act := fs.String("act", "tanh", "hidden activation: relu tanh sigmoid gelu softplus linear")
+	loss := fs.String("loss", "cross_entropy", "cross_entropy or mse")
+	bias := fs.Bool("bias", true, "layers have biases")
+	batch := fs.Int("batch", 512, "batch size")
+	dtype := fs.String("dtype", "float32", "float32 or float64")
+	repeats := fs.Int("repeats", 20, "timed repetitions (the median is reported)")
+	device := fs.String("device", "auto", "auto, cpu or cuda")
+	seed := fs.Uint64("seed", 1, "seed of parameters and data")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	layers, err := models.ParseArch(*arch)
+	if err != nil {
+		return fmt.Errorf("--arch: %w", err)
+	}
+	a, err := models.ParseActivation(*act)
+	if err != nil {
+		return fmt.Errorf("--act: %w", err)
+	}
+	l, err := models.ParseLoss(*loss)
+	if err != nil {
+		return fmt.Errorf("--loss: %w", err)
+	}
+	if *batch <= 0 || *repeats <= 0 {
+		return fmt.Errorf("--batch and --repeats must be positive")
+	}
+	s := bench.HVPSettings{Spec: models.Spec{Layers: layers, Activation: a, Loss: l, Bias: *bias}, Batch: *batch, Repeats: *repeats, Seed: *seed}
+	if err := s.Spec.Validate(); err != nil {
+		return fmt.Errorf("--arch/--loss: %w", err)
+	}
+	var res *bench.HVPResult
+	switch *dtype {
+	case "float32":
+		res, err = benchHVP[float32](ctx, *device, s, stderr)
+	case "float64":
+		res, err = benchHVP[float64](ctx, *device, s, stderr)
+	default:
+		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
+	}
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%s %s %s batch %d %s on %s (%d threads), %d parameters\n", res.Arch, res.Activation, res.Loss, res.Batch, res.DType, res.Backend, res.Threads, res.Params)
+	fmt.Fprintf(stdout, "gradient           %8.3f ms\n", res.GradMS)
+	fmt.Fprintf(stdout, "HVP                %8.3f ms  (%.2f gradients, %.1f GFLOP/s)\n", res.HVPMS, res.HVPPerGrad, res.GFLOPS)
+	fmt.Fprintf(stdout, "HVP, forward kept  %8.3f ms\n", res.HVPCachedMS)
+	return nil
+}
+
+func benchHVP[T kernels.Float](ctx context.Context, device string, s bench.HVPSettings, stderr io.Writer) (*bench.HVPResult, error) {
+	be, err := openBackend[T](device, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return bench.HVP(ctx, be, s)
+}

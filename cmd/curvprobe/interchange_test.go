@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/kernels/cpu"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+// torchPython returns a Python with numpy and torch: $CURVPROBE_PYTHON,
+// /usr/bin/python3 (Debian's python3-torch) or python3. Without one the
+// test is skipped, unless REQUIRE_TORCH=1 (as in CI) makes it fail.
+func torchPython(t *testing.T) string {
+	t.Helper()
+	for _, py := range []string{os.Getenv("CURVPROBE_PYTHON"), "/usr/bin/python3", "python3"} {
+		if py == "" {
+			continue
+		}
+		if err := exec.Command(py, "-c", "import numpy, torch").Run(); err == nil {
+			return py
+		}
+	}
+	if os.Getenv("REQUIRE_TORCH") == "1" {
+		t.Fatal("no Python with numpy and torch (apt-get install python3-torch), and REQUIRE_TORCH=1")
+	}
+	t.Skip("no Python with numpy and torch; install Debian's python3-torch to run the interchange check")
+	return ""
+}
+
+type torchSpectrum struct {
+	NParams int       `json:"n_params"`
+	Loss    float64   `json:"loss"`
+	Norm    float64   `json:"grad_norm"`
+	Grad    []float64 `json:"grad"`
+	Top     []float64 `json:"top_eigenvalues"`
+	Bottom  []float64 `json:"bottom_eigenvalues"`
+	Trace   float64   `json:"trace"`
+}
+
+// Weights written by numpy (W_l shaped [in, out]) give the same loss,
+// gradient and eigenvalues here as PyTorch's autograd.functional.hessian on
+// the same network. Both compute in float64; the eigenvalues are compared to
+// 1e-8 of the spectral radius (Lanczos' tolerance is 1e-10, eigvalsh is
+// backward stable), loss and gradient to 1e-11 relative (the two sum the
+// same terms in different orders).
+func TestInterchangeWithPyTorch(t *testing.T) {
+	py := torchPython(t)
+	cases := []struct{ layers, act, loss, bias string }{
+		{"5,7,6,3", "tanh", "cross_entropy", "true"},
+		{"4,6,5,2", "relu", "mse", "false"},
+		{"6,5,4", "gelu", "cross_entropy", "true"},
+		{"3,8,2", "softplus", "mse", "true"},
+		{"4,5,5,3", "sigmoid", "cross_entropy", "false"},
+	}
+	for i, c := range cases {
+		name := c.act + "_" + c.loss + "_bias" + c.bias
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := exec.Command(py, "../../bench/make_interchange.py", "--out", dir, "--layers", c.layers, "--act", c.act,
+				"--loss", c.loss, "--n", "37", "--seed", string(rune('1'+i)), "--bias", c.bias).CombinedOutput()
+			if err != nil {
+				t.Fatalf("make_interchange.py: %v\n%s", err, out)
+			}
+			model, weights, dataPath := filepath.Join(dir, "model.json"), filepath.Join(dir, "weights.npz"), filepath.Join(dir, "data.npz")
+			out, err = exec.Command(py, "../../bench/torch_spectrum.py", "--model", model, "--weights", weights, "--data", dataPath,
+				"--top-k", "3", "--bottom-k", "3").Output()
+			if err != nil {
+				t.Fatalf("torch_spectrum.py: %v\n%s", err, out)
+			}
+			var want torchSpectrum
+			if err := json.Unmarshal(out, &want); err != nil {
+				t.Fatalf("torch output: %v\n%s", err, out)
+			}
+			var stdout, stderr bytes.Buffer
+			err = execute(context.Background(), []string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath,
+				"--top-k", "3", "--bottom-k", "3", "--device", "cpu", "--json"}, &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("spectrum: %v\n%s", err, stderr.String())
+			}
+			var got run.SpectrumReport
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.NParams != want.NParams {
+				t.Fatalf("n_params %d, torch %d", got.NParams, want.NParams)
+			}
+			relClose(t, "loss", got.Loss, want.Loss, 1e-11*math.Abs(want.Loss))
+			relClose(t, "grad_norm", got.GradNorm, want.Norm, 1e-11*want.Norm)
+			radius := math.Max(math.Abs(want.Top[0]), math.Abs(want.Bottom[0]))
+			for k := range want.Top {
+				relClose(t, "top eigenvalue", got.TopEigenvalues[k], want.Top[k], 1e-8*radius)
+				relClose(t, "bottom eigenvalue", got.BottomEigenvalues[k], want.Bottom[k], 1e-8*radius)
+			}
+			// The flat gradient, element by element, in the order W0 b0 W1 b1 ...
+			grad := planGradient(t, model, weights, dataPath)
+			var gmax float64
+			for _, g := range want.Grad {
+				gmax = math.Max(gmax, math.Abs(g))
+			}
+			for j := range grad {
+				relClose(t, "gradient element", grad[j], want.Grad[j], 1e-11*gmax)
+			}
+		})
+	}
+}
+
+func relClose(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if math.Abs(got-want) > tol {
+		t.Errorf("%s: curvprobe %.15g, PyTorch %.15g (|diff| %.3g > %.3g)", what, got, want, math.Abs(got-want), tol)
+	}
+}
+
+func planGradient(t *testing.T, model, weights, dataPath string) []float64 {
+	t.Helper()
+	spec, err := models.LoadSpec(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := models.LoadWeights(weights, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(dataPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := cpu.New[float64]()
+	p, err := models.Build(be, spec, models.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetParams(params); err != nil {
+		t.Fatal(err)
+	}
+	d, err := run.Upload(p, ds, dataPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := be.Alloc(p.NumParams())
+	if _, err := p.Gradient(context.Background(), g, d); err != nil {
+		t.Fatal(err)
+	}
+	return models.Download(be, g)
+}
+
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.json")
+	os.WriteFile(model, []byte(`{"layers":[3,4,2],"activation":"tanh","loss":"cross_entropy"}`), 0o644)
+	p, _ := models.Build(cpu.New[float64](), models.Spec{Layers: []int{3, 4, 2}, Loss: models.CrossEntropy, Bias: true}, models.Settings{})
+	p.Init(1)
+	weights := filepath.Join(dir, "w.npz")
+	if err := models.SaveWeights(weights, p.Spec(), p.ParamsHost()); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := data.GaussianClasses(20, 5, 2, 1, 1) // 5 features: does not fit a 3-input model
+	dataPath := filepath.Join(dir, "d.npz")
+	if err := data.SaveNPZ(dataPath, ds); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"spectrum", "--weights", weights, "--data", dataPath}, "--model is required"},
+		{[]string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath, "--device", "cpu"}, "5 features"},
+		{[]string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath, "--dtype", "float16"}, "--dtype"},
+		{[]string{"spectrum", "--model", filepath.Join(dir, "nope.json"), "--weights", weights, "--data", dataPath}, "nope.json"},
+		{[]string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath, "--device", "tpu"}, "--device"},
+		{[]string{"bench", "hvp", "--arch", "784x0x10"}, "--arch"},
+		{[]string{"frobnicate"}, "unknown command"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := execute(context.Background(), tc.args, &stdout, &stderr)
+		msg := stderr.String()
+		if err != nil {
+			msg += err.Error()
+		}
+		if err == nil || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: error %v, stderr %q; want mention of %q", tc.args, err, stderr.String(), tc.want)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+// Command curvprobe trains MLPs and measures the curvature of their loss:
+// the Hessian's extreme eigenvalues, trace and spectral density, by exact
+// Hessian-vector products.
+//
+// Usage:
+//
+//	curvprobe spectrum --model F --weights F --data F [--top-k K] [--bottom-k K] [--trace] [--density] [--json]
+//	curvprobe bench hvp --arch 784x512x512x10 --act tanh --loss cross_entropy --batch 512 [--json]
+//	curvprobe devices
+//
+// Run `curvprobe CMD -h` for the flags of a command. Results go to stdout,
+// progress and diagnostics to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `curvprobe: exact curvature of neural-network losses
+
+Commands:
+  spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
+  bench hvp  time the gradient and the exact Hessian-vector product
+  devices    list the compute devices this binary can use
+
+Run 'curvprobe COMMAND -h' for a command's flags.
+`
+
+// errUsage marks errors that should be followed by the usage text.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "curvprobe:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// execute runs one command line; it is main without the process.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "spectrum":
+		return cmdSpectrum(ctx, args[1:], stdout, stderr)
+	case "bench":
+		if len(args) < 2 || args[1] != "hvp" {
+			fmt.Fprintln(stderr, "curvprobe bench: want 'curvprobe bench hvp [flags]'")
+			return errUsage
+		}
+		return cmdBenchHVP(ctx, args[2:], stdout, stderr)
+	case "devices":
+		return cmdDevices(stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "curvprobe: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

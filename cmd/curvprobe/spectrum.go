@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+type spectrumFlags struct {
+	model, weights, dataPath, dataFormat string
+	subset                               int
+	topK, bottomK                        int
+	trace, density, ggn, jsonOut, quiet  bool
+	traceProbes, slqProbes, slqSteps     int
+	sigma, tol, lr                       float64
+	maxSteps, batch                      int
+	dtype, device                        string
+	seed                                 uint64
+	densityPlot                          string
+}
+
+func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f spectrumFlags
+	fs := flag.NewFlagSet("spectrum", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
+	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
+	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder)")
+	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format: "+data.Supported)
+	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
+	fs.IntVar(&f.topK, "top-k", 1, "number of largest eigenvalues")
+	fs.IntVar(&f.bottomK, "bottom-k", 1, "number of smallest eigenvalues")
+	fs.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
+	fs.IntVar(&f.traceProbes, "trace-probes", 100, "Hutchinson probes")
+	fs.BoolVar(&f.density, "density", false, "estimate the spectral density (stochastic Lanczos quadrature)")
+	fs.IntVar(&f.slqProbes, "slq-probes", 10, "SLQ probes")
+	fs.IntVar(&f.slqSteps, "slq-steps", 80, "Lanczos steps per SLQ probe")
+	fs.Float64Var(&f.sigma, "sigma", 0, "Gaussian broadening of the density (0: 1% of the spectral range)")
+	fs.StringVar(&f.densityPlot, "density-plot", "", "write the density plot to this PNG or SVG file")
+	fs.BoolVar(&f.ggn, "ggn", false, "use the Gauss-Newton matrix instead of the Hessian")
+	fs.Float64Var(&f.tol, "tol", 0, "Lanczos residual tolerance (0: 1e-10 in float64, 1e-5 in float32)")
+	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap (0: default)")
+	fs.Float64Var(&f.lr, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
+	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
+	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
+	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random start and probe vectors and of --subset")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("spectrum: unexpected argument %q", fs.Arg(0))
+	}
+	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
+		if req.val == "" {
+			return fmt.Errorf("spectrum: %s is required", req.name)
+		}
+	}
+	if f.topK < 0 || f.bottomK < 0 {
+		return fmt.Errorf("spectrum: --top-k and --bottom-k must be >= 0")
+	}
+	switch f.dtype {
+	case "float64":
+		return spectrum[float64](ctx, f, stdout, stderr)
+	case "float32":
+		return spectrum[float32](ctx, f, stdout, stderr)
+	}
+	return fmt.Errorf("spectrum: --dtype %q: want float64 or float32", f.dtype)
+}
+
+func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, stderr io.Writer) error {
+	spec, err := models.LoadSpec(f.model)
+	if err != nil {
+		return err
+	}
+	params, err := models.LoadWeights(f.weights, spec)
+	if err != nil {
+		return err
+	}
+	ds, err := loadData(f.dataPath, f.dataFormat, f.subset, f.seed)
+	if err != nil {
+		return err
+	}
+	be, err := openBackend[T](f.device, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := models.Build(be, spec, models.Settings{Batch: f.batch})
+	if err != nil {
+		return err
+	}
+	if err := p.SetParams(params); err != nil {
+		return err
+	}
+	d, err := run.Upload(p, ds, f.dataPath)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(stderr, f.quiet)
+	s := run.SpectrumSettings{
+		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
+		Trace: f.trace, TraceProbes: f.traceProbes,
+		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
+		Seed: f.seed, LearningRate: f.lr, Recorder: prog,
+	}
+	if f.topK == 0 && f.bottomK == 0 {
+		s.TopK = 1
+	}
+	if f.ggn {
+		s.Curvature = models.GaussNewton
+	}
+	rep, err := run.Spectrum(ctx, p, d, s)
+	prog.Done()
+	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+		return err
+	}
+	if errors.Is(err, probe.ErrNotConverged) {
+		fmt.Fprintf(stderr, "curvprobe: warning: Lanczos stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", rep.LanczosSteps)
+	}
+	if f.densityPlot != "" && rep.Density != nil {
+		if err := run.PlotDensity(f.densityPlot, rep.Density, fmt.Sprintf("%s %s %s", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss)); err != nil {
+			return err
+		}
+	}
+	if f.jsonOut {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(rep)
+	}
+	printSpectrum(stdout, spec, rep)
+	return nil
+}
+
+func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
+	ds, err := data.Load(path, format)
+	if err != nil {
+		return nil, err
+	}
+	if subset > 0 && subset < ds.N {
+		if ds.Labels != nil {
+			ds, err = ds.ClassBalanced(subset, seed)
+			if err != nil {
+				return nil, fmt.Errorf("--subset %d of %s: %w", subset, path, err)
+			}
+		} else {
+			ds = ds.Shuffle(seed).First(subset)
+		}
+	}
+	return ds, nil
+}
+
+func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
+	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
+	fmt.Fprintf(w, "data        %d samples; %s on %s; curvature: %s\n", r.Samples, r.DType, r.Backend, r.Curvature)
+	acc := ""
+	if r.Accuracy != nil {
+		acc = fmt.Sprintf("   accuracy %.4f", *r.Accuracy)
+	}
+	fmt.Fprintf(w, "loss        %.10g%s   |grad| %.4g\n", r.Loss, acc, r.GradNorm)
+	if len(r.TopEigenvalues) > 0 {
+		fmt.Fprintf(w, "top         %s\n", floats(r.TopEigenvalues))
+	}
+	if len(r.BottomEigenvalues) > 0 {
+		fmt.Fprintf(w, "bottom      %s\n", floats(r.BottomEigenvalues))
+	}
+	conv := "converged"
+	if !r.Converged {
+		conv = "NOT converged"
+	}
+	fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
+	if r.EdgeOfStability != nil {
+		fmt.Fprintf(w, "sharpness   lambda_max %.6g: gradient descent is stable for lr < 2/lambda_max = %.6g\n", r.Sharpness, *r.EdgeOfStability)
+	}
+	if r.Stable != nil {
+		verdict := "stable"
+		if !*r.Stable {
+			verdict = "UNSTABLE"
+		}
+		fmt.Fprintf(w, "lr          %.6g: lr*lambda_max = %.4g (%s)\n", r.LearningRate, r.LearningRate*r.Sharpness, verdict)
+	}
+	if r.Condition != nil {
+		fmt.Fprintf(w, "condition   |lambda_max|/|lambda_min| = %.6g\n", *r.Condition)
+	}
+	if r.CriticalPoint != "" {
+		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
+	}
+	if r.Trace != nil {
+		fmt.Fprintf(w, "trace       %.6g ± %.2g (Hutchinson, %d probes)\n", r.Trace.Value, r.Trace.StdErr, r.Trace.Probes)
+	}
+	if d := r.Density; d != nil {
+		fmt.Fprintf(w, "density     %d probes × %d steps: positive fraction %.4f, negative mass %.4f, (1/n)tr H = %.4g ± %.2g\n",
+			d.Probes, d.Steps, d.FractionPositive, d.NegativeMass, d.Moments[0], d.MomentStdErrs[0])
+	}
+	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
+}
+
+func floats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.10g", x)
+	}
+	return strings.Join(s, "  ")
+}
+
+func short(v []float64) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return fmt.Sprintf("<= %.2g", m)
+}

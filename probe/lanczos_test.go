@@ -1,0 +1,181 @@
+package probe_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/probe"
+)
+
+// checkLanczos compares a Lanczos result with the sorted eigenvalues eig:
+// each Ritz value to eigTol‖H‖, each true residual and bound to 1e-8‖H‖.
+func checkLanczos(t *testing.T, name string, op probe.Operator[[]float64], r *probe.LanczosResult[[]float64], eig []float64) {
+	t.Helper()
+	n := len(eig)
+	norm := maxAbs(eig)
+	for i, th := range r.Top {
+		if d := math.Abs(th - eig[n-1-i]); d > eigTol*norm {
+			t.Errorf("%s: top[%d] = %.17g, want %.17g (diff %.3g)", name, i, th, eig[n-1-i], d)
+		}
+	}
+	for i, th := range r.Bottom {
+		if d := math.Abs(th - eig[i]); d > eigTol*norm {
+			t.Errorf("%s: bottom[%d] = %.17g, want %.17g (diff %.3g)", name, i, th, eig[i], d)
+		}
+	}
+	check := func(which string, vals []float64, vecs [][]float64, res, bounds []float64) {
+		for i := range vecs {
+			got := residual(t, op, vecs[i], vals[i])
+			if got > eigTol*norm || math.Abs(got-res[i]) > 1e-12*norm || bounds[i] > eigTol*norm {
+				t.Errorf("%s: %s[%d] residual %.3g, reported %.3g, bound %.3g", name, which, i, got, res[i], bounds[i])
+			}
+			if nv := host.Nrm2(vecs[i]); math.Abs(nv-1) > 1e-12 {
+				t.Errorf("%s: %s[%d] ‖x‖ = %.17g", name, which, i, nv)
+			}
+		}
+	}
+	check("top", r.Top, r.TopVectors, r.TopResiduals, r.TopBounds)
+	check("bottom", r.Bottom, r.BottomVectors, r.BottomResiduals, r.BottomBounds)
+}
+
+func TestLanczosSpectra(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range spectra() {
+		op, _, eig := dense(s.lambda, 7)
+		r, err := probe.Lanczos(ctx, op, host, probe.LanczosSettings{TopK: 3, BottomK: 3, Vectors: true, MaxSteps: op.Dim()})
+		if err != nil {
+			t.Errorf("%s: %v", s.name, err)
+			continue
+		}
+		t.Logf("%s: n = %d, %d steps, %d applies", s.name, op.Dim(), r.Steps, r.Stats.Applies)
+		if len(r.Top) != 3 || len(r.Bottom) != 3 || len(r.TopVectors) != 3 || len(r.BottomResiduals) != 3 {
+			t.Fatalf("%s: result sizes %d %d %d %d", s.name, len(r.Top), len(r.Bottom), len(r.TopVectors), len(r.BottomResiduals))
+		}
+		// "repeated": single-vector Lanczos sees each eigenvalue once in
+		// exact arithmetic; with full reorthogonalisation the second copies
+		// of 7 and -2 grow from rounding once the first have converged
+		// (Parlett 1998, 13.6), so all six still match.
+		checkLanczos(t, s.name, op, r, eig)
+	}
+}
+
+func TestLanczosDefaults(t *testing.T) {
+	// The zero settings ask for λmax alone.
+	op, _, eig := dense(spectra()[0].lambda, 8)
+	rec := &recorder{}
+	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Top) != 1 || len(r.Bottom) != 0 || r.TopVectors != nil || r.TopResiduals != nil {
+		t.Fatalf("result %+v", r)
+	}
+	checkLanczos(t, "defaults", op, r, eig)
+	if rec.n == 0 || rec.stage != "lanczos" || rec.last.Estimate != r.Top[0] {
+		t.Errorf("recorder %+v", rec)
+	}
+	if r.Stats.Applies != r.Steps {
+		t.Errorf("%d applies for %d steps", r.Stats.Applies, r.Steps)
+	}
+}
+
+func TestLanczosSmallDim(t *testing.T) {
+	// Dim (7) below MaxSteps and below TopK+BottomK (4+4): the Krylov
+	// space fills the whole space and the Ritz values are the exact
+	// spectrum; top and bottom overlap.
+	lambda := []float64{3, -1, 2, 2.5, 0.5, -4, 1}
+	op, _, eig := dense(lambda, 9)
+	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{TopK: 4, BottomK: 4, MaxSteps: 100, Vectors: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps != 7 || len(r.Top) != 4 || len(r.Bottom) != 4 {
+		t.Fatalf("steps %d, top %v, bottom %v", r.Steps, r.Top, r.Bottom)
+	}
+	checkLanczos(t, "small", op, r, eig)
+	// Dim 1.
+	op1, _, _ := dense([]float64{-2.5}, 1)
+	r1, err := probe.Lanczos(context.Background(), op1, host, probe.LanczosSettings{TopK: 1, BottomK: 1})
+	if err != nil || r1.Top[0] != r1.Bottom[0] || math.Abs(r1.Top[0]+2.5) > 1e-15 {
+		t.Errorf("Dim 1: %v %+v", err, r1)
+	}
+}
+
+func TestLanczosLowRank(t *testing.T) {
+	// Rank 4 in dimension 120, with a double top eigenvalue: the Krylov
+	// space becomes invariant after at most 5 steps. Lanczos restarts with
+	// fresh vectors orthogonal to the basis, which finds the second copy
+	// of 6 and the multiplicity of the null space.
+	lambda := make([]float64, 120)
+	copy(lambda, []float64{6, 6, -3, 1})
+	op, _, eig := dense(lambda, 10)
+	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{TopK: 2, BottomK: 3, Vectors: true, MaxSteps: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("low rank: %d steps, top %v, bottom %v", r.Steps, r.Top, r.Bottom)
+	if r.Steps >= 40 {
+		t.Logf("ran to MaxSteps")
+	}
+	checkLanczos(t, "low rank", op, r, eig)
+}
+
+func TestLanczosNotConverged(t *testing.T) {
+	op, _, eig := dense(spectra()[1].lambda, 11) // clustered top
+	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{TopK: 3, MaxSteps: 6, Vectors: true})
+	if !errors.Is(err, probe.ErrNotConverged) {
+		t.Fatalf("err = %v, want ErrNotConverged", err)
+	}
+	if r.Steps != 6 || len(r.Top) != 3 || len(r.TopVectors) != 3 {
+		t.Fatalf("partial result: steps %d, top %v", r.Steps, r.Top)
+	}
+	// Ritz values interlace: the partial top values lie below the true ones.
+	n := len(eig)
+	for i, th := range r.Top {
+		if th > eig[n-1-i]+1e-12 {
+			t.Errorf("top[%d] = %.17g above λ = %.17g", i, th, eig[n-1-i])
+		}
+	}
+}
+
+func TestLanczosCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, _, _ := dense(spectra()[1].lambda, 12)
+	op := &cancelAfter{Operator: base, n: 8, cancel: cancel}
+	r, err := probe.Lanczos(ctx, op, host, probe.LanczosSettings{TopK: 2, Vectors: true})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if r.Steps != 8 || len(r.Top) != 2 || len(r.TopVectors) != 2 || r.TopResiduals != nil {
+		t.Fatalf("partial result: steps %d, top %v, vectors %d, residuals %v", r.Steps, r.Top, len(r.TopVectors), r.TopResiduals)
+	}
+}
+
+func TestLanczosPanics(t *testing.T) {
+	op, _, _ := dense(linspace(1, 3, 3), 1)
+	op10, _, _ := dense(linspace(1, 3, 10), 1)
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Errorf("MaxSteps too low: no panic")
+			}
+		}()
+		probe.Lanczos(context.Background(), op10, host, probe.LanczosSettings{TopK: 2, BottomK: 2, MaxSteps: 3})
+	}()
+	for name, s := range map[string]probe.LanczosSettings{
+		"negative TopK":  {TopK: -1},
+		"TopK above Dim": {TopK: 4},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			probe.Lanczos(context.Background(), op, host, s)
+		}()
+	}
+}

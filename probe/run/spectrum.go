@@ -1,0 +1,243 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe"
+)
+
+// SpectrumSettings configure Spectrum. Zero values mean the defaults noted.
+type SpectrumSettings struct {
+	TopK    int // largest eigenvalues by Lanczos; 0 with BottomK 0 means 1
+	BottomK int // smallest eigenvalues by Lanczos
+	// Tol is Lanczos' residual tolerance (probe.LanczosSettings.Tol); 0 means 1e-10
+	// in float64 and 1e-5 in float32, about what each precision can attain.
+	Tol      float64
+	MaxSteps int // Lanczos Krylov dimension cap; 0 means probe's default
+	Vectors  bool
+
+	Trace       bool
+	TraceProbes int // Hutchinson probes; 0 means 100
+
+	Density      bool
+	SLQProbes    int     // 0 means 10
+	SLQSteps     int     // 0 means 80
+	SLQSigma     float64 // broadening; 0 means 1% of the spectral range
+	DensityGrid  int     // grid points of the reported density; 0 means 200
+	Curvature    models.Curvature
+	Seed         uint64
+	LearningRate float64 // if > 0, the report says whether GD at this step is stable
+	Recorder     probe.Recorder
+}
+
+// TraceReport is a Hutchinson trace estimate.
+type TraceReport struct {
+	Value  float64 `json:"value"`
+	StdErr float64 `json:"stderr"`
+	Probes int     `json:"probes"`
+}
+
+// DensityReport is an SLQ spectral density estimate.
+type DensityReport struct {
+	Probes            int       `json:"probes"`
+	Steps             int       `json:"steps"`
+	Sigma             float64   `json:"sigma"`
+	Grid              []float64 `json:"grid"`
+	Density           []float64 `json:"density"`
+	FractionPositive  float64   `json:"fraction_positive"`
+	NegativeMass      float64   `json:"negative_mass"`
+	NegativeMagnitude float64   `json:"negative_magnitude"`
+	// Moments[k-1] estimates (1/n) tr(H^k), k = 1..4, with standard errors.
+	Moments       []float64 `json:"moments"`
+	MomentStdErrs []float64 `json:"moment_stderrs"`
+	// Nodes and Weights are the quadrature rules per probe.
+	Nodes   [][]float64 `json:"nodes"`
+	Weights [][]float64 `json:"weights"`
+}
+
+// SpectrumReport is what `curvprobe spectrum` prints. Fields that were not
+// computed are omitted from its JSON.
+type SpectrumReport struct {
+	NParams           int       `json:"n_params"`
+	Samples           int       `json:"n_samples"`
+	Curvature         string    `json:"curvature"`
+	Backend           string    `json:"backend"`
+	DType             string    `json:"dtype"`
+	Loss              float64   `json:"loss"`
+	Accuracy          *float64  `json:"accuracy,omitempty"`
+	GradNorm          float64   `json:"grad_norm"`
+	TopEigenvalues    []float64 `json:"top_eigenvalues"`
+	BottomEigenvalues []float64 `json:"bottom_eigenvalues"`
+	TopResiduals      []float64 `json:"top_residuals,omitempty"`
+	BottomResiduals   []float64 `json:"bottom_residuals,omitempty"`
+	LanczosSteps      int       `json:"lanczos_steps"`
+	Converged         bool      `json:"converged"`
+
+	Sharpness       float64  `json:"sharpness,omitempty"`
+	EdgeOfStability *float64 `json:"max_stable_lr,omitempty"` // 2/λmax
+	Condition       *float64 `json:"condition_number,omitempty"`
+	CriticalPoint   string   `json:"critical_point,omitempty"`
+	LearningRate    float64  `json:"lr,omitempty"`
+	Stable          *bool    `json:"stable,omitempty"`
+
+	Trace   *TraceReport   `json:"trace,omitempty"`
+	Density *DensityReport `json:"density,omitempty"`
+
+	HVPs    int     `json:"hvps"`
+	Seconds float64 `json:"seconds"`
+
+	// TopVectors holds host copies of the top eigenvectors when asked for.
+	TopVectors    [][]float64 `json:"-"`
+	BottomVectors [][]float64 `json:"-"`
+}
+
+// Spectrum measures the curvature of the mean loss over d at the plan's
+// current parameters: loss, accuracy, gradient norm, the TopK largest and
+// BottomK smallest eigenvalues of the Hessian (or GGN) by Lanczos with full
+// reorthogonalisation, and optionally the Hutchinson trace and the SLQ
+// density. When Lanczos stops short of its tolerance the report is still
+// returned, with Converged false and the error probe.ErrNotConverged.
+func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models.Data, s SpectrumSettings) (*SpectrumReport, error) {
+	start := time.Now()
+	be := p.Backend()
+	n := p.NumParams()
+	rep := &SpectrumReport{NParams: n, Samples: d.N, Curvature: s.Curvature.String(), Backend: be.Name(), DType: dtypeName[T]()}
+	g := be.Alloc(n)
+	ev, err := p.Gradient(ctx, g, d)
+	if err != nil {
+		be.Free(g)
+		return nil, err
+	}
+	rep.GradNorm = be.Nrm2(g)
+	be.Free(g)
+	rep.Loss = ev.Loss
+	if !math.IsNaN(ev.Accuracy) {
+		acc := ev.Accuracy
+		rep.Accuracy = &acc
+	}
+	op := p.CurvatureOperator(d, s.Curvature)
+	defer op.Close()
+
+	if s.TopK == 0 && s.BottomK == 0 {
+		s.TopK = 1
+	}
+	tol := s.Tol
+	if tol == 0 {
+		tol = 1e-10
+		if dtypeName[T]() == "float32" {
+			tol = 1e-5
+		}
+	}
+	var notConverged error
+	lz, err := probe.Lanczos[kernels.Buffer](ctx, op, be, probe.LanczosSettings{
+		TopK: min(s.TopK, n), BottomK: min(s.BottomK, n), MaxSteps: s.MaxSteps, Tol: tol,
+		Seed: s.Seed, Vectors: s.Vectors, Recorder: s.Recorder,
+	})
+	switch {
+	case errors.Is(err, probe.ErrNotConverged):
+		notConverged = err
+	case err != nil:
+		return nil, fmt.Errorf("lanczos: %w", err)
+	}
+	rep.Converged = notConverged == nil
+	rep.TopEigenvalues, rep.BottomEigenvalues = nonNil(lz.Top), nonNil(lz.Bottom)
+	rep.LanczosSteps = lz.Steps
+	rep.TopResiduals, rep.BottomResiduals = lz.TopBounds, lz.BottomBounds
+	if s.Vectors {
+		rep.TopResiduals, rep.BottomResiduals = lz.TopResiduals, lz.BottomResiduals
+		for _, v := range lz.TopVectors {
+			rep.TopVectors = append(rep.TopVectors, models.Download(be, v))
+			be.Free(v)
+		}
+		for _, v := range lz.BottomVectors {
+			rep.BottomVectors = append(rep.BottomVectors, models.Download(be, v))
+			be.Free(v)
+		}
+	}
+	if len(lz.Top) > 0 {
+		lmax := lz.Top[0]
+		rep.Sharpness = lmax
+		if lmax > 0 {
+			eos := probe.EdgeOfStability(lmax)
+			rep.EdgeOfStability = &eos
+		}
+		if s.LearningRate > 0 {
+			rep.LearningRate = s.LearningRate
+			stable := s.LearningRate*lmax < 2
+			rep.Stable = &stable
+		}
+		if len(lz.Bottom) > 0 {
+			lmin := lz.Bottom[0]
+			c := probe.ConditionNumber(lmax, lmin)
+			if !math.IsInf(c, 0) {
+				rep.Condition = &c
+			}
+			rep.CriticalPoint = probe.Classify(min(lmin, lmax), lmax, rep.GradNorm, probe.ClassifyTolerance{}).String()
+		}
+	}
+	hvps := lz.Stats.Applies
+	if s.Trace {
+		tr, err := probe.Hutchinson[kernels.Buffer](ctx, op, be, probe.TraceSettings{Probes: s.TraceProbes, Seed: s.Seed + 1, Recorder: s.Recorder})
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		rep.Trace = &TraceReport{Value: tr.Value, StdErr: tr.StdErr, Probes: tr.Probes}
+		hvps += tr.Stats.Applies
+	}
+	if s.Density {
+		dens, err := probe.SLQ[kernels.Buffer](ctx, op, be, probe.SLQSettings{Probes: s.SLQProbes, Steps: s.SLQSteps, Seed: s.Seed + 2, Recorder: s.Recorder})
+		if err != nil {
+			return nil, fmt.Errorf("density: %w", err)
+		}
+		rep.Density = densityReport(dens, s)
+		hvps += dens.Stats.Applies
+	}
+	rep.HVPs = hvps
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, notConverged
+}
+
+func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
+	lo, hi := dens.Range()
+	sigma := s.SLQSigma
+	if sigma <= 0 {
+		sigma = 0.01 * math.Max(hi-lo, 1e-12)
+	}
+	npts := s.DensityGrid
+	if npts < 2 {
+		npts = 200
+	}
+	x, y := dens.Grid(npts, sigma)
+	dr := &DensityReport{Probes: dens.Probes(), Steps: s.SLQSteps, Sigma: sigma, Grid: x, Density: y,
+		FractionPositive: dens.FractionPositive(0), NegativeMass: dens.NegativeMass(), NegativeMagnitude: dens.NegativeMagnitude()}
+	for k := 1; k <= 4; k++ {
+		dr.Moments = append(dr.Moments, dens.Moment(k))
+		dr.MomentStdErrs = append(dr.MomentStdErrs, dens.MomentStdErr(k))
+	}
+	for j := 0; j < dens.Probes(); j++ {
+		dr.Nodes = append(dr.Nodes, dens.Nodes(j))
+		dr.Weights = append(dr.Weights, dens.Weights(j))
+	}
+	return dr
+}
+
+func nonNil(v []float64) []float64 {
+	if v == nil {
+		return []float64{}
+	}
+	return v
+}
+
+func dtypeName[T kernels.Float]() string {
+	var z T
+	if any(z) == any(float32(0)) {
+		return "float32"
+	}
+	return "float64"
+}
