@@ -111,4 +111,16 @@ type Backend[T Float] interface {
 	// CountCorrect returns the number of rows of the rows×cols matrix z whose
 	// first maximal column equals the row's label.
 	CountCorrect(z, labels Buffer, rows, cols int) int
+
+	// AdamUpdate applies one Adam step (Kingma and Ba 2015, with decoupled
+	// weight decay as in AdamW when wd > 0) to params with gradient g and
+	// moment buffers m and v:
+	//	m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g*g
+	//	params -= lr * ((m/bc1) / (sqrt(v/bc2) + eps) + wd*params)
+	// where bc1 = 1-beta1^t and bc2 = 1-beta2^t are the bias corrections.
+	AdamUpdate(params, g, m, v Buffer, lr, beta1, beta2, eps, bc1, bc2, wd float64)
+	// AdamPrecondition sets dst = 1/sqrt(sqrt(v/bc2) + eps): the diagonal of
+	// P^(-1/2) for Adam's preconditioner P = diag(sqrt(v/bc2) + eps), so that
+	// P^(-1/2) H P^(-1/2), whose spectrum is that of P^-1 H, is symmetric.
+	AdamPrecondition(dst, v Buffer, bc2, eps float64)
 }

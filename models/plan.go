@@ -221,3 +221,13 @@ func toT[T kernels.Float](v []float64) []T {
 	}
 	return out
 }
+
+// Slice returns the n samples of d starting at start, sharing d's storage
+// (a mini-batch). Freeing it is not needed; freeing d invalidates it.
+func (p *Plan[T]) Slice(d *Data, start, n int) *Data {
+	if start < 0 || n <= 0 || start+n > d.N {
+		panic(fmt.Sprintf("models: Slice [%d, %d) of %d samples", start, start+n, d.N))
+	}
+	bd := p.batchOf(d, start, n)
+	return &Data{N: n, x: bd.x, labels: bd.labels, targets: bd.target}
+}

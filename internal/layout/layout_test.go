@@ -1,0 +1,80 @@
+package layout
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/curvprobe/curvprobe"
+
+// allowed lists, per package, the third-party module prefixes and the
+// curvprobe packages it may depend on (DESIGN.md's table). The standard
+// library is always allowed; "*" allows everything.
+var allowed = map[string][]string{
+	"kernels":         {"gonum.org/", "github.com/ebitengine/purego"},
+	"kernels/cpu":     {"gonum.org/", "kernels"},
+	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/"},
+	"probe":           {"gonum.org/"},
+	"data":            {"gonum.org/", "github.com/sbinet/npyio"},
+	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
+	"probe/probetest": {"probe", "gonum.org/"},
+	"bench":           {"*"},
+	"cmd/curvprobe":   {"*"},
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+}
+
+func TestImportBoundaries(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		rules, ok := allowed[rel]
+		if !ok {
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			if !strings.Contains(strings.Split(imp, "/")[0], ".") {
+				continue // standard library
+			}
+			if !permitted(imp, rules) {
+				t.Errorf("%s imports %s; DESIGN.md allows only %v", rel, imp, rules)
+			}
+		}
+	}
+	if seen < 6 {
+		t.Fatalf("checked only %d packages: the test is not seeing the tree", seen)
+	}
+}
+
+func permitted(imp string, rules []string) bool {
+	for _, r := range rules {
+		switch {
+		case r == "*":
+			return true
+		case strings.Contains(r, "."):
+			if strings.HasPrefix(imp, r) {
+				return true
+			}
+		default:
+			if imp == module+"/"+r || strings.HasPrefix(imp, module+"/"+r+"/") && r != "probe" && r != "kernels" {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,24 @@
+//go:build openblas
+
+package cpu
+
+// gonum.org/v1/netlib/blas/netlib declares the CBLAS functions but leaves
+// the library to the final link; this directive supplies it, so that
+// go build -tags openblas needs no CGO_LDFLAGS.
+
+/*
+#cgo LDFLAGS: -lopenblas
+*/
+import "C"
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/netlib/blas/netlib"
+)
+
+// BLASName names the BLAS this binary's CPU backend uses.
+func BLASName() string { return "OpenBLAS (netlib cgo)" }
+
+func defaultBLAS() (blas.Float32, blas.Float64) {
+	return netlib.Implementation{}, netlib.Implementation{}
+}

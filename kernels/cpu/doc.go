@@ -1,0 +1,30 @@
+// Package cpu is curvprobe's host-memory compute backend: a
+// kernels.Backend[T] for T = float32 or float64 whose Buffers are Go slices.
+//
+// BLAS is chosen at build time. The default build uses gonum's pure-Go BLAS
+// (gonum.org/v1/gonum/blas/gonum) and needs no cgo; building with
+// -tags openblas uses OpenBLAS through gonum's cgo binding
+// (gonum.org/v1/netlib/blas/netlib), linked with -lopenblas (Debian:
+// libopenblas-dev). BLASName reports which one a binary has. The choice is
+// held by each Backend; the global gonum blas32/blas64 implementations are
+// never changed.
+//
+// Every method is the Go reference ("the specification") that the CUDA
+// kernels are tested against through kernels/kerneltest:
+//
+//   - Elementwise functions of T inputs are evaluated in float64 and rounded
+//     once to T, so float32 results are within about one ulp of the float64
+//     truth. Reductions (Dot, Nrm2, the losses, ColSum) accumulate in float64.
+//   - Gemm is BLAS sgemm/dgemm on row-major storage; with beta = 0, C is
+//     not read (NaN in C does not propagate), as in BLAS. ColSum does the
+//     same for beta = 0.
+//   - Activations and random fills of large buffers are split across
+//     runtime.GOMAXPROCS goroutines in contiguous chunks (memory-bound
+//     operations are not: splitting did not pay, see parallelMin). Every
+//     element is computed by the same expression whatever the split, and
+//     reductions are never split, so results do not depend on the number
+//     of goroutines.
+//   - Views share their parent's storage; Free of a parent invalidates its
+//     views, and any later use of them panics.
+//   - Buffers from another backend type panic with a "kernels:" message.
+package cpu

@@ -1,0 +1,71 @@
+package cpu
+
+import (
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/curvprobe/curvprobe/kernels"
+)
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C with op(A) m×k and op(B) k×n,
+// row-major with leading dimensions lda, ldb, ldc (BLAS sgemm/dgemm; alpha
+// and beta rounded to T). With beta = 0, C is not read. C must not alias A
+// or B.
+//
+//	for i < m, j < n: c[i*ldc+j] = alpha*sum_l opA(i,l)*opB(l,j) + beta*c[i*ldc+j]
+func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
+	as, bs, cs := data[T](a), data[T](b), data[T](c)
+	if m < 0 || n < 0 || k < 0 {
+		panic("kernels: Gemm negative dimension")
+	}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	checkMatrix("A", as, ar, ac, lda)
+	checkMatrix("B", bs, br, bc, ldb)
+	checkMatrix("C", cs, m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		// C = beta*C; BLAS length checks would want a non-empty A and B.
+		for i := range m {
+			row := cs[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] = T(beta * float64(row[j]))
+			}
+		}
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	if is32[T]() {
+		bk.b32.Sgemm(ta, tb, m, n, k, float32(alpha), f32(as), lda, f32(bs), ldb, float32(beta), f32(cs), ldc)
+		return
+	}
+	bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
+}
+
+// checkMatrix panics unless s holds a rows×cols row-major matrix with
+// leading dimension ld.
+func checkMatrix[T kernels.Float](name string, s []T, rows, cols, ld int) {
+	if ld < max(1, cols) {
+		panic("kernels: Gemm leading dimension of " + name + " too small")
+	}
+	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+		panic("kernels: Gemm buffer " + name + " too short")
+	}
+}
