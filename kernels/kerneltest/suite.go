@@ -62,6 +62,8 @@ func Run[T kernels.Float](t *testing.T, newBackend func() kernels.Backend[T]) {
 		{"SoftmaxHVP", (*suite[T]).testSoftmaxHVP},
 		{"SquaredError", (*suite[T]).testSquaredError},
 		{"CountCorrect", (*suite[T]).testCountCorrect},
+		{"AdamUpdate", (*suite[T]).testAdamUpdate},
+		{"AdamPrecondition", (*suite[T]).testAdamPrecondition},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
