@@ -141,3 +141,39 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 	}
 	return os.Rename(f.Name(), path)
 }
+
+// SaveArrays writes named 1-D float64 arrays as an NPZ file, atomically.
+func SaveArrays(path string, arrays map[string][]float64) error {
+	names := make([]string, 0, len(arrays))
+	for k := range arrays {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return WriteAtomic(path, func(f *os.File) error {
+		w := npz.NewWriter(f)
+		for _, k := range names {
+			if err := w.Write(k+".npy", arrays[k]); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// LoadArrays reads every array of an NPZ file written by SaveArrays.
+func LoadArrays(path string) (map[string][]float64, error) {
+	r, err := npz.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer r.Close()
+	out := map[string][]float64{}
+	for _, k := range r.Keys() {
+		var v []float64
+		if err := r.Read(k, &v); err != nil {
+			return nil, fmt.Errorf("%s: array %s: %w", path, strings.TrimSuffix(k, ".npy"), err)
+		}
+		out[strings.TrimSuffix(k, ".npy")] = v
+	}
+	return out, nil
+}

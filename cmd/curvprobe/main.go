@@ -25,7 +25,9 @@ import (
 const usage = `curvprobe: exact curvature of neural-network losses
 
 Commands:
+  train      train an MLP while probing its sharpness (edge of stability), with logs, checkpoints and plots
   spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
+  taylor     compare the loss with its quadratic model along the gradient and eigenvectors; saddle escape
   bench hvp  time the gradient and the exact Hessian-vector product
   devices    list the compute devices this binary can use
 
@@ -68,6 +70,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return errUsage
 		}
 		return cmdBenchHVP(ctx, args[2:], stdout, stderr)
+	case "train":
+		return cmdTrain(ctx, args[1:], stdout, stderr)
+	case "taylor":
+		return cmdTaylor(ctx, args[1:], stdout, stderr)
 	case "devices":
 		return cmdDevices(stdout)
 	case "-h", "-help", "--help", "help":

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+type taylorFlags struct {
+	model, weights, dataPath, dataFormat string
+	subset, points, batch                int
+	epsMin, epsMax, tol                  float64
+	dtype, device                        string
+	seed                                 uint64
+	jsonOut, saddle, signed, quiet       bool
+}
+
+// taylorOutput is the JSON object `curvprobe taylor --json` prints: the
+// Taylor report's fields, the extreme eigenvalues whose eigenvectors were
+// scanned, and the saddle report with --saddle.
+type taylorOutput struct {
+	*run.TaylorReport
+	LambdaMax float64           `json:"lambda_max"`
+	LambdaMin float64           `json:"lambda_min"`
+	Converged bool              `json:"converged"`
+	Saddle    *run.SaddleReport `json:"saddle,omitempty"`
+}
+
+func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f taylorFlags
+	fs := flag.NewFlagSet("taylor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
+	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
+	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder)")
+	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format")
+	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
+	fs.Float64Var(&f.epsMin, "eps-min", 1e-4, "smallest step along each unit direction")
+	fs.Float64Var(&f.epsMax, "eps-max", 1, "largest step along each unit direction")
+	fs.IntVar(&f.points, "points", 25, "log-spaced steps from --eps-min to --eps-max")
+	fs.BoolVar(&f.signed, "signed", false, "also step backwards (-eps)")
+	fs.Float64Var(&f.tol, "tol", 0.1, "relative error of the quadratic model's loss change at which it counts as broken down")
+	fs.BoolVar(&f.saddle, "saddle", false, "also check the escape along the most negative curvature direction")
+	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
+	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
+	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the Lanczos start vector and of --subset")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("taylor: unexpected argument %q", fs.Arg(0))
+	}
+	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
+		if req.val == "" {
+			return fmt.Errorf("taylor: %s is required", req.name)
+		}
+	}
+	if !(f.epsMin > 0) || !(f.epsMax >= f.epsMin) {
+		return fmt.Errorf("taylor: want 0 < --eps-min <= --eps-max, have %g and %g", f.epsMin, f.epsMax)
+	}
+	if f.points < 1 || !(f.tol > 0) {
+		return fmt.Errorf("taylor: want --points >= 1 and --tol > 0, have %d and %g", f.points, f.tol)
+	}
+	switch f.dtype {
+	case "float64":
+		return taylor[float64](ctx, f, stdout, stderr)
+	case "float32":
+		return taylor[float32](ctx, f, stdout, stderr)
+	}
+	return fmt.Errorf("taylor: --dtype %q: want float64 or float32", f.dtype)
+}
+
+func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr io.Writer) error {
+	spec, err := models.LoadSpec(f.model)
+	if err != nil {
+		return err
+	}
+	params, err := models.LoadWeights(f.weights, spec)
+	if err != nil {
+		return err
+	}
+	ds, err := loadData(f.dataPath, f.dataFormat, f.subset, f.seed)
+	if err != nil {
+		return err
+	}
+	be, err := openBackend[T](f.device, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := models.Build(be, spec, models.Settings{Batch: f.batch})
+	if err != nil {
+		return err
+	}
+	if err := p.SetParams(params); err != nil {
+		return err
+	}
+	d, err := run.Upload(p, ds, f.dataPath)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(stderr, f.quiet)
+	dirs, sr, err := run.StandardDirections(ctx, p, d, run.SpectrumSettings{Seed: f.seed, Recorder: prog})
+	prog.Done()
+	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+		return err
+	}
+	if errors.Is(err, probe.ErrNotConverged) {
+		fmt.Fprintf(stderr, "curvprobe: warning: Lanczos stopped at %d steps before converging; the eigenvectors are approximate\n", sr.LanczosSteps)
+	}
+	rep, err := run.Taylor(ctx, p, d, dirs, run.TaylorSettings{EpsMin: f.epsMin, EpsMax: f.epsMax, Points: f.points, Signed: f.signed, Tol: f.tol})
+	if err != nil {
+		return err
+	}
+	out := taylorOutput{TaylorReport: rep, Converged: sr.Converged}
+	if len(sr.TopEigenvalues) > 0 {
+		out.LambdaMax = sr.TopEigenvalues[0]
+	}
+	if len(sr.BottomEigenvalues) > 0 {
+		out.LambdaMin = sr.BottomEigenvalues[0]
+	}
+	if f.saddle {
+		prog := newProgress(stderr, f.quiet)
+		sad, err := run.SaddleEscape(ctx, p, d, run.SaddleSettings{Seed: f.seed, Recorder: prog})
+		prog.Done()
+		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+			return err
+		}
+		out.Saddle = sad
+	}
+	if f.jsonOut {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	printTaylor(stdout, spec, out)
+	return nil
+}
+
+func printTaylor(w io.Writer, spec models.Spec, out taylorOutput) {
+	r := out.TaylorReport
+	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
+	fmt.Fprintf(w, "data        %d samples; %s on %s\n", r.Samples, r.DType, r.Backend)
+	fmt.Fprintf(w, "loss        %.10g   |grad| %.4g   lambda_max %.6g   lambda_min %.6g\n", r.Loss, r.GradNorm, out.LambdaMax, out.LambdaMin)
+	for _, td := range r.Directions {
+		fmt.Fprintf(w, "\ndirection %s: g·u = %.6g, u·Hu = %.6g\n", td.Name, td.Slope, td.Curvature)
+		fmt.Fprintf(w, "  %11s  %14s  %14s  %14s  %9s\n", "eps", "measured dL", "linear dL", "quadratic dL", "rel.err")
+		for _, tp := range td.Points {
+			if tp.NonFinite {
+				fmt.Fprintf(w, "  %11.4g  %14s\n", tp.Eps, "non-finite")
+				continue
+			}
+			fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %14.6e  %9.2e\n", tp.Eps, tp.Delta, tp.Linear, tp.Quadratic, tp.RelErr)
+		}
+		if td.Broken {
+			fmt.Fprintf(w, "  breakdown   eps = %.4g: the smallest step where the quadratic model's loss change errs by more than %g%%\n", td.Breakdown, 100*r.Tol)
+		} else {
+			fmt.Fprintf(w, "  breakdown   none: the quadratic model is within %g%% at every step\n", 100*r.Tol)
+		}
+		if td.CubicExponent != nil {
+			fmt.Fprintf(w, "  error order |measured - quadratic| ~ eps^%.3f over the %d smallest steps above rounding (3 expected)\n", *td.CubicExponent, td.CubicFitPoints)
+		} else {
+			fmt.Fprintf(w, "  error order no fit: %d steps above rounding (the loss may be quadratic along u)\n", td.CubicFitPoints)
+		}
+	}
+	if s := out.Saddle; s != nil {
+		crit := "not near-critical"
+		if s.NearCritical {
+			crit = "near-critical"
+		}
+		fmt.Fprintf(w, "\nsaddle      |grad| %.4g vs tolerance %.4g (%s); lambda_min %.6g\n", s.GradNorm, s.GradTol, crit, s.LambdaMin)
+		if !s.Saddle {
+			fmt.Fprintln(w, "            not a saddle: no negative curvature")
+		} else {
+			fmt.Fprintf(w, "            escape along the bottom eigenvector v: g·v = %.6g, crossover eps = %.4g\n", s.Slope, s.Crossover)
+			fmt.Fprintf(w, "  %11s  %14s  %14s  %9s\n", "eps", "predicted dL", "measured dL", "rel.err")
+			for _, st := range s.Steps {
+				mark := ""
+				if st.Crossover {
+					mark = "  (crossover)"
+				}
+				if st.NonFinite {
+					fmt.Fprintf(w, "  %11.4g  %14.6e  %14s%s\n", st.Eps, st.Predicted, "non-finite", mark)
+					continue
+				}
+				fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %9.2e%s\n", st.Eps, st.Predicted, st.Measured, st.RelErr, mark)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nwork        %d Hessian-vector products, %d loss evaluations in %.2fs\n", r.HVPs, r.Evaluations, r.Seconds)
+}

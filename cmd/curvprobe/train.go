@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+// trainFlags registers the flags of a training run on fs, filling cfg.
+type trainFlags struct {
+	cfg                        run.TrainConfig
+	arch, act, loss, modelFile string
+	configFile, out, device    string
+	schedule                   string
+	resume, quiet, noPlot      bool
+	bias                       bool
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	c := &f.cfg
+	fs.StringVar(&f.configFile, "config", "", "read the run configuration from this JSON file (as written to RUN_DIR/config.json); other flags are ignored")
+	fs.StringVar(&f.modelFile, "model", "", "model file (JSON); overrides --arch, --act, --loss, --bias")
+	fs.StringVar(&f.arch, "arch", "784x200x200x10", "layer widths, input to output")
+	fs.StringVar(&f.act, "act", "tanh", "hidden activation: relu tanh sigmoid gelu softplus linear")
+	fs.StringVar(&f.loss, "loss", "mse", "cross_entropy or mse")
+	fs.BoolVar(&f.bias, "bias", true, "layers have biases")
+	fs.StringVar(&c.Data, "data", "", "training data: a file or folder (NPZ, CSV, MNIST IDX, CIFAR-10 binary), or synthetic:gaussian / synthetic:teacher")
+	fs.StringVar(&c.DataFormat, "data-format", "", "force the data format")
+	fs.IntVar(&c.Subset, "subset", 0, "seeded class-balanced subset of the training data (generators: number of samples)")
+	fs.BoolVar(&c.Standardize, "standardize", false, "standardise features with the training set's mean and std")
+	fs.StringVar(&c.Test, "test", "", "test data evaluated on probed steps")
+	fs.IntVar(&c.TestSubset, "test-subset", 0, "class-balanced subset of the test data")
+	fs.StringVar(&c.Optimizer.Kind, "optimizer", "gd", "gd, sgd, nesterov or adam")
+	fs.Float64Var(&c.Optimizer.LR, "lr", 0.02, "learning rate")
+	fs.Float64Var(&c.Optimizer.Momentum, "momentum", 0, "momentum β (sgd: heavy ball; nesterov)")
+	fs.Float64Var(&c.Optimizer.Beta1, "beta1", 0, "Adam β1 (0: 0.9)")
+	fs.Float64Var(&c.Optimizer.Beta2, "beta2", 0, "Adam β2 (0: 0.999)")
+	fs.Float64Var(&c.Optimizer.WeightDecay, "wd", 0, "weight decay (L2 for gd/sgd/nesterov, decoupled for adam)")
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN_LR]")
+	fs.IntVar(&c.Optimizer.Schedule.Warmup, "warmup", 0, "linear warm-up steps")
+	fs.IntVar(&c.Steps, "steps", 1000, "optimizer steps")
+	fs.IntVar(&c.Batch, "batch", 0, "mini-batch size (0: full batch)")
+	fs.IntVar(&c.ProbeEvery, "probe-every", 10, "probe the curvature every this many steps (and on the first and last)")
+	fs.IntVar(&c.ProbeSet, "probe-set", 0, "probe on a fixed seeded subset of this many training samples (0: all)")
+	fs.BoolVar(&c.ProbeBottom, "probe-bottom", false, "also probe the bottom eigenvalue (Lanczos)")
+	fs.IntVar(&c.ProbeTopK, "probe-top-k", 0, "also probe the top-k eigenvalues (Lanczos)")
+	fs.BoolVar(&c.ProbeTrace, "probe-trace", false, "also probe the trace (Hutchinson)")
+	fs.IntVar(&c.TraceProbes, "trace-probes", 0, "Hutchinson probes (0: 100)")
+	fs.BoolVar(&c.ProbeDensity, "probe-density", false, "also probe the spectral density (SLQ)")
+	fs.Float64Var(&c.PowerTol, "power-tol", 0, "power iteration's relative residual tolerance (0: 1e-5)")
+	fs.IntVar(&c.LogEvery, "log-every", 0, "log every this many steps (0: every step)")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "checkpoint every this many steps (0: at every probe)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
+	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
+	fs.StringVar(&c.DType, "dtype", "float32", "float32 or float64")
+	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+	fs.StringVar(&f.out, "out", "", "run directory (required)")
+	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.noPlot, "no-plot", false, "do not draw the figures at the end")
+}
+
+// config builds the run configuration from the flags.
+func (f *trainFlags) config() (*run.TrainConfig, error) {
+	if f.configFile != "" {
+		return run.LoadTrainConfig(f.configFile)
+	}
+	c := f.cfg
+	if f.modelFile != "" {
+		spec, err := models.LoadSpec(f.modelFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Model = spec
+	} else {
+		layers, err := models.ParseArch(f.arch)
+		if err != nil {
+			return nil, fmt.Errorf("--arch: %w", err)
+		}
+		act, err := models.ParseActivation(f.act)
+		if err != nil {
+			return nil, fmt.Errorf("--act: %w", err)
+		}
+		loss, err := models.ParseLoss(f.loss)
+		if err != nil {
+			return nil, fmt.Errorf("--loss: %w", err)
+		}
+		c.Model = models.Spec{Layers: layers, Activation: act, Loss: loss, Bias: f.bias}
+	}
+	sched, err := parseSchedule(f.schedule, c.Steps)
+	if err != nil {
+		return nil, err
+	}
+	sched.Warmup = c.Optimizer.Schedule.Warmup
+	c.Optimizer.Schedule = sched
+	return &c, c.Validate()
+}
+
+func parseSchedule(s string, steps int) (models.Schedule, error) {
+	var sc models.Schedule
+	var every int
+	var gamma, minLR float64
+	switch {
+	case s == "" || s == "constant":
+		return sc, nil
+	case len(s) >= 6 && s[:6] == "cosine":
+		if s != "cosine" {
+			if _, err := fmt.Sscanf(s, "cosine:%g", &minLR); err != nil {
+				return sc, fmt.Errorf("--schedule %q: want cosine or cosine:MIN_LR", s)
+			}
+		}
+		return models.Schedule{Kind: "cosine", Total: steps, MinLR: minLR}, nil
+	default:
+		if _, err := fmt.Sscanf(s, "step:%d:%g", &every, &gamma); err != nil {
+			return sc, fmt.Errorf("--schedule %q: want constant, step:EVERY:GAMMA or cosine[:MIN_LR]", s)
+		}
+		return models.Schedule{Kind: "step", Every: every, Gamma: gamma}, nil
+	}
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f trainFlags
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("train: unexpected argument %q", fs.Arg(0))
+	}
+	return f.run(ctx, stdout, stderr)
+}
+
+func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if f.out == "" {
+		return fmt.Errorf("train: --out is required")
+	}
+	cfg := &f.cfg
+	dtype := cfg.DType
+	if f.resume {
+		saved, err := run.LoadTrainConfig(f.out + "/" + run.ConfigFile)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		cfg, dtype = saved, saved.DType
+	} else {
+		var err error
+		if cfg, err = f.config(); err != nil {
+			return err
+		}
+		dtype = cfg.DType
+	}
+	switch dtype {
+	case "float32", "":
+		cfg.DType = "float32"
+		return train[float32](ctx, f, cfg, stdout, stderr)
+	case "float64":
+		return train[float64](ctx, f, cfg, stdout, stderr)
+	}
+	return fmt.Errorf("--dtype %q: want float32 or float64", dtype)
+}
+
+func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainConfig, stdout, stderr io.Writer) error {
+	be, err := openBackend[T](f.device, stderr)
+	if err != nil {
+		return err
+	}
+	bar := newBar(stderr, f.quiet)
+	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot})
+	bar.Done()
+	if sum != nil {
+		fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, cfg.Steps, sum.FinalLoss)
+		if sum.FinalSharpness != nil {
+			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
+		}
+		fmt.Fprintf(stdout, ", %.1fs\n", sum.Seconds)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; continue with: curvprobe train --out %s --resume", f.out)
+	}
+	return err
+}
+
+// bar is the training progress bar on stderr: redrawn in place on a
+// terminal, silent otherwise.
+type bar struct {
+	w            io.Writer
+	on           bool
+	start        time.Time
+	last         time.Time
+	sharp, bound float64
+	drawn        bool
+}
+
+func newBar(w io.Writer, quiet bool) *bar {
+	b := &bar{w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok && !quiet {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			b.on = true
+		}
+	}
+	return b
+}
+
+// Step implements run.StepReporter.
+func (b *bar) Step(r *run.Record, steps int) {
+	if r.LambdaMax != nil {
+		b.sharp = *r.LambdaMax
+		if r.PrecondLambdaMax != nil {
+			b.sharp = *r.PrecondLambdaMax
+		}
+		if r.StabilityBound != nil {
+			b.bound = *r.StabilityBound
+		}
+	}
+	if !b.on || (time.Since(b.last) < 100*time.Millisecond && r.Step != steps) {
+		return
+	}
+	b.last = time.Now()
+	frac := float64(r.Step) / float64(max(steps, 1))
+	const width = 24
+	n := int(frac * width)
+	bars := make([]byte, width)
+	for i := range bars {
+		bars[i] = ' '
+		if i < n {
+			bars[i] = '='
+		}
+	}
+	eta := "?"
+	if frac > 0 {
+		eta = (time.Duration(float64(time.Since(b.start)) * (1 - frac) / frac)).Round(time.Second).String()
+	}
+	fmt.Fprintf(b.w, "\r\033[Kstep %d/%d [%s] loss %.4g  sharpness %.4g (bound %.4g)  ETA %s", r.Step, steps, bars, r.Loss, b.sharp, b.bound, eta)
+	b.drawn = true
+}
+
+// Done ends the bar's line.
+func (b *bar) Done() {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}

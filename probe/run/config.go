@@ -1,0 +1,169 @@
+package run
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// TrainConfig is everything that determines a training run. It is written
+// to RUN_DIR/config.json; a resumed run reads it back. Zero values mean the
+// defaults noted.
+type TrainConfig struct {
+	Model models.Spec `json:"model"`
+	// Data is a dataset path (file or folder, see data.Load) or a
+	// generator: "synthetic:gaussian" (Gaussian classes, one per output)
+	// or "synthetic:teacher" (a random tanh teacher's regression targets).
+	Data       string `json:"data"`
+	DataFormat string `json:"data_format,omitempty"`
+	// Subset takes a seeded, class-balanced subset of this many samples
+	// (0: all); for generators it is the number of samples (0: 1000).
+	Subset int `json:"subset,omitempty"`
+	// Standardize scales each feature to zero mean and unit variance
+	// (statistics of the training set).
+	Standardize bool `json:"standardize,omitempty"`
+	// Test is an optional test set (path), evaluated on probed steps;
+	// TestSubset takes a class-balanced subset of it.
+	Test       string `json:"test,omitempty"`
+	TestSubset int    `json:"test_subset,omitempty"`
+
+	Optimizer models.OptimizerSettings `json:"optimizer"`
+	Steps     int                      `json:"steps"`
+	// Batch is the mini-batch size; 0 (or >= N) means full-batch.
+	Batch int `json:"batch,omitempty"`
+
+	// ProbeEvery probes every this many steps, and on the first and last;
+	// 0 means every 10 steps.
+	ProbeEvery int `json:"probe_every"`
+	// ProbeSet is the size of the fixed, seeded probe subset of the
+	// training set (0: the whole training set).
+	ProbeSet     int     `json:"probe_set,omitempty"`
+	ProbeBottom  bool    `json:"probe_bottom,omitempty"`
+	ProbeTopK    int     `json:"probe_top_k,omitempty"`
+	ProbeTrace   bool    `json:"probe_trace,omitempty"`
+	TraceProbes  int     `json:"trace_probes,omitempty"`
+	ProbeDensity bool    `json:"probe_density,omitempty"`
+	PowerTol     float64 `json:"power_tol,omitempty"`      // 0: 1e-5
+	PowerMaxIter int     `json:"power_max_iter,omitempty"` // 0: 200
+	// LogEvery logs every this many steps (probed steps are always
+	// logged); 0 means every step.
+	LogEvery int `json:"log_every,omitempty"`
+	// CheckpointEvery writes a checkpoint every this many steps; 0 means
+	// at every probe.
+	CheckpointEvery int    `json:"checkpoint_every,omitempty"`
+	Seed            uint64 `json:"seed"`
+	// PlanBatch is the number of samples per backend pass (0: 512).
+	PlanBatch int    `json:"plan_batch,omitempty"`
+	DType     string `json:"dtype,omitempty"`
+}
+
+// Validate reports bad settings, naming the field.
+func (c *TrainConfig) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if err := c.Optimizer.Validate(); err != nil {
+		return err
+	}
+	if c.Optimizer.Kind == "gd" && c.Batch > 0 {
+		return fmt.Errorf("optimizer gd is full-batch; use sgd for --batch %d", c.Batch)
+	}
+	if c.Steps <= 0 {
+		return fmt.Errorf("steps %d: must be positive", c.Steps)
+	}
+	if c.Data == "" {
+		return fmt.Errorf("data: a path or synthetic:gaussian / synthetic:teacher is required")
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"batch", c.Batch}, {"probe_every", c.ProbeEvery}, {"probe_set", c.ProbeSet}, {"probe_top_k", c.ProbeTopK},
+		{"subset", c.Subset}, {"test_subset", c.TestSubset}, {"log_every", c.LogEvery}, {"checkpoint_every", c.CheckpointEvery}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s %d: must be >= 0", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+func (c *TrainConfig) probeEvery() int {
+	if c.ProbeEvery <= 0 {
+		return 10
+	}
+	return c.ProbeEvery
+}
+
+// LoadTrainConfig reads a config.json.
+func LoadTrainConfig(path string) (*TrainConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c TrainConfig
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// LoadTrainData returns the training and (optional) test sets of c.
+func LoadTrainData(c *TrainConfig) (train, test *data.Dataset, err error) {
+	spec := c.Model
+	switch c.Data {
+	case "synthetic:gaussian":
+		n := c.Subset
+		if n == 0 {
+			n = 1000
+		}
+		train, err = data.GaussianClasses(n, spec.Inputs(), spec.Outputs(), 2, c.Seed)
+	case "synthetic:teacher":
+		n := c.Subset
+		if n == 0 {
+			n = 1000
+		}
+		train, err = data.TeacherStudent(n, spec.Inputs(), spec.Outputs(), 32, c.Seed)
+	default:
+		train, err = loadSubset(c.Data, c.DataFormat, c.Subset, c.Seed)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Test != "" {
+		if test, err = loadSubset(c.Test, c.DataFormat, c.TestSubset, c.Seed+1); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.Standardize {
+		mean, std := train.Standardize()
+		if test != nil {
+			test.ApplyStandardize(mean, std)
+		}
+	}
+	return train, test, nil
+}
+
+func loadSubset(path, format string, n int, seed uint64) (*data.Dataset, error) {
+	ds, err := data.Load(path, format)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && n < ds.N {
+		if ds.Labels != nil {
+			if ds, err = ds.ClassBalanced(n, seed); err != nil {
+				return nil, fmt.Errorf("subset %d of %s: %w", n, path, err)
+			}
+		} else {
+			ds = ds.Shuffle(seed).First(n)
+		}
+	}
+	return ds, nil
+}

@@ -1,0 +1,132 @@
+package run
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Record is one line of a training log (DESIGN.md: JSON Lines with at
+// least step, loss and lr, and lambda_max on probed steps). Fields that were
+// not measured at a step are omitted. Records hold no wall-clock times, so
+// that runs with the same seed and inputs write the same log.
+type Record struct {
+	Step  int     `json:"step"`
+	Epoch float64 `json:"epoch"`
+	// Loss is the loss of the batch the step was taken on (the full
+	// training set for full-batch GD), before the step.
+	Loss     float64  `json:"loss"`
+	LR       float64  `json:"lr"`
+	GradNorm *float64 `json:"grad_norm,omitempty"`
+
+	// Evaluations on probed steps.
+	TrainLoss *float64 `json:"train_loss,omitempty"`
+	TrainAcc  *float64 `json:"train_acc,omitempty"`
+	TestLoss  *float64 `json:"test_loss,omitempty"`
+	TestAcc   *float64 `json:"test_acc,omitempty"`
+
+	// Curvature on probed steps, on the probe set.
+	ProbeLoss *float64 `json:"probe_loss,omitempty"`
+	LambdaMax *float64 `json:"lambda_max,omitempty"`
+	// LambdaMaxResidual is ‖Hv - λv‖ of the power-iteration estimate.
+	LambdaMaxResidual *float64 `json:"lambda_max_residual,omitempty"`
+	LambdaMaxIters    *int     `json:"lambda_max_iters,omitempty"`
+	// StabilityBound is the optimizer's stability threshold for the
+	// sharpness it is compared with: 2/lr for GD and SGD, (2+2β)/lr for
+	// heavy-ball momentum, (2+2β1)/((1-β1) lr) for Adam (compared with
+	// PrecondLambdaMax); Margin is StabilityBound minus that sharpness.
+	StabilityBound *float64 `json:"stability_bound,omitempty"`
+	Margin         *float64 `json:"margin,omitempty"`
+	// PrecondLambdaMax is λmax(P^-1 H) for Adam's preconditioner P.
+	PrecondLambdaMax *float64  `json:"precond_lambda_max,omitempty"`
+	LambdaMin        *float64  `json:"lambda_min,omitempty"`
+	TopK             []float64 `json:"top_k,omitempty"`
+	Trace            *float64  `json:"trace,omitempty"`
+	TraceStdErr      *float64  `json:"trace_stderr,omitempty"`
+	// DensityFile names the file (in the run directory) holding the SLQ
+	// density of this step, when densities are probed.
+	DensityFile      string   `json:"density_file,omitempty"`
+	FractionPositive *float64 `json:"fraction_positive,omitempty"`
+	NegativeMass     *float64 `json:"negative_mass,omitempty"`
+}
+
+// Probed reports whether the record carries a curvature probe.
+func (r *Record) Probed() bool { return r.LambdaMax != nil }
+
+// LogWriter appends Records to a JSON Lines file, flushing each record to
+// the operating system as it is written, so a killed run loses nothing it
+// logged.
+type LogWriter struct {
+	f *os.File
+}
+
+// OpenLog opens path for appending, creating it if needed.
+func OpenLog(path string) (*LogWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &LogWriter{f: f}, nil
+}
+
+// Write appends one record.
+func (w *LogWriter) Write(r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := w.f.Write(b); err != nil {
+		return fmt.Errorf("log %s: %w", w.f.Name(), err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (w *LogWriter) Close() error { return w.f.Close() }
+
+// ReadLog reads a JSON Lines training log. A final line cut short by a
+// kill is ignored; any other bad line is an error naming the line.
+func ReadLog(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLog(f, path)
+}
+
+func readLog(r io.Reader, name string) ([]Record, error) {
+	var recs []Record
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	line := 0
+	var pending error
+	for sc.Scan() {
+		line++
+		if pending != nil {
+			return nil, pending
+		}
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			pending = fmt.Errorf("log %s line %d: %w", name, line, err)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("log %s: %w", name, err)
+	}
+	// pending set on the last line only: a torn final write; drop it.
+	var se *json.SyntaxError
+	if pending != nil && !errors.As(pending, &se) {
+		return nil, pending
+	}
+	return recs, nil
+}

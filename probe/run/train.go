@@ -1,0 +1,602 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe"
+)
+
+// File names inside a run directory.
+const (
+	ConfigFile     = "config.json"
+	LogFile        = "log.jsonl"
+	CheckpointFile = "checkpoint.json"
+	SummaryFile    = "summary.json"
+	WeightsFile    = "weights.npz"
+)
+
+// StepReporter receives every record as it is logged (for progress bars).
+type StepReporter interface {
+	Step(rec *Record, steps int)
+}
+
+// TrainOptions are the parts of a run that do not change its results.
+type TrainOptions struct {
+	// Resume continues the run in the directory from its last checkpoint;
+	// the directory's config.json is used, and log records after the
+	// checkpoint are dropped before training goes on, so nothing is
+	// logged twice.
+	Resume   bool
+	Reporter StepReporter
+	// Plot draws the run's figures when it ends.
+	Plot bool
+}
+
+// Summary is written to RUN_DIR/summary.json when a run ends.
+type Summary struct {
+	Steps          int      `json:"steps"`
+	FinalLoss      float64  `json:"final_loss"`
+	FinalTrainLoss *float64 `json:"final_train_loss,omitempty"`
+	FinalTrainAcc  *float64 `json:"final_train_acc,omitempty"`
+	FinalTestLoss  *float64 `json:"final_test_loss,omitempty"`
+	FinalTestAcc   *float64 `json:"final_test_acc,omitempty"`
+	FinalSharpness *float64 `json:"final_sharpness,omitempty"`
+	MaxSharpness   *float64 `json:"max_sharpness,omitempty"`
+	// FinalEtaLambda is lr * sharpness at the last probe (2 is the edge
+	// for GD).
+	FinalEtaLambda *float64 `json:"final_eta_lambda,omitempty"`
+	// StepsAboveBound counts the steps, in units of probe intervals, whose
+	// probe found the sharpness above the optimizer's stability bound.
+	StepsAboveBound int     `json:"steps_above_bound"`
+	Probes          int     `json:"probes"`
+	Diverged        bool    `json:"diverged"`
+	Error           string  `json:"error,omitempty"`
+	Seconds         float64 `json:"seconds"`
+}
+
+// checkpointMeta is RUN_DIR/checkpoint.json; it names the NPZ holding the
+// parameters, optimizer state and the power-iteration warm starts.
+type checkpointMeta struct {
+	Step     int    `json:"step"` // the next step to run
+	OptSteps int    `json:"opt_steps"`
+	File     string `json:"file"`
+}
+
+// ErrDiverged reports a run whose loss became NaN or infinite.
+var ErrDiverged = errors.New("training diverged")
+
+type trainer[T kernels.Float] struct {
+	be         kernels.Backend[T]
+	cfg        *TrainConfig
+	dir        string
+	p          *models.Plan[T]
+	opt        *models.Optimizer[T]
+	train      *data.Dataset
+	trainData  *models.Data // the full training set (GD, evaluations)
+	testData   *models.Data
+	probeData  *models.Data
+	epochData  *models.Data // the shuffled training set of the current epoch (SGD)
+	epoch      int
+	eig, eigP  kernels.Buffer // power-iteration warm starts (H, and P^-1/2 H P^-1/2)
+	hasEig     bool
+	hasEigP    bool
+	grad, prec kernels.Buffer
+}
+
+// Train runs (or, with opts.Resume, continues) the training run of cfg in
+// dir on be: the optimizer's steps, a curvature probe every cfg.ProbeEvery
+// steps (and on the first and last), the log, checkpoints, a summary and,
+// with opts.Plot, the figures. On a NaN loss it writes the summary and
+// returns ErrDiverged.
+func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir string, cfg *TrainConfig, opts TrainOptions) (*Summary, error) {
+	start := time.Now()
+	if opts.Resume {
+		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
+		if err != nil {
+			return nil, fmt.Errorf("resume %s: %w", dir, err)
+		}
+		cfg = saved
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(filepath.Join(dir, LogFile)); err == nil {
+			return nil, fmt.Errorf("%s already holds a run (%s); pass --resume to continue it or choose another --out", dir, LogFile)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		b, _ := json.MarshalIndent(cfg, "", "  ")
+		if err := models.WriteAtomic(filepath.Join(dir, ConfigFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
+			return nil, err
+		}
+	}
+	t, err := newTrainer(be, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	first := 0
+	if opts.Resume {
+		if first, err = t.restore(); err != nil {
+			return nil, err
+		}
+	}
+	log, err := OpenLog(filepath.Join(dir, LogFile))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	sum, runErr := t.loop(ctx, log, first, opts.Reporter)
+	sum.Seconds = time.Since(start).Seconds()
+	if runErr != nil {
+		sum.Error = runErr.Error()
+	}
+	if err := t.finish(sum, opts.Plot); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainConfig) (*trainer[T], error) {
+	train, test, err := LoadTrainData(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := models.Build(be, cfg.Model, models.Settings{Batch: cfg.PlanBatch})
+	if err != nil {
+		return nil, err
+	}
+	p.Init(cfg.Seed)
+	opt, err := models.NewOptimizer(be, p.NumParams(), cfg.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer[T]{be: be, cfg: cfg, dir: dir, p: p, opt: opt, train: train, epoch: -1}
+	if t.trainData, err = Upload(p, train, cfg.Data); err != nil {
+		return nil, err
+	}
+	if test != nil {
+		if t.testData, err = Upload(p, test, cfg.Test); err != nil {
+			return nil, err
+		}
+	}
+	t.probeData = t.trainData
+	if cfg.ProbeSet > 0 && cfg.ProbeSet < train.N {
+		sub, err := subsetOf(train, cfg.ProbeSet, cfg.Seed+2)
+		if err != nil {
+			return nil, fmt.Errorf("probe set: %w", err)
+		}
+		if t.probeData, err = Upload(p, sub, cfg.Data); err != nil {
+			return nil, err
+		}
+	}
+	n := p.NumParams()
+	t.eig, t.grad = be.Alloc(n), be.Alloc(n)
+	if cfg.Optimizer.Kind == "adam" {
+		t.eigP, t.prec = be.Alloc(n), be.Alloc(n)
+	}
+	return t, nil
+}
+
+func subsetOf(ds *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
+	if ds.Labels != nil {
+		return ds.ClassBalanced(n, seed)
+	}
+	return ds.Shuffle(seed).First(n), nil
+}
+
+func (t *trainer[T]) fullBatch() bool { return t.cfg.Batch == 0 || t.cfg.Batch >= t.train.N }
+
+func (t *trainer[T]) stepsPerEpoch() int {
+	if t.fullBatch() {
+		return 1
+	}
+	return (t.train.N + t.cfg.Batch - 1) / t.cfg.Batch
+}
+
+// batch returns the data of step s: the full training set, or mini-batch
+// s mod stepsPerEpoch of epoch s / stepsPerEpoch, whose order is a
+// permutation seeded by (Seed, epoch) — so a resumed run sees the same batches.
+func (t *trainer[T]) batch(s int) (*models.Data, error) {
+	if t.fullBatch() {
+		return t.trainData, nil
+	}
+	spe := t.stepsPerEpoch()
+	e, i := s/spe, s%spe
+	if e != t.epoch {
+		if t.epochData != nil {
+			t.p.FreeData(t.epochData)
+		}
+		r := rand.New(rand.NewPCG(t.cfg.Seed, uint64(e)+0x5eed))
+		shuffled := t.train.Subset(r.Perm(t.train.N))
+		d, err := Upload(t.p, shuffled, t.cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		t.epochData, t.epoch = d, e
+	}
+	start := i * t.cfg.Batch
+	return t.p.Slice(t.epochData, start, min(t.cfg.Batch, t.train.N-start)), nil
+}
+
+func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep StepReporter) (*Summary, error) {
+	cfg := t.cfg
+	sum := &Summary{Steps: cfg.Steps}
+	if recs, err := ReadLog(filepath.Join(t.dir, LogFile)); err == nil {
+		for i := range recs {
+			sum.add(&recs[i])
+		}
+	}
+	every := cfg.probeEvery()
+	for s := first; s <= cfg.Steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		lr := cfg.Optimizer.Schedule.LR(cfg.Optimizer.LR, s)
+		d, err := t.batch(s)
+		if err != nil {
+			return sum, err
+		}
+		ev, err := t.p.Gradient(ctx, t.grad, d)
+		if err != nil {
+			if errors.Is(err, models.ErrNonFinite) {
+				sum.Diverged = true
+				return sum, fmt.Errorf("%w at step %d: %v", ErrDiverged, s, err)
+			}
+			return sum, err
+		}
+		gn := t.be.Nrm2(t.grad)
+		rec := &Record{Step: s, Epoch: float64(s) / float64(t.stepsPerEpoch()), Loss: ev.Loss, LR: lr, GradNorm: &gn}
+		probed := s%every == 0 || s == cfg.Steps
+		if probed {
+			if err := t.probe(ctx, rec, lr); err != nil {
+				return sum, fmt.Errorf("probe at step %d: %w", s, err)
+			}
+		}
+		logEvery := max(cfg.LogEvery, 1)
+		if probed || s%logEvery == 0 {
+			if err := log.Write(rec); err != nil {
+				return sum, err
+			}
+			sum.add(rec)
+			if rep != nil {
+				rep.Step(rec, cfg.Steps)
+			}
+		}
+		if s == cfg.Steps {
+			break
+		}
+		t.opt.Step(t.p.Params(), t.grad, lr)
+		ckEvery := cfg.CheckpointEvery
+		if ckEvery == 0 {
+			ckEvery = every
+		}
+		if (s+1)%ckEvery == 0 {
+			if err := t.checkpoint(s + 1); err != nil {
+				return sum, err
+			}
+		}
+	}
+	return sum, nil
+}
+
+func (sum *Summary) add(r *Record) {
+	sum.FinalLoss = r.Loss
+	if r.TrainLoss != nil {
+		sum.FinalTrainLoss, sum.FinalTrainAcc = r.TrainLoss, r.TrainAcc
+		sum.FinalTestLoss, sum.FinalTestAcc = r.TestLoss, r.TestAcc
+	}
+	if !r.Probed() {
+		return
+	}
+	sharp := *r.LambdaMax
+	if r.PrecondLambdaMax != nil {
+		sharp = *r.PrecondLambdaMax
+	}
+	sum.Probes++
+	sum.FinalSharpness = &sharp
+	if sum.MaxSharpness == nil || sharp > *sum.MaxSharpness {
+		m := sharp
+		sum.MaxSharpness = &m
+	}
+	el := r.LR * *r.LambdaMax
+	sum.FinalEtaLambda = &el
+	if r.StabilityBound != nil && sharp > *r.StabilityBound {
+		sum.StepsAboveBound++
+	}
+}
+
+// probe measures the curvature at the current parameters into rec.
+func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
+	cfg, p, be := t.cfg, t.p, t.be
+	ev, err := p.Evaluate(ctx, t.trainData)
+	if err != nil {
+		return err
+	}
+	rec.TrainLoss = &ev.Loss
+	if !math.IsNaN(ev.Accuracy) {
+		rec.TrainAcc = &ev.Accuracy
+	}
+	if t.testData != nil {
+		tv, err := p.Evaluate(ctx, t.testData)
+		if err != nil {
+			return err
+		}
+		rec.TestLoss = &tv.Loss
+		if !math.IsNaN(tv.Accuracy) {
+			rec.TestAcc = &tv.Accuracy
+		}
+	}
+	if t.probeData != t.trainData {
+		pv, err := p.Evaluate(ctx, t.probeData)
+		if err != nil {
+			return err
+		}
+		rec.ProbeLoss = &pv.Loss
+	}
+	op := p.CurvatureOperator(t.probeData, models.Hessian)
+	defer op.Close()
+	lmax, res, iters, err := t.topEigen(ctx, op, t.eig, &t.hasEig)
+	if err != nil {
+		return err
+	}
+	rec.LambdaMax, rec.LambdaMaxResidual, rec.LambdaMaxIters = &lmax, &res, &iters
+	sharp := lmax
+	if t.opt.Preconditioner(t.prec) {
+		pre := &preconditioned[T]{op: op, d: t.prec, be: be, tmp: be.Alloc(p.NumParams())}
+		pl, _, _, err := t.topEigen(ctx, pre, t.eigP, &t.hasEigP)
+		be.Free(pre.tmp)
+		if err != nil {
+			return err
+		}
+		rec.PrecondLambdaMax = &pl
+		sharp = pl
+	}
+	bound := cfg.Optimizer.StabilityBound(lr)
+	margin := bound - sharp
+	rec.StabilityBound, rec.Margin = &bound, &margin
+	if cfg.ProbeBottom || cfg.ProbeTopK > 0 {
+		bk := 0
+		if cfg.ProbeBottom {
+			bk = 1
+		}
+		lz, err := probe.Lanczos[kernels.Buffer](ctx, op, be, probe.LanczosSettings{TopK: cfg.ProbeTopK, BottomK: bk, Tol: 1e-6, Seed: cfg.Seed + uint64(rec.Step)})
+		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+			return fmt.Errorf("lanczos: %w", err)
+		}
+		if cfg.ProbeTopK > 0 {
+			rec.TopK = lz.Top
+		}
+		if cfg.ProbeBottom && len(lz.Bottom) > 0 {
+			rec.LambdaMin = &lz.Bottom[0]
+		}
+	}
+	if cfg.ProbeTrace {
+		tr, err := probe.Hutchinson[kernels.Buffer](ctx, op, be, probe.TraceSettings{Probes: cfg.TraceProbes, Seed: cfg.Seed + uint64(rec.Step)})
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		rec.Trace, rec.TraceStdErr = &tr.Value, &tr.StdErr
+	}
+	if cfg.ProbeDensity {
+		dens, err := probe.SLQ[kernels.Buffer](ctx, op, be, probe.SLQSettings{Seed: cfg.Seed + uint64(rec.Step)})
+		if err != nil {
+			return fmt.Errorf("density: %w", err)
+		}
+		dr := densityReport(dens, SpectrumSettings{SLQSteps: 80})
+		name := filepath.Join("density", fmt.Sprintf("step_%06d.json", rec.Step))
+		if err := os.MkdirAll(filepath.Join(t.dir, "density"), 0o755); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(dr)
+		if err := models.WriteAtomic(filepath.Join(t.dir, name), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
+			return err
+		}
+		rec.DensityFile = name
+		rec.FractionPositive, rec.NegativeMass = &dr.FractionPositive, &dr.NegativeMass
+	}
+	return nil
+}
+
+// topEigen returns the largest eigenvalue of op by power iteration warm
+// started from vec (when *has), which it updates. Power iteration finds the
+// eigenvalue of largest magnitude; when that is negative, a second run on
+// H - λI finds the largest.
+func (t *trainer[T]) topEigen(ctx context.Context, op probe.Operator[kernels.Buffer], vec kernels.Buffer, has *bool) (lmax, res float64, iters int, err error) {
+	s := probe.PowerSettings[kernels.Buffer]{Tol: t.cfg.PowerTol, MaxIter: t.cfg.PowerMaxIter, Seed: t.cfg.Seed + 3}
+	if s.Tol == 0 {
+		s.Tol = 1e-5
+	}
+	if *has {
+		s.Start = &vec
+	}
+	r, err := probe.PowerIteration[kernels.Buffer](ctx, op, t.be, s)
+	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+		return 0, 0, 0, fmt.Errorf("power iteration: %w", err)
+	}
+	iters = r.Stats.Iterations
+	if r.Value < 0 {
+		s.Shift, s.Start = r.Value, nil
+		r2, err := probe.PowerIteration[kernels.Buffer](ctx, op, t.be, s)
+		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+			t.be.Free(r.Vector)
+			return 0, 0, 0, fmt.Errorf("shifted power iteration: %w", err)
+		}
+		t.be.Free(r.Vector)
+		r, iters = r2, iters+r2.Stats.Iterations
+	}
+	t.be.Copy(vec, r.Vector)
+	t.be.Free(r.Vector)
+	*has = true
+	return r.Value, r.Residual, iters, nil
+}
+
+// preconditioned applies P^-1/2 H P^-1/2 for a diagonal P^-1/2 = d; its
+// eigenvalues are those of P^-1 H.
+type preconditioned[T kernels.Float] struct {
+	op  *models.Operator[T]
+	d   kernels.Buffer
+	be  kernels.Backend[T]
+	tmp kernels.Buffer
+}
+
+func (o *preconditioned[T]) Dim() int { return o.op.Dim() }
+
+func (o *preconditioned[T]) Apply(ctx context.Context, dst, v kernels.Buffer) error {
+	o.be.Mul(o.tmp, o.d, v)
+	if err := o.op.Apply(ctx, dst, o.tmp); err != nil {
+		return err
+	}
+	o.be.Mul(dst, o.d, dst)
+	return nil
+}
+
+// checkpoint writes the state before step next: parameters, optimizer
+// state and warm starts to ckpt-<next>.npz, then checkpoint.json naming it
+// (each atomically), then removes the previous NPZ.
+func (t *trainer[T]) checkpoint(next int) error {
+	arrays := map[string][]float64{"params": t.p.ParamsHost()}
+	for k, b := range t.opt.State() {
+		arrays["opt_"+k] = models.Download(t.be, b)
+	}
+	if t.hasEig {
+		arrays["eig"] = models.Download(t.be, t.eig)
+	}
+	if t.hasEigP {
+		arrays["eig_precond"] = models.Download(t.be, t.eigP)
+	}
+	name := fmt.Sprintf("ckpt-%07d.npz", next)
+	if err := models.SaveArrays(filepath.Join(t.dir, name), arrays); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	old, _ := readMeta(t.dir)
+	b, _ := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name})
+	if err := models.WriteAtomic(filepath.Join(t.dir, CheckpointFile), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if old != nil && old.File != name {
+		os.Remove(filepath.Join(t.dir, old.File))
+	}
+	return nil
+}
+
+func readMeta(dir string) (*checkpointMeta, error) {
+	b, err := os.ReadFile(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		return nil, err
+	}
+	var m checkpointMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CheckpointFile), err)
+	}
+	return &m, nil
+}
+
+// restore loads the last checkpoint (none: start from step 0) and cuts the
+// log back to the records before it. It returns the step to run next.
+func (t *trainer[T]) restore() (int, error) {
+	logPath := filepath.Join(t.dir, LogFile)
+	next := 0
+	meta, err := readMeta(t.dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return 0, err
+	default:
+		arrays, err := models.LoadArrays(filepath.Join(t.dir, meta.File))
+		if err != nil {
+			return 0, fmt.Errorf("resume: %w", err)
+		}
+		n := t.p.NumParams()
+		set := func(name string, dst kernels.Buffer) (bool, error) {
+			v, ok := arrays[name]
+			if !ok {
+				return false, nil
+			}
+			if len(v) != n {
+				return false, fmt.Errorf("resume: checkpoint %s array %s has %d values, want %d", meta.File, name, len(v), n)
+			}
+			t.be.Upload(dst, toT[T](v))
+			return true, nil
+		}
+		if ok, err := set("params", t.p.Params()); err != nil || !ok {
+			return 0, fmt.Errorf("resume: checkpoint %s has no params (%v)", meta.File, err)
+		}
+		for k, b := range t.opt.State() {
+			if ok, err := set("opt_"+k, b); err != nil || !ok {
+				return 0, fmt.Errorf("resume: checkpoint %s lacks optimizer state %s (%v)", meta.File, k, err)
+			}
+		}
+		t.opt.Steps = meta.OptSteps
+		if t.hasEig, err = set("eig", t.eig); err != nil {
+			return 0, err
+		}
+		if t.eigP != nil {
+			if t.hasEigP, err = set("eig_precond", t.eigP); err != nil {
+				return 0, err
+			}
+		}
+		next = meta.Step
+	}
+	recs, err := ReadLog(logPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("resume: %w", err)
+	}
+	var keep []Record
+	for _, r := range recs {
+		if r.Step < next {
+			keep = append(keep, r)
+		}
+	}
+	err = models.WriteAtomic(logPath, func(f *os.File) error {
+		for i := range keep {
+			b, err := json.Marshal(&keep[i])
+			if err != nil {
+				return err
+			}
+			if _, err := f.Write(append(b, '\n')); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return next, err
+}
+
+func (t *trainer[T]) finish(sum *Summary, plot bool) error {
+	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(sum, "", "  ")
+	if err := models.WriteAtomic(filepath.Join(t.dir, SummaryFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
+		return err
+	}
+	if plot {
+		if _, err := ExportCSV(t.dir); err != nil {
+			return err
+		}
+		if _, err := PlotRun(t.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func toT[T kernels.Float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
