@@ -26,6 +26,7 @@ const usage = `curvprobe: exact curvature of neural-network losses
 
 Commands:
   train      train an MLP while probing its sharpness (edge of stability), with logs, checkpoints and plots
+  plot       redraw a run's figures and CSV from its log
   spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
   taylor     compare the loss with its quadratic model along the gradient and eigenvectors; saddle escape
   bench hvp  time the gradient and the exact Hessian-vector product
@@ -72,6 +73,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cmdBenchHVP(ctx, args[2:], stdout, stderr)
 	case "train":
 		return cmdTrain(ctx, args[1:], stdout, stderr)
+	case "plot":
+		return cmdPlot(ctx, args[1:], stdout, stderr)
 	case "taylor":
 		return cmdTaylor(ctx, args[1:], stdout, stderr)
 	case "devices":

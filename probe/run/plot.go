@@ -17,12 +17,10 @@ func PlotDensity(path string, d *DensityReport, title string) error {
 	p.Y.Label.Text = "density (log scale)"
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: 1}
-	floor := 1e-8
-	pts := make(plotter.XYs, len(d.Grid))
-	for i := range d.Grid {
-		pts[i].X, pts[i].Y = d.Grid[i], max(d.Density[i], floor)
+	if len(d.Grid) != len(d.Density) {
+		return fmt.Errorf("density plot %s: %d grid points but %d densities", path, len(d.Grid), len(d.Density))
 	}
-	line, err := plotter.NewLine(pts)
+	line, err := plotter.NewLine(densityPoints(d))
 	if err != nil {
 		return fmt.Errorf("density plot: %w", err)
 	}
