@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -54,6 +55,11 @@ func LoadCSV(path string, opts CSVOptions) (*Dataset, error) {
 		return nil, err
 	}
 	defer closeFn()
+	return readCSV(r, path, opts)
+}
+
+// readCSV parses CSV text from r; path names it in errors.
+func readCSV(r io.Reader, path string, opts CSVOptions) (*Dataset, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	if opts.Comma != 0 {

@@ -213,3 +213,19 @@ func TestOneHotBatchesValidate(t *testing.T) {
 		t.Error("Validate accepts 2 labels for 3 samples")
 	}
 }
+
+func TestBuiltinDigits(t *testing.T) {
+	d, err := Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N != 1797 || d.D != 64 || d.Classes != 10 {
+		t.Fatalf("digits: N=%d D=%d classes=%d", d.N, d.D, d.Classes)
+	}
+	want := []int{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}
+	for c, n := range d.ClassCounts() {
+		if n != want[c] {
+			t.Errorf("class %d: %d samples, want %d", c, n, want[c])
+		}
+	}
+}

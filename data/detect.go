@@ -44,11 +44,16 @@ const Supported = `npz (arrays x and y), npy (x.npy with y.npy beside it), csv (
 //     or else by its magic bytes (zip, NumPy, IDX, gzip'd IDX). An IDX file
 //     of either half of a pair finds the other half beside it.
 //
+// The path "builtin:digits" gives the embedded Digits set.
+//
 // CSV files are read with the zero CSVOptions. A folder whose only data are
 // several stand-alone files (two CSVs, say) is an error asking for the file;
 // when an IDX pair or CIFAR batches were chosen over other files, a line in
 // the dataset's Notes says what else the folder holds.
 func Load(path, format string) (*Dataset, error) {
+	if path == "builtin:digits" {
+		return Digits()
+	}
 	format = strings.ToLower(strings.TrimSpace(format))
 	switch format {
 	case "auto":

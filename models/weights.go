@@ -1,13 +1,16 @@
 package models
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/sbinet/npyio/npy"
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 )
@@ -42,20 +45,7 @@ func LoadWeights(path string, spec Spec) ([]float64, error) {
 		if !okShape {
 			return nil, fmt.Errorf("weights %s: array %s has shape %v, want %v for layers %v (W_l is [in, out])", path, b.Name, shape, want, spec.Layers)
 		}
-		var vals []float64
-		switch strings.TrimLeft(h.Descr.Type, "<=|") {
-		case "f8":
-			err = r.Read(key, &vals)
-		case "f4":
-			var v32 []float32
-			err = r.Read(key, &v32)
-			vals = make([]float64, len(v32))
-			for i, x := range v32 {
-				vals[i] = float64(x)
-			}
-		default:
-			return nil, fmt.Errorf("weights %s: array %s has dtype %s, want float32 or float64", path, b.Name, h.Descr.Type)
-		}
+		vals, err := readFloats(r, key)
 		if err != nil {
 			return nil, fmt.Errorf("weights %s: array %s: %w", path, b.Name, err)
 		}
@@ -169,11 +159,56 @@ func LoadArrays(path string) (map[string][]float64, error) {
 	defer r.Close()
 	out := map[string][]float64{}
 	for _, k := range r.Keys() {
-		var v []float64
-		if err := r.Read(k, &v); err != nil {
+		v, err := readFloats(r, k)
+		if err != nil {
 			return nil, fmt.Errorf("%s: array %s: %w", path, strings.TrimSuffix(k, ".npy"), err)
 		}
 		out[strings.TrimSuffix(k, ".npy")] = v
+	}
+	return out, nil
+}
+
+// readFloats reads a float32 or float64 array from an NPZ entry. It reads
+// the data itself with io.ReadFull: npyio v0.6.0's element readers ignore
+// short reads from the zip stream and corrupt arrays past ~32 KiB.
+func readFloats(r *npz.Reader, key string) ([]float64, error) {
+	h := r.Header(key)
+	typ := h.Descr.Type
+	size := 0
+	switch strings.TrimLeft(typ, "<=|") {
+	case "f8":
+		size = 8
+	case "f4":
+		size = 4
+	default:
+		return nil, fmt.Errorf("dtype %s, want float32 or float64", typ)
+	}
+	if strings.HasPrefix(typ, ">") {
+		return nil, fmt.Errorf("big-endian dtype %s is not supported", typ)
+	}
+	n := 1
+	for _, d := range h.Descr.Shape {
+		n *= d
+	}
+	rc, err := r.Open(key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if _, err := npy.NewReader(rc); err != nil { // consumes the header
+		return nil, err
+	}
+	raw := make([]byte, n*size)
+	if _, err := io.ReadFull(rc, raw); err != nil {
+		return nil, fmt.Errorf("reading %d values: %w", n, err)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		if size == 8 {
+			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		} else {
+			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
 	}
 	return out, nil
 }

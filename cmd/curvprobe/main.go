@@ -25,6 +25,7 @@ import (
 const usage = `curvprobe: exact curvature of neural-network losses
 
 Commands:
+  demo       the built-in default: the edge of stability on the embedded digits, with figures
   train      train an MLP while probing its sharpness (edge of stability), with logs, checkpoints and plots
   plot       redraw a run's figures and CSV from its log
   spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
@@ -71,6 +72,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return errUsage
 		}
 		return cmdBenchHVP(ctx, args[2:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "train":
 		return cmdTrain(ctx, args[1:], stdout, stderr)
 	case "plot":

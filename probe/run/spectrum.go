@@ -214,7 +214,11 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 		npts = 200
 	}
 	x, y := dens.Grid(npts, sigma)
-	dr := &DensityReport{Probes: dens.Probes(), Steps: s.SLQSteps, Sigma: sigma, Grid: x, Density: y,
+	steps := s.SLQSteps
+	if steps <= 0 {
+		steps = 80 // probe.SLQ's default
+	}
+	dr := &DensityReport{Probes: dens.Probes(), Steps: min(steps, dens.Dim), Sigma: sigma, Grid: x, Density: y,
 		FractionPositive: dens.FractionPositive(0), NegativeMass: dens.NegativeMass(), NegativeMagnitude: dens.NegativeMagnitude()}
 	for k := 1; k <= 4; k++ {
 		dr.Moments = append(dr.Moments, dens.Moment(k))

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for the curvprobe command, so the
+// resume test can SIGKILL a real training process.
+func TestMain(m *testing.M) {
+	if os.Getenv("CURVPROBE_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// A run killed by SIGKILL mid-way and resumed writes the same log, byte for
+// byte, as an uninterrupted run with the same seed: checkpoints are atomic,
+// the log is cut back to the checkpoint and batches and probes are seeded.
+func TestResumeAfterSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts training processes")
+	}
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"train", "--data", "synthetic:gaussian", "--subset", "400", "--arch", "10x24x24x4", "--act", "tanh",
+			"--loss", "cross_entropy", "--optimizer", "sgd", "--momentum", "0.9", "--batch", "64", "--lr", "0.05",
+			"--steps", "400", "--probe-every", "10", "--probe-bottom", "--checkpoint-every", "7", "--seed", "5",
+			"--dtype", "float64", "--device", "cpu", "--no-plot", "--out", out}
+	}
+	whole := filepath.Join(dir, "whole")
+	var so, se bytes.Buffer
+	if err := execute(context.Background(), args(whole), &so, &se); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, se.String())
+	}
+	want, err := os.ReadFile(filepath.Join(whole, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	killed := filepath.Join(dir, "killed")
+	cmd := exec.Command(os.Args[0], args(killed)...)
+	cmd.Env = append(os.Environ(), "CURVPROBE_AS_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once it has logged a good part of the run, but not all of it.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(killed, "log.jsonl"))
+		if n := bytes.Count(b, []byte("\n")); n >= 150 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the training process logged too little in 60 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	partial, _ := os.ReadFile(filepath.Join(killed, "log.jsonl"))
+	if bytes.Equal(partial, want) {
+		t.Fatal("the process finished before it was killed: the test proves nothing")
+	}
+	so.Reset()
+	se.Reset()
+	if err := execute(context.Background(), []string{"train", "--out", killed, "--resume", "--device", "cpu", "--no-plot"}, &so, &se); err != nil {
+		t.Fatalf("resume: %v\n%s", err, se.String())
+	}
+	got, err := os.ReadFile(filepath.Join(killed, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("resumed log differs at line %d (of %d vs %d):\n got %s\nwant %s", i+1, len(gl), len(wl), gl[i], wl[i])
+			}
+		}
+		t.Fatalf("resumed log has %d lines, uninterrupted %d", len(gl), len(wl))
+	}
+	t.Logf("killed after %d of %d log lines; resumed log identical", bytes.Count(partial, []byte("\n")), bytes.Count(want, []byte("\n")))
+}
