@@ -33,6 +33,7 @@ bench: build
 	$(BIN) bench hvp --arch 784x512x512x10 --act tanh --loss cross_entropy --batch 512 --dtype float32 --repeats 20 --device cpu
 
 demo: build
+	rm -rf $(DEMO)
 	$(BIN) demo --out $(DEMO)
 
 vet:
