@@ -1,0 +1,140 @@
+package run
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/cpu"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe"
+	"gonum.org/v1/gonum/mat"
+)
+
+// The preconditioned operator P^-1/2 H P^-1/2 behind Adam's sharpness has
+// the spectrum of P^-1 H: its top eigenvalue by power iteration equals the
+// largest eigenvalue of D H D assembled densely (D = P^-1/2), to power
+// iteration's tolerance.
+func TestPreconditionedOperator(t *testing.T) {
+	be := cpu.New[float64]()
+	spec := models.Spec{Layers: []int{4, 6, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	p, err := models.Build(be, spec, models.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Init(3)
+	r := rand.New(rand.NewPCG(1, 2))
+	n, N := p.NumParams(), 25
+	x := make([]float64, N*4)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	labels := make([]int, N)
+	for i := range labels {
+		labels[i] = r.IntN(3)
+	}
+	d, err := p.NewData(x, N, labels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := p.CurvatureOperator(d, models.Hessian)
+	defer op.Close()
+	diag := make([]float64, n)
+	for i := range diag {
+		diag[i] = 0.2 + 3*r.Float64() // a preconditioner far from the identity
+	}
+	db := be.Alloc(n)
+	be.Upload(db, diag)
+	pre := &preconditioned[float64]{op: op, d: db, be: be, tmp: be.Alloc(n)}
+	// Dense D H D from products with unit vectors.
+	M := mat.NewSymDense(n, nil)
+	e, col := be.Alloc(n), be.Alloc(n)
+	for j := 0; j < n; j++ {
+		be.Fill(e, 0)
+		be.Fill(be.View(e, j, 1), 1)
+		if err := op.Apply(context.Background(), col, e); err != nil {
+			t.Fatal(err)
+		}
+		h := models.Download(be, col)
+		for i := 0; i <= j; i++ {
+			M.SetSym(i, j, diag[i]*h[i]*diag[j])
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(M, false) {
+		t.Fatal("eigendecomposition failed")
+	}
+	vals := eig.Values(nil)
+	want := vals[n-1]
+	if math.Abs(vals[0]) > math.Abs(want) {
+		t.Fatalf("test needs a dominant positive eigenvalue; spectrum [%g, %g]", vals[0], want)
+	}
+	res, err := probe.PowerIteration[kernels.Buffer](context.Background(), pre, be, probe.PowerSettings[kernels.Buffer]{Tol: 1e-9, MaxIter: 5000, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A relative residual 1e-9 bounds the eigenvalue error by 1e-9·λ.
+	if math.Abs(res.Value-want) > 1e-8*want {
+		t.Errorf("λmax(P^-1 H) = %.12g by power iteration on the operator, %.12g densely", res.Value, want)
+	}
+}
+
+// Adam runs log the preconditioned sharpness and compare it with Adam's
+// bound (2+2β1)/((1-β1)η); momentum runs use (2+2β)/η.
+func TestTrainOptimizersLogTheirBounds(t *testing.T) {
+	for _, o := range []models.OptimizerSettings{
+		{Kind: "adam", LR: 0.01},
+		{Kind: "sgd", LR: 0.05, Momentum: 0.9},
+		{Kind: "nesterov", LR: 0.05, Momentum: 0.5},
+	} {
+		cfg := &TrainConfig{
+			Model:     models.Spec{Layers: []int{6, 12, 3}, Activation: kernels.Gelu, Loss: models.CrossEntropy, Bias: true},
+			Data:      "synthetic:gaussian",
+			Subset:    120,
+			Optimizer: o,
+			Steps:     30, Batch: 32, ProbeEvery: 10, ProbeSet: 60, Seed: 4,
+		}
+		dir := filepath.Join(t.TempDir(), o.Kind)
+		sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", o.Kind, err)
+		}
+		recs, err := ReadLog(filepath.Join(dir, LogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		probes := 0
+		for _, r := range recs {
+			if !r.Probed() {
+				continue
+			}
+			probes++
+			want := o.StabilityBound(r.LR)
+			if math.Abs(*r.StabilityBound-want) > 1e-12*want {
+				t.Errorf("%s step %d: bound %v, want %v", o.Kind, r.Step, *r.StabilityBound, want)
+			}
+			sharp := *r.LambdaMax
+			if o.Kind == "adam" && r.Step > 0 {
+				if r.PrecondLambdaMax == nil {
+					t.Fatalf("adam step %d: no preconditioned sharpness", r.Step)
+				}
+				sharp = *r.PrecondLambdaMax
+			}
+			if math.Abs(*r.Margin-(want-sharp)) > 1e-9*want {
+				t.Errorf("%s step %d: margin %v, want %v", o.Kind, r.Step, *r.Margin, want-sharp)
+			}
+			if r.ProbeLoss == nil || r.TrainAcc == nil {
+				t.Errorf("%s step %d: probe loss or train accuracy missing", o.Kind, r.Step)
+			}
+		}
+		if probes != 4 || sum.Probes != 4 {
+			t.Errorf("%s: %d probes in the log, %d in the summary; want 4 (steps 0, 10, 20, 30)", o.Kind, probes, sum.Probes)
+		}
+		if len(recs) != cfg.Steps+1 {
+			t.Errorf("%s: %d records, want %d", o.Kind, len(recs), cfg.Steps+1)
+		}
+	}
+}
