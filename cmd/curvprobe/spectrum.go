@@ -81,33 +81,12 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, stderr io.Writer) error {
-	spec, err := models.LoadSpec(f.model)
+	p, d, err := loadProblem[T](problemFlags{model: f.model, weights: f.weights, dataPath: f.dataPath, dataFormat: f.dataFormat,
+		subset: f.subset, batch: f.batch, seed: f.seed, device: f.device}, stderr)
 	if err != nil {
 		return err
 	}
-	params, err := models.LoadWeights(f.weights, spec)
-	if err != nil {
-		return err
-	}
-	ds, err := loadData(f.dataPath, f.dataFormat, f.subset, f.seed)
-	if err != nil {
-		return err
-	}
-	be, err := openBackend[T](f.device, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := models.Build(be, spec, models.Settings{Batch: f.batch})
-	if err != nil {
-		return err
-	}
-	if err := p.SetParams(params); err != nil {
-		return err
-	}
-	d, err := run.Upload(p, ds, f.dataPath)
-	if err != nil {
-		return err
-	}
+	spec := p.Spec()
 	prog := newProgress(stderr, f.quiet)
 	s := run.SpectrumSettings{
 		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
