@@ -363,9 +363,13 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		rec.PrecondLambdaMax = &pl
 		sharp = pl
 	}
-	bound := cfg.Optimizer.StabilityBound(lr)
-	margin := bound - sharp
-	rec.StabilityBound, rec.Margin = &bound, &margin
+	// Adam's bound applies to the preconditioned sharpness, which does not
+	// exist before its first step.
+	if cfg.Optimizer.Kind != "adam" || rec.PrecondLambdaMax != nil {
+		bound := cfg.Optimizer.StabilityBound(lr)
+		margin := bound - sharp
+		rec.StabilityBound, rec.Margin = &bound, &margin
+	}
 	if cfg.ProbeBottom || cfg.ProbeTopK > 0 {
 		bk := 0
 		if cfg.ProbeBottom {
