@@ -1,7 +1,12 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"io"
+	"path/filepath"
+
+	"github.com/curvprobe/curvprobe/data"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
@@ -12,23 +17,76 @@ import (
 // flags spectrum and taylor share.
 type problemFlags struct {
 	model, weights, dataPath, dataFormat string
+	runDir                               string
+	standardize                          bool
 	subset, batch                        int
 	seed                                 uint64
 	device                               string
 }
 
+// register adds the shared flags to fs.
+func (f *problemFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
+	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
+	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder), or builtin:digits")
+	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format: "+data.Supported)
+	fs.StringVar(&f.runDir, "run", "", "a training run directory: its model, final weights and training data (subset, standardisation) unless --model/--weights/--data say otherwise")
+	fs.BoolVar(&f.standardize, "standardize", false, "standardise the features (with --data)")
+	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
+	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random start and probe vectors and of --subset")
+	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+}
+
+// check reports missing flags, naming them; cmd prefixes errors.
+func (f *problemFlags) check(cmd string) error {
+	if f.runDir != "" {
+		return nil
+	}
+	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
+		if req.val == "" {
+			return fmt.Errorf("%s: %s is required (or --run DIR)", cmd, req.name)
+		}
+	}
+	return nil
+}
+
 // load reads the model, its weights and the data, opens the backend and
 // returns the network's Plan at those weights with the data uploaded.
 func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Plan[T], *models.Data, error) {
-	spec, err := models.LoadSpec(f.model)
-	if err != nil {
-		return nil, nil, err
+	var cfg *run.TrainConfig
+	if f.runDir != "" {
+		var err error
+		if cfg, err = run.LoadTrainConfig(filepath.Join(f.runDir, run.ConfigFile)); err != nil {
+			return nil, nil, fmt.Errorf("--run: %w", err)
+		}
+		if f.weights == "" {
+			f.weights = filepath.Join(f.runDir, run.WeightsFile)
+		}
+	}
+	var spec models.Spec
+	var err error
+	if f.model != "" || cfg == nil {
+		if spec, err = models.LoadSpec(f.model); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		spec = cfg.Model
 	}
 	params, err := models.LoadWeights(f.weights, spec)
 	if err != nil {
 		return nil, nil, err
 	}
-	ds, err := loadData(f.dataPath, f.dataFormat, f.subset, f.seed)
+	var ds *data.Dataset
+	if f.dataPath == "" && cfg != nil {
+		ds, _, err = run.LoadTrainData(cfg)
+		f.dataPath = cfg.Data
+	} else {
+		ds, err = loadData(f.dataPath, f.dataFormat, f.subset, f.seed)
+		if err == nil && f.standardize {
+			ds.Standardize()
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

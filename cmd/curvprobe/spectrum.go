@@ -17,27 +17,21 @@ import (
 )
 
 type spectrumFlags struct {
-	model, weights, dataPath, dataFormat string
-	subset                               int
-	topK, bottomK                        int
-	trace, density, ggn, jsonOut, quiet  bool
-	traceProbes, slqProbes, slqSteps     int
-	sigma, tol, lr                       float64
-	maxSteps, batch                      int
-	dtype, device                        string
-	seed                                 uint64
-	densityPlot                          string
+	problemFlags
+	topK, bottomK                       int
+	trace, density, ggn, jsonOut, quiet bool
+	traceProbes, slqProbes, slqSteps    int
+	sigma, tol, lr                      float64
+	maxSteps                            int
+	dtype                               string
+	densityPlot                         string
 }
 
 func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f spectrumFlags
 	fs := flag.NewFlagSet("spectrum", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
-	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
-	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder)")
-	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format: "+data.Supported)
-	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
+	f.problemFlags.register(fs)
 	fs.IntVar(&f.topK, "top-k", 1, "number of largest eigenvalues")
 	fs.IntVar(&f.bottomK, "bottom-k", 1, "number of smallest eigenvalues")
 	fs.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
@@ -51,10 +45,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&f.tol, "tol", 0, "Lanczos residual tolerance (0: 1e-10 in float64, 1e-5 in float32)")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap (0: default)")
 	fs.Float64Var(&f.lr, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
-	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
 	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
-	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random start and probe vectors and of --subset")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -63,10 +54,8 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("spectrum: unexpected argument %q", fs.Arg(0))
 	}
-	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
-		if req.val == "" {
-			return fmt.Errorf("spectrum: %s is required", req.name)
-		}
+	if err := f.problemFlags.check("spectrum"); err != nil {
+		return err
 	}
 	if f.topK < 0 || f.bottomK < 0 {
 		return fmt.Errorf("spectrum: --top-k and --bottom-k must be >= 0")
@@ -81,8 +70,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, stderr io.Writer) error {
-	p, d, err := loadProblem[T](problemFlags{model: f.model, weights: f.weights, dataPath: f.dataPath, dataFormat: f.dataFormat,
-		subset: f.subset, batch: f.batch, seed: f.seed, device: f.device}, stderr)
+	p, d, err := loadProblem[T](f.problemFlags, stderr)
 	if err != nil {
 		return err
 	}
@@ -178,8 +166,8 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 		fmt.Fprintf(w, "trace       %.6g ± %.2g (Hutchinson, %d probes)\n", r.Trace.Value, r.Trace.StdErr, r.Trace.Probes)
 	}
 	if d := r.Density; d != nil {
-		fmt.Fprintf(w, "density     %d probes × %d steps: positive fraction %.4f, negative mass %.4f, (1/n)tr H = %.4g ± %.2g\n",
-			d.Probes, d.Steps, d.FractionPositive, d.NegativeMass, d.Moments[0], d.MomentStdErrs[0])
+		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %.2g\n",
+			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], d.MomentStdErrs[0])
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
 }

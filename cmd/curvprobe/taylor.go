@@ -15,12 +15,11 @@ import (
 )
 
 type taylorFlags struct {
-	model, weights, dataPath, dataFormat string
-	subset, points, batch                int
-	epsMin, epsMax, tol                  float64
-	dtype, device                        string
-	seed                                 uint64
-	jsonOut, saddle, signed, quiet       bool
+	problemFlags
+	points                         int
+	epsMin, epsMax, tol            float64
+	dtype                          string
+	jsonOut, saddle, signed, quiet bool
 }
 
 // taylorOutput is the JSON object `curvprobe taylor --json` prints: the
@@ -38,21 +37,14 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var f taylorFlags
 	fs := flag.NewFlagSet("taylor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
-	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
-	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder)")
-	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format")
-	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
+	f.problemFlags.register(fs)
 	fs.Float64Var(&f.epsMin, "eps-min", 1e-4, "smallest step along each unit direction")
 	fs.Float64Var(&f.epsMax, "eps-max", 1, "largest step along each unit direction")
 	fs.IntVar(&f.points, "points", 25, "log-spaced steps from --eps-min to --eps-max")
 	fs.BoolVar(&f.signed, "signed", false, "also step backwards (-eps)")
 	fs.Float64Var(&f.tol, "tol", 0.1, "relative error of the quadratic model's loss change at which it counts as broken down")
 	fs.BoolVar(&f.saddle, "saddle", false, "also check the escape along the most negative curvature direction")
-	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
 	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
-	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the Lanczos start vector and of --subset")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -61,10 +53,8 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("taylor: unexpected argument %q", fs.Arg(0))
 	}
-	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
-		if req.val == "" {
-			return fmt.Errorf("taylor: %s is required", req.name)
-		}
+	if err := f.problemFlags.check("taylor"); err != nil {
+		return err
 	}
 	if !(f.epsMin > 0) || !(f.epsMax >= f.epsMin) {
 		return fmt.Errorf("taylor: want 0 < --eps-min <= --eps-max, have %g and %g", f.epsMin, f.epsMax)
@@ -82,8 +72,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr io.Writer) error {
-	p, d, err := loadProblem[T](problemFlags{model: f.model, weights: f.weights, dataPath: f.dataPath, dataFormat: f.dataFormat,
-		subset: f.subset, batch: f.batch, seed: f.seed, device: f.device}, stderr)
+	p, d, err := loadProblem[T](f.problemFlags, stderr)
 	if err != nil {
 		return err
 	}

@@ -45,14 +45,20 @@ type TraceReport struct {
 
 // DensityReport is an SLQ spectral density estimate.
 type DensityReport struct {
-	Probes            int       `json:"probes"`
-	Steps             int       `json:"steps"`
-	Sigma             float64   `json:"sigma"`
-	Grid              []float64 `json:"grid"`
-	Density           []float64 `json:"density"`
-	FractionPositive  float64   `json:"fraction_positive"`
-	NegativeMass      float64   `json:"negative_mass"`
-	NegativeMagnitude float64   `json:"negative_magnitude"`
+	Probes  int       `json:"probes"`
+	Steps   int       `json:"steps"`
+	Sigma   float64   `json:"sigma"`
+	Grid    []float64 `json:"grid"`
+	Density []float64 `json:"density"`
+	// FractionPositive and NegativeMass are the estimated fractions of
+	// eigenvalues above ZeroTol and below -ZeroTol; the rest (NearZero) is
+	// the bulk at zero, whose sign SLQ cannot resolve. ZeroTol is 1e-3 of
+	// the spectral radius estimated from the quadrature nodes.
+	FractionPositive  float64 `json:"fraction_positive"`
+	NegativeMass      float64 `json:"negative_mass"`
+	NearZero          float64 `json:"near_zero"`
+	ZeroTol           float64 `json:"zero_tol"`
+	NegativeMagnitude float64 `json:"negative_magnitude"`
 	// Moments[k-1] estimates (1/n) tr(H^k), k = 1..4, with standard errors.
 	Moments       []float64 `json:"moments"`
 	MomentStdErrs []float64 `json:"moment_stderrs"`
@@ -219,7 +225,16 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 		steps = 80 // probe.SLQ's default
 	}
 	dr := &DensityReport{Probes: dens.Probes(), Steps: min(steps, dens.Dim), Sigma: sigma, Grid: x, Density: y,
-		FractionPositive: dens.FractionPositive(0), NegativeMass: dens.NegativeMass(), NegativeMagnitude: dens.NegativeMagnitude()}
+		NegativeMagnitude: dens.NegativeMagnitude()}
+	dr.ZeroTol = 1e-3 * math.Max(math.Abs(lo), math.Abs(hi))
+	dr.FractionPositive = dens.FractionPositive(dr.ZeroTol)
+	dr.NegativeMass, _ = dens.Expect(func(x float64) float64 {
+		if x < -dr.ZeroTol {
+			return 1
+		}
+		return 0
+	})
+	dr.NearZero = 1 - dr.FractionPositive - dr.NegativeMass
 	for k := 1; k <= 4; k++ {
 		dr.Moments = append(dr.Moments, dens.Moment(k))
 		dr.MomentStdErrs = append(dr.MomentStdErrs, dens.MomentStdErr(k))
