@@ -77,9 +77,9 @@ func Eigenvalues(a *mat.SymDense) []float64 {
 //     it is separated from its neighbours by more than 1e-6‖H‖ (single
 //     vector Lanczos may miss copies of a multiple eigenvalue); Ritz
 //     vectors have unit norm and true residuals within 10 tol‖H‖;
-//   - Hutchinson with 200 probes is within 4 standard errors of tr(H)
-//     (4 rather than 3 because Check is run against many operators: a 4σ
-//     deviation has probability 6e-5), plus tol‖H‖n for rounding;
+//   - Hutchinson with 200 probes is within 3 standard errors of tr(H)
+//     (the criterion issue 2 sets; the probes are seeded, so a pass is
+//     reproducible), plus tol‖H‖n for rounding;
 //   - SLQ with 10 probes of min(Dim, 40) steps has per-probe weights that
 //     sum to 1 within 1e-12, a broadened density that integrates to 1
 //     within 1e-3 (trapezoid rule on 2001 points, σ = ‖H‖/50), and moments
@@ -166,7 +166,7 @@ func Check[V any](t *testing.T, op probe.Operator[V], sp probe.Space[V], dense *
 	if err != nil {
 		t.Errorf("Hutchinson: %v", err)
 	}
-	if d := math.Abs(h.Value - trace); d > 4*h.StdErr+abs*float64(n) {
+	if d := math.Abs(h.Value - trace); d > 3*h.StdErr+abs*float64(n) {
 		t.Errorf("Hutchinson: %.6g ± %.3g, exact trace %.6g (%.1f standard errors)", h.Value, h.StdErr, trace, d/h.StdErr)
 	}
 
