@@ -27,6 +27,7 @@ const usage = `curvprobe: exact curvature of neural-network losses
 Commands:
   demo       the built-in default: the edge of stability on the embedded digits, with figures
   train      train an MLP while probing its sharpness (edge of stability), with logs, checkpoints and plots
+  sweep      grids of training runs: plan, run (parallel, sharded, resumable), report, slurm, k8s
   plot       redraw a run's figures and CSV from its log
   spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
   taylor     compare the loss with its quadratic model along the gradient and eigenvectors; saddle escape
@@ -76,6 +77,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "train":
 		return cmdTrain(ctx, args[1:], stdout, stderr)
+	case "sweep":
+		return cmdSweep(ctx, args[1:], stdout, stderr)
 	case "plot":
 		return cmdPlot(ctx, args[1:], stdout, stderr)
 	case "taylor":

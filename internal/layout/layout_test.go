@@ -19,6 +19,7 @@ var allowed = map[string][]string{
 	"probe":           {"gonum.org/"},
 	"data":            {"gonum.org/", "github.com/sbinet/npyio"},
 	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
 	"probe/probetest": {"probe", "gonum.org/"},
 	"bench":           {"*"},
 	"cmd/curvprobe":   {"*"},

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/probe/run/sweep"
+	"gopkg.in/yaml.v3"
+)
+
+const sweepUsage = `usage: curvprobe sweep COMMAND ...
+
+Grids of training runs. A sweep file (JSON) holds a base run configuration
+(as RUN_DIR/config.json) and axes, each a dotted path with values, a range
+or a log-range:
+
+  {"name": "lr", "base": {"model": {"layers": [10,16,16,3], "activation": "tanh",
+     "loss": "cross_entropy"}, "data": "synthetic:gaussian", "subset": 200,
+     "optimizer": {"kind": "gd", "lr": 0.1}, "steps": 60, "probe_every": 10, "seed": 1},
+   "axes": [{"path": "optimizer.lr", "logrange": {"start": 0.05, "stop": 0.4, "num": 4}},
+            {"path": "seed", "values": [1, 2]},
+            {"path": "model.layers.1", "range": {"start": 16, "stop": 64, "step": 16}}]}
+
+A run's id is a hash of its configuration: adding values or reordering axes
+renames no run.
+
+Commands:
+  plan FILE [--dtype D] [--json]      list the runs with their ids; check every configuration
+  run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
+                                      train the runs (of this task's shard) in DIR/runs/<id>
+  report DIR                          table (DIR/report.csv, DIR/report.md, printed) and DIR/plots
+  slurm FILE --out DIR [--shards n] [--workers W] [--time T] [--cpus C] [--mem M]
+        [--partition P] [--account A] [--gpus G] [--bin PATH]   print an sbatch array script
+  k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
+        [--mem M] [--gpus G] [--bin PATH]                        print an Indexed Job manifest
+
+'sweep run' skips complete runs (done, or diverged), resumes half-done ones
+from their checkpoints and retries failed ones, so rerunning it finishes a
+sweep. Its shard comes from --shard i/n, else a Slurm array task
+(SLURM_ARRAY_TASK_ID with --shards or SLURM_ARRAY_TASK_COUNT/MIN/MAX), else a
+Kubernetes Indexed Job (JOB_COMPLETION_INDEX of --shards or CURVPROBE_SHARDS);
+otherwise it runs every run.
+
+Run 'curvprobe sweep COMMAND -h' for a command's flags.
+`
+
+// cmdSweep implements `curvprobe sweep plan|run|report|slurm|k8s`.
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sweepUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "plan":
+		return sweepPlan(args[1:], stdout, stderr)
+	case "run":
+		return sweepRun(ctx, args[1:], stdout, stderr)
+	case "report":
+		return sweepReport(args[1:], stdout, stderr)
+	case "slurm":
+		return sweepJob("slurm", args[1:], stdout, stderr)
+	case "k8s":
+		return sweepJob("k8s", args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, sweepUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "curvprobe sweep: unknown command %q\n\n%s", args[0], sweepUsage)
+	return errUsage
+}
+
+// parseWithArg parses flags that may come before or after the positional
+// arguments, and wants exactly one of these.
+func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", errUsage
+	}
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return "", errUsage
+		}
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(fs.Output(), "curvprobe sweep %s: want one %s, got %d arguments\n", fs.Name(), what, len(pos))
+		fs.Usage()
+		return "", errUsage
+	}
+	return pos[0], nil
+}
+
+func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: curvprobe sweep %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// loadPlan reads and expands a sweep file.
+func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, error) {
+	b, err := readSweepFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := sweep.ParseFile(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+	}
+	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dtype})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+	}
+	return f, p, nil
+}
+
+const dtypeHelp = "override every run's dtype, float32 or float64 (part of each run's id: pass the same to plan, run, slurm and k8s)"
+
+func sweepPlan(args []string, stdout, stderr io.Writer) error {
+	fs := newSweepFlags("plan", "plan FILE [--dtype D] [--json]", stderr)
+	dtype := fs.String("dtype", "", dtypeHelp)
+	asJSON := fs.Bool("json", false, "print the expanded plan as JSON (as DIR/sweep.json)")
+	file, err := parseWithArg(fs, args, "sweep file")
+	if err != nil {
+		return err
+	}
+	_, p, err := loadPlan(file, *dtype)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(p, "", "  ")
+		_, err := fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "#\tid\t%s\tdtype\n", strings.Join(p.Axes, "\t"))
+	for i, r := range p.Runs {
+		vals := make([]string, len(r.Values))
+		for j, v := range r.Values {
+			vals[j] = string(v)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, r.ID, strings.Join(vals, "\t"), r.Config.DType)
+	}
+	tw.Flush()
+	_, err = fmt.Fprintf(stdout, "%d runs, every configuration valid\n", len(p.Runs))
+	return err
+}
+
+func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newSweepFlags("run", "run FILE --out DIR [flags]", stderr)
+	out := fs.String("out", "", "sweep directory (required); runs go to DIR/runs/<id>")
+	workers := fs.Int("workers", 1, "runs trained at once")
+	dtype := fs.String("dtype", "", dtypeHelp)
+	device := fs.String("device", "auto", "auto, cpu or cuda")
+	shardFlag := fs.String("shard", "", "run only shard i/n (0-based) of the runs sorted by id; overrides the Slurm and Kubernetes environment")
+	shards := fs.Int("shards", 0, "number of shards when the index comes from the environment (SLURM_ARRAY_TASK_ID is then the index; Kubernetes: else CURVPROBE_SHARDS)")
+	noPlot := fs.Bool("no-plot", false, "do not draw each run's figures")
+	file, err := parseWithArg(fs, args, "sweep file")
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("sweep run: --out is required")
+	}
+	if *workers < 1 {
+		return fmt.Errorf("sweep run: --workers %d: want at least 1", *workers)
+	}
+	_, p, err := loadPlan(file, *dtype)
+	if err != nil {
+		return err
+	}
+	shard, from, err := sweep.ResolveShard(*shardFlag, *shards, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("sweep run: %w", err)
+	}
+	// Open a backend once to check the device (and say which one auto
+	// picked), then quietly once per run.
+	if _, err := openBackend[float64](*device, stderr); err != nil {
+		return err
+	}
+	backends := sweep.Backends{
+		Float32: func() (kernels.Backend[float32], error) { return openBackend[float32](*device, io.Discard) },
+		Float64: func() (kernels.Backend[float64], error) { return openBackend[float64](*device, io.Discard) },
+	}
+	where := "all runs"
+	if !shard.All() {
+		where = fmt.Sprintf("shard %s (from %s)", shard, from)
+	}
+	fmt.Fprintf(stderr, "sweep: %d runs in %s; %s: %d runs -> %s\n", len(p.Runs), file, where, len(shard.Select(p.Runs)), *out)
+	rep := &sweepLines{w: stderr, axes: p.Axes}
+	res, err := sweep.Execute(ctx, p, *out, sweep.Options{Workers: *workers, Shard: shard, Backends: backends, Plot: !*noPlot, Reporter: rep})
+	if res == nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "sweep: %d runs in this shard: %d already complete, %d done, %d diverged, %d failed, %d interrupted, %d not started, %d left to another process\n",
+		res.Selected, res.Complete, res.Done, res.Diverged, res.Failed, res.Interrupted, res.NotStarted, res.Busy)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; rerun the same command to finish the sweep")
+		}
+		return err
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("%d runs failed (see %s/runs/<id>/%s); rerun the same command to retry them", res.Failed, *out, sweep.ErrorFile)
+	}
+	fmt.Fprintf(stdout, "sweep %s: %d runs complete; report with: curvprobe sweep report %s\n", *out, res.Complete+res.Done+res.Diverged, *out)
+	return nil
+}
+
+// sweepLines prints one line per run start and end.
+type sweepLines struct {
+	mu   sync.Mutex
+	w    io.Writer
+	axes []string
+}
+
+// Event implements sweep.Reporter.
+func (s *sweepLines) Event(e *sweep.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tag := fmt.Sprintf("sweep: [%d/%d] %s", e.N, e.Total, e.Run.ID)
+	switch e.Kind {
+	case sweep.EventBusy:
+		fmt.Fprintf(s.w, "%s busy: another process is training it; left to it\n", tag)
+	case sweep.EventStart:
+		how := ""
+		if e.Resume {
+			how = " (resuming from its checkpoint)"
+		}
+		fmt.Fprintf(s.w, "%s start %s%s\n", tag, e.Run.Label(s.axes), how)
+	case sweep.EventEnd:
+		msg := string(e.Status)
+		if sum := e.Summary; sum != nil && e.Status.Complete() {
+			msg += fmt.Sprintf(": final loss %.6g", sum.FinalLoss)
+			if sum.FinalSharpness != nil && sum.MaxSharpness != nil && sum.FinalEtaLambda != nil {
+				msg += fmt.Sprintf(", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
+			}
+		}
+		switch e.Status {
+		case sweep.StatusFailed:
+			msg = "FAILED: " + e.Err.Error()
+		case sweep.StatusIncomplete:
+			msg = "interrupted (resumes on rerun)"
+		}
+		if e.Elapsed > 0 {
+			msg += fmt.Sprintf(" in %.1fs", e.Elapsed.Seconds())
+		}
+		fmt.Fprintf(s.w, "%s %s\n", tag, msg)
+	}
+}
+
+func sweepReport(args []string, stdout, stderr io.Writer) error {
+	fs := newSweepFlags("report", "report DIR", stderr)
+	dir, err := parseWithArg(fs, args, "sweep directory")
+	if err != nil {
+		return err
+	}
+	rep, paths, err := sweep.WriteReport(dir)
+	if rep == nil {
+		return err
+	}
+	if werr := rep.WriteMarkdown(stdout); werr != nil {
+		return werr
+	}
+	for _, p := range paths {
+		fmt.Fprintln(stderr, "wrote", p)
+	}
+	return err
+}
+
+// sweepJob prints a Slurm script or a Kubernetes manifest.
+func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
+	usage := "slurm FILE --out DIR [flags]"
+	if kind == "k8s" {
+		usage = "k8s FILE --out DIR [flags]"
+	}
+	fs := newSweepFlags(kind, usage, stderr)
+	var o sweep.JobOptions
+	fs.StringVar(&o.Out, "out", "", "sweep directory as the tasks see it (required; Slurm: made absolute; Kubernetes: the shared volume's mount path)")
+	fs.IntVar(&o.Shards, "shards", 0, "number of tasks, each running one shard (0: one per run)")
+	fs.IntVar(&o.Workers, "workers", 1, "runs each task trains at once")
+	fs.StringVar(&o.Name, "name", "", "job name (default: the sweep's name, else curvprobe-sweep)")
+	fs.StringVar(&o.Bin, "bin", "curvprobe", "the curvprobe command the tasks run")
+	fs.StringVar(&o.DType, "dtype", "", dtypeHelp)
+	fs.StringVar(&o.Device, "device", "", "device for the runs: auto, cpu or cuda (default: sweep run's, auto)")
+	fs.BoolVar(&o.NoPlot, "no-plot", false, "no per-run figures")
+	fs.IntVar(&o.CPUs, "cpus", 0, "CPUs per task")
+	fs.StringVar(&o.Mem, "mem", "", "memory per task (Slurm: 8G; Kubernetes: 8Gi)")
+	fs.IntVar(&o.GPUs, "gpus", 0, "GPUs per task")
+	var image, pvc string
+	if kind == "slurm" {
+		fs.StringVar(&o.Time, "time", "", "time limit per task, e.g. 2:00:00")
+		fs.StringVar(&o.Partition, "partition", "", "Slurm partition")
+		fs.StringVar(&o.Account, "account", "", "Slurm account")
+	} else {
+		fs.StringVar(&image, "image", "curvprobe:latest", "container image holding the curvprobe binary")
+		fs.StringVar(&pvc, "pvc", "curvprobe-sweep", "ReadWriteMany PersistentVolumeClaim mounted at --out in every pod")
+	}
+	file, err := parseWithArg(fs, args, "sweep file")
+	if err != nil {
+		return err
+	}
+	if o.Out == "" {
+		return fmt.Errorf("sweep %s: --out is required", kind)
+	}
+	if o.Shards < 0 || o.Workers < 1 {
+		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
+	}
+	f, p, err := loadPlan(file, o.DType)
+	if err != nil {
+		return err
+	}
+	o.Runs = len(p.Runs)
+	if o.Shards == 0 {
+		o.Shards = len(p.Runs)
+	}
+	if o.Name == "" && f.Name != "" {
+		o.Name = "curvprobe-" + f.Name
+	}
+	if kind == "slurm" {
+		if o.File, err = filepath.Abs(file); err != nil {
+			return err
+		}
+		if o.Out, err = filepath.Abs(o.Out); err != nil {
+			return err
+		}
+		return sweep.SlurmScript(stdout, o)
+	}
+	if !filepath.IsAbs(o.Out) {
+		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
+	}
+	content, err := readSweepFile(file)
+	if err != nil {
+		return err
+	}
+	o.File = file
+	return sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
+}
+
+// readSweepFile returns a sweep file as JSON: a file whose first non-space
+// character is '{' is JSON; anything else is read as YAML and converted.
+func readSweepFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		return b, nil
+	}
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("sweep file %s: not JSON, and as YAML: %w", path, err)
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("sweep file %s: YAML that has no JSON form: %w", path, err)
+	}
+	return j, nil
+}

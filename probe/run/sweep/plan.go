@@ -1,0 +1,314 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+// PlanFile is the expanded plan written to SWEEP_DIR/sweep.json.
+const PlanFile = "sweep.json"
+
+// IDLength is the number of hex digits of a run id.
+const IDLength = 12
+
+// maxErrors is how many per-run errors Expand reports before summing up.
+const maxErrors = 10
+
+// Plan is an expanded sweep: every run with its id and configuration.
+type Plan struct {
+	Name string `json:"name,omitempty"`
+	// Axes are the varied paths, in the sweep file's order.
+	Axes []string `json:"axes"`
+	// Runs are in grid order: the first axis outermost, the last fastest.
+	Runs []Run `json:"runs"`
+}
+
+// Run is one run of a plan.
+type Run struct {
+	// ID is ConfigID(Config): it depends only on the run's configuration,
+	// not on the other runs or the order of the axes.
+	ID string `json:"id"`
+	// Values holds the run's value of each of Plan.Axes, as compact JSON.
+	Values []json.RawMessage `json:"values"`
+	Config *run.TrainConfig  `json:"config"`
+}
+
+// Label describes the run by its axis values: "optimizer.lr=0.1 seed=2".
+func (r *Run) Label(axes []string) string {
+	parts := make([]string, len(axes))
+	for i, a := range axes {
+		parts[i] = a + "=" + string(r.Values[i])
+	}
+	return strings.Join(parts, " ")
+}
+
+// PlanOptions adjust every run of a plan.
+type PlanOptions struct {
+	// DType, when set, overrides every run's dtype ("float32" or
+	// "float64"). The dtype is part of a run's configuration and so of its
+	// id. A run with no dtype gets "float32", as `curvprobe train` does.
+	DType string
+}
+
+// ConfigID returns a run's id: the first IDLength hex digits of the SHA-256
+// of the configuration's JSON (encoding/json's, fields in TrainConfig's
+// order, the model in its model-file form), which is canonical because
+// every configuration is first decoded into a TrainConfig.
+func ConfigID(c *run.TrainConfig) string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic("sweep: marshalling a TrainConfig: " + err.Error())
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])[:IDLength]
+}
+
+// Expand expands the sweep file into its runs, decodes and validates each
+// run's configuration and computes its id. Errors name the axis and value,
+// or the run and its axis values; two grid points with the same
+// configuration are an error.
+func Expand(f *File, o PlanOptions) (*Plan, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	if o.DType != "" && o.DType != "float32" && o.DType != "float64" {
+		return nil, fmt.Errorf("dtype %q: want float32 or float64", o.DType)
+	}
+	base, err := decodeTree(f.Base)
+	if err != nil {
+		return nil, fmt.Errorf(`field "base": %w`, err)
+	}
+	if _, err := decodeConfig(base); err != nil {
+		return nil, fmt.Errorf(`field "base": %w`, err)
+	}
+	p := &Plan{Name: f.Name, Axes: make([]string, len(f.Axes))}
+	values := make([][]json.RawMessage, len(f.Axes))
+	trees := make([][]any, len(f.Axes))
+	total := 1
+	for i := range f.Axes {
+		a := &f.Axes[i]
+		p.Axes[i] = a.Path
+		if values[i], err = a.Expand(); err != nil {
+			return nil, fmt.Errorf("axes[%d] (%s): %w", i, a.Path, err)
+		}
+		trees[i] = make([]any, len(values[i]))
+		for j, v := range values[i] {
+			if trees[i][j], err = decodeTree(v); err != nil {
+				return nil, fmt.Errorf("axes[%d] (%s) value %s: %w", i, a.Path, v, err)
+			}
+			// Each value alone on the base must decode: this catches a
+			// misspelt path or a value of the wrong type once per axis.
+			t, err := setPath(clone(base), a.Path, trees[i][j])
+			if err == nil {
+				_, err = decodeConfig(t)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("axes[%d] (%s) value %s: %w", i, a.Path, v, err)
+			}
+		}
+		total *= len(values[i])
+		if total > MaxRuns {
+			return nil, fmt.Errorf("the grid has more than %d runs", MaxRuns)
+		}
+	}
+	var errs []error
+	seen := make(map[string]int, total)
+	idx := make([]int, len(f.Axes))
+	for k := range total {
+		t := clone(base)
+		r := Run{Values: make([]json.RawMessage, len(f.Axes))}
+		for i := range f.Axes {
+			r.Values[i] = values[i][idx[i]]
+			t, _ = setPath(t, f.Axes[i].Path, clone(trees[i][idx[i]])) // checked above
+		}
+		if o.DType != "" {
+			t.(map[string]any)["dtype"] = o.DType
+		}
+		cfg, err := decodeConfig(t)
+		if err == nil {
+			if cfg.DType == "" {
+				cfg.DType = "float32"
+			}
+			err = cfg.Validate()
+		}
+		if err == nil && cfg.DType != "float32" && cfg.DType != "float64" {
+			err = fmt.Errorf("dtype %q: want float32 or float64", cfg.DType)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("run %d (%s): %w", k, r.Label(p.Axes), err))
+		} else {
+			r.Config = cfg
+			r.ID = ConfigID(cfg)
+			if j, dup := seen[r.ID]; dup {
+				errs = append(errs, fmt.Errorf("run %d (%s) has the same configuration as run %d (%s)", k, r.Label(p.Axes), j, p.Runs[j].Label(p.Axes)))
+			}
+			seen[r.ID] = len(p.Runs)
+		}
+		p.Runs = append(p.Runs, r)
+		// Next grid point: the last axis fastest.
+		for i := len(idx) - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < len(values[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	if len(errs) > maxErrors {
+		n := len(errs) - maxErrors
+		errs = append(errs[:maxErrors], fmt.Errorf("and %d more errors", n))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Lookup returns the run with the given id, or nil.
+func (p *Plan) Lookup(id string) *Run {
+	for i := range p.Runs {
+		if p.Runs[i].ID == id {
+			return &p.Runs[i]
+		}
+	}
+	return nil
+}
+
+// Write writes the plan as indented JSON to path, atomically (tasks of a
+// sharded sweep may write it at the same time).
+func (p *Plan) Write(path string) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return models.WriteAtomic(path, func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err })
+}
+
+// LoadPlan reads a plan written by Plan.Write.
+func LoadPlan(path string) (*Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range p.Runs {
+		r := &p.Runs[i]
+		if r.Config == nil || len(r.Values) != len(p.Axes) {
+			return nil, fmt.Errorf("%s: run %d (%s) is malformed", path, i, r.ID)
+		}
+	}
+	return &p, nil
+}
+
+// decodeTree decodes JSON into maps, lists and json.Numbers.
+func decodeTree(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decodeConfig decodes a tree into a TrainConfig, rejecting unknown fields.
+func decodeConfig(t any) (*run.TrainConfig, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c run.TrainConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// clone deep-copies a decoded tree.
+func clone(t any) any {
+	switch v := t.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = clone(x)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, x := range v {
+			l[i] = clone(x)
+		}
+		return l
+	}
+	return t
+}
+
+// setPath sets the dotted path in tree t to v and returns the tree. Object
+// keys match case-insensitively, as encoding/json matches field names, and
+// an existing key keeps its spelling; missing objects on the way are
+// created; a number picks an existing element of a list.
+func setPath(t any, path string, v any) (any, error) {
+	segs := strings.Split(path, ".")
+	var set func(node any, i int) (any, error)
+	set = func(node any, i int) (any, error) {
+		if i == len(segs) {
+			return v, nil
+		}
+		seg, at := segs[i], strings.Join(segs[:i], ".")
+		if at == "" {
+			at = "the configuration"
+		}
+		switch n := node.(type) {
+		case nil:
+			if _, err := strconv.Atoi(seg); err == nil {
+				return nil, fmt.Errorf("path %s: %s is not set, so it has no element %s", path, at, seg)
+			}
+			node = map[string]any{}
+			return set(node, i)
+		case map[string]any:
+			key := seg
+			for k := range n {
+				if strings.EqualFold(k, seg) {
+					key = k
+					break
+				}
+			}
+			child, err := set(n[key], i+1)
+			if err != nil {
+				return nil, err
+			}
+			n[key] = child
+			return n, nil
+		case []any:
+			j, err := strconv.Atoi(seg)
+			if err != nil {
+				return nil, fmt.Errorf("path %s: %s is a list; want an index, not %q", path, at, seg)
+			}
+			if j < 0 || j >= len(n) {
+				return nil, fmt.Errorf("path %s: index %d out of range (%s has %d elements)", path, j, at, len(n))
+			}
+			child, err := set(n[j], i+1)
+			if err != nil {
+				return nil, err
+			}
+			n[j] = child
+			return n, nil
+		}
+		return nil, fmt.Errorf("path %s: %s is %v, not an object or a list", path, at, node)
+	}
+	return set(t, 0)
+}
