@@ -47,3 +47,9 @@ setup:
 
 clean:
 	rm -rf bin out
+
+# ptx compiles kernels/cuda/*.cu to the embedded kernels/cuda/ptx/*.ptx (needs
+# nvcc; builds do not). Commit the results; TestPTXUpToDate catches stale ones.
+.PHONY: ptx
+ptx:
+	sh kernels/cuda/genptx.sh
