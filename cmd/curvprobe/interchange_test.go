@@ -192,3 +192,28 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 }
+
+// Without a GPU, --device auto falls back to the CPU and says why, and
+// --device cuda is an error naming the reason.
+func TestDeviceFallback(t *testing.T) {
+	if _, err := openGPU(); err == nil {
+		t.Skip("a GPU is present: nothing falls back")
+	}
+	var stdout, stderr bytes.Buffer
+	err := execute(context.Background(), []string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "auto", "--json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("auto: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "no usable GPU") || !strings.Contains(stderr.String(), "using the CPU") {
+		t.Errorf("auto said %q; want the fallback and its reason", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"hvp_ms"`) {
+		t.Errorf("auto printed %q", stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	err = execute(context.Background(), []string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "cuda"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "--device cuda") || !strings.Contains(err.Error(), "no usable CUDA device") {
+		t.Errorf("--device cuda without a GPU: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ const module = "github.com/curvprobe/curvprobe"
 // library is always allowed; "*" allows everything.
 var allowed = map[string][]string{
 	"kernels":         {"gonum.org/", "github.com/ebitengine/purego"},
+	"kernels/cuda":    {"kernels", "github.com/ebitengine/purego"},
 	"kernels/cpu":     {"gonum.org/", "kernels"},
 	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/"},
 	"probe":           {"gonum.org/"},
