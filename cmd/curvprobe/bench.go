@@ -76,3 +76,55 @@ func benchHVP[T kernels.Float](ctx context.Context, device string, s bench.HVPSe
 	}
 	return bench.HVP(ctx, be, s)
 }
+
+func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench lambda", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	arch := fs.String("arch", "784x7000x7000x7000x10", "layer widths (the default has 103.6M parameters)")
+	act := fs.String("act", "tanh", "hidden activation")
+	loss := fs.String("loss", "cross_entropy", "cross_entropy or mse")
+	samples := fs.Int("samples", 4096, "random samples in the data set")
+	batch := fs.Int("batch", 1024, "samples per backend pass")
+	dtype := fs.String("dtype", "float32", "float32 or float64")
+	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
+	maxIter := fs.Int("max-iter", 100, "power iterations at most")
+	device := fs.String("device", "auto", "auto, cpu or cuda")
+	seed := fs.Uint64("seed", 1, "seed")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	layers, err := models.ParseArch(*arch)
+	if err != nil {
+		return fmt.Errorf("--arch: %w", err)
+	}
+	a, err := models.ParseActivation(*act)
+	if err != nil {
+		return fmt.Errorf("--act: %w", err)
+	}
+	l, err := models.ParseLoss(*loss)
+	if err != nil {
+		return fmt.Errorf("--loss: %w", err)
+	}
+	s := bench.LambdaSettings{Spec: models.Spec{Layers: layers, Activation: a, Loss: l, Bias: true}, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed}
+	var res *bench.LambdaResult
+	switch *dtype {
+	case "float32":
+		res, err = benchLambda[float32](ctx, *device, s, stderr)
+	case "float64":
+		res, err = benchLambda[float64](ctx, *device, s, stderr)
+	default:
+		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func benchLambda[T kernels.Float](ctx context.Context, device string, s bench.LambdaSettings, stderr io.Writer) (*bench.LambdaResult, error) {
+	be, err := openBackend[T](device, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return bench.TopEigenvalue(ctx, be, s)
+}

@@ -32,6 +32,7 @@ Commands:
   spectrum   eigenvalues, trace and density of the Hessian of a model on a dataset
   taylor     compare the loss with its quadratic model along the gradient and eigenvectors; saddle escape
   bench hvp  time the gradient and the exact Hessian-vector product
+  bench lambda  the top eigenvalue of a large random MLP (scale test)
   devices    list the compute devices this binary can use
 
 Run 'curvprobe COMMAND -h' for a command's flags.
@@ -68,11 +69,14 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "spectrum":
 		return cmdSpectrum(ctx, args[1:], stdout, stderr)
 	case "bench":
-		if len(args) < 2 || args[1] != "hvp" {
-			fmt.Fprintln(stderr, "curvprobe bench: want 'curvprobe bench hvp [flags]'")
-			return errUsage
+		switch {
+		case len(args) >= 2 && args[1] == "hvp":
+			return cmdBenchHVP(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && args[1] == "lambda":
+			return cmdBenchLambda(ctx, args[2:], stdout, stderr)
 		}
-		return cmdBenchHVP(ctx, args[2:], stdout, stderr)
+		fmt.Fprintln(stderr, "curvprobe bench: want 'curvprobe bench hvp [flags]' or 'curvprobe bench lambda [flags]'")
+		return errUsage
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "train":
