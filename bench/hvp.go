@@ -59,24 +59,8 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 		return nil, err
 	}
 	p.Init(s.Seed)
-	r := rand.New(rand.NewPCG(s.Seed, 1))
-	n, D, C := s.Batch, spec.Inputs(), spec.Outputs()
-	x := make([]float64, n*D)
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = r.IntN(C)
-	}
-	var targets []float64
-	if spec.Loss == models.MSE {
-		targets = make([]float64, n*C)
-		for i := range targets {
-			targets[i] = r.NormFloat64()
-		}
-	}
-	d, err := p.NewData(x, n, labels, targets)
+	n := s.Batch
+	d, err := randomData(p, n, s.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -148,4 +132,28 @@ func dtypeName[T kernels.Float]() string {
 		return "float32"
 	}
 	return "float64"
+}
+
+// randomData uploads n samples of N(0,1) inputs with uniform random labels
+// (and N(0,1) targets for MSE) drawn from seed.
+func randomData[T kernels.Float](p *models.Plan[T], n int, seed uint64) (*models.Data, error) {
+	spec := p.Spec()
+	r := rand.New(rand.NewPCG(seed, 1))
+	D, C := spec.Inputs(), spec.Outputs()
+	x := make([]float64, n*D)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = r.IntN(C)
+	}
+	var targets []float64
+	if spec.Loss == models.MSE {
+		targets = make([]float64, n*C)
+		for i := range targets {
+			targets[i] = r.NormFloat64()
+		}
+	}
+	return p.NewData(x, n, labels, targets)
 }

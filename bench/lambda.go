@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -59,24 +58,8 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 		return nil, err
 	}
 	p.Init(s.Seed)
-	r := rand.New(rand.NewPCG(s.Seed, 2))
-	n, D, C := s.Samples, spec.Inputs(), spec.Outputs()
-	x := make([]float64, n*D)
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = r.IntN(C)
-	}
-	var targets []float64
-	if spec.Loss == models.MSE {
-		targets = make([]float64, n*C)
-		for i := range targets {
-			targets[i] = r.NormFloat64()
-		}
-	}
-	d, err := p.NewData(x, n, labels, targets)
+	n := s.Samples
+	d, err := randomData(p, n, s.Seed+1)
 	if err != nil {
 		return nil, err
 	}

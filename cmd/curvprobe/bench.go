@@ -9,7 +9,6 @@ import (
 
 	"github.com/curvprobe/curvprobe/bench"
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/models"
 )
 
 func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,25 +27,14 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	layers, err := models.ParseArch(*arch)
+	spec, err := specFromFlags(*arch, *act, *loss, *bias)
 	if err != nil {
-		return fmt.Errorf("--arch: %w", err)
-	}
-	a, err := models.ParseActivation(*act)
-	if err != nil {
-		return fmt.Errorf("--act: %w", err)
-	}
-	l, err := models.ParseLoss(*loss)
-	if err != nil {
-		return fmt.Errorf("--loss: %w", err)
+		return err
 	}
 	if *batch <= 0 || *repeats <= 0 {
 		return fmt.Errorf("--batch and --repeats must be positive")
 	}
-	s := bench.HVPSettings{Spec: models.Spec{Layers: layers, Activation: a, Loss: l, Bias: *bias}, Batch: *batch, Repeats: *repeats, Seed: *seed}
-	if err := s.Spec.Validate(); err != nil {
-		return fmt.Errorf("--arch/--loss: %w", err)
-	}
+	s := bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed}
 	var res *bench.HVPResult
 	switch *dtype {
 	case "float32":
@@ -93,19 +81,11 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	layers, err := models.ParseArch(*arch)
+	spec, err := specFromFlags(*arch, *act, *loss, true)
 	if err != nil {
-		return fmt.Errorf("--arch: %w", err)
+		return err
 	}
-	a, err := models.ParseActivation(*act)
-	if err != nil {
-		return fmt.Errorf("--act: %w", err)
-	}
-	l, err := models.ParseLoss(*loss)
-	if err != nil {
-		return fmt.Errorf("--loss: %w", err)
-	}
-	s := bench.LambdaSettings{Spec: models.Spec{Layers: layers, Activation: a, Loss: l, Bias: true}, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed}
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed}
 	var res *bench.LambdaResult
 	switch *dtype {
 	case "float32":

@@ -107,3 +107,25 @@ func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Pla
 	}
 	return p, d, nil
 }
+
+// specFromFlags builds a Spec from the --arch, --act, --loss and --bias
+// flags, naming the flag at fault.
+func specFromFlags(arch, act, loss string, bias bool) (models.Spec, error) {
+	layers, err := models.ParseArch(arch)
+	if err != nil {
+		return models.Spec{}, fmt.Errorf("--arch: %w", err)
+	}
+	a, err := models.ParseActivation(act)
+	if err != nil {
+		return models.Spec{}, fmt.Errorf("--act: %w", err)
+	}
+	l, err := models.ParseLoss(loss)
+	if err != nil {
+		return models.Spec{}, fmt.Errorf("--loss: %w", err)
+	}
+	spec := models.Spec{Layers: layers, Activation: a, Loss: l, Bias: bias}
+	if err := spec.Validate(); err != nil {
+		return models.Spec{}, fmt.Errorf("--arch/--loss: %w", err)
+	}
+	return spec, nil
+}

@@ -81,19 +81,11 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 		}
 		c.Model = spec
 	} else {
-		layers, err := models.ParseArch(f.arch)
+		spec, err := specFromFlags(f.arch, f.act, f.loss, f.bias)
 		if err != nil {
-			return nil, fmt.Errorf("--arch: %w", err)
+			return nil, err
 		}
-		act, err := models.ParseActivation(f.act)
-		if err != nil {
-			return nil, fmt.Errorf("--act: %w", err)
-		}
-		loss, err := models.ParseLoss(f.loss)
-		if err != nil {
-			return nil, fmt.Errorf("--loss: %w", err)
-		}
-		c.Model = models.Spec{Layers: layers, Activation: act, Loss: loss, Bias: f.bias}
+		c.Model = spec
 	}
 	sched, err := parseSchedule(f.schedule, c.Steps)
 	if err != nil {
