@@ -190,6 +190,7 @@ type Error struct {
 	Desc string // "CUDA_ERROR_OUT_OF_MEMORY (2): out of memory"
 }
 
+// Error returns "cuda: OP: DESC".
 func (e *Error) Error() string { return "cuda: " + e.Op + ": " + e.Desc }
 
 // error returns nil for success and an *Error otherwise.

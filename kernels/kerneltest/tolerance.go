@@ -53,6 +53,7 @@ type Mismatch struct {
 	Bad, N         int     // elements outside tolerance, elements compared
 }
 
+// Error describes the worst mismatch and how many elements were outside tolerance.
 func (m *Mismatch) Error() string {
 	return fmt.Sprintf("%d of %d elements outside tolerance; worst at index %d: got %.17g, want %.17g, |diff| %.3g, tol %.3g (%.3g tols)",
 		m.Bad, m.N, m.Index, m.Got, m.Want, math.Abs(m.Got-m.Want), m.Tol, math.Abs(m.Got-m.Want)/m.Tol)
