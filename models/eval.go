@@ -92,17 +92,17 @@ func (c Curvature) String() string {
 
 // Operator applies the Hessian (or Gauss-Newton matrix) of the mean loss
 // over a dataset at the parameters it was made at. It satisfies
-// probe.Operator[kernels.Buffer]. When the per-batch forward passes fit in
-// Settings.CacheBytes they are computed once and kept; otherwise every
-// product recomputes them. Changing the Plan's parameters invalidates an
-// Operator: make a new one.
+// probe.Operator[kernels.Buffer] and probe.BatchOperator[kernels.Buffer].
+// When the per-batch forward passes fit in Settings.CacheBytes they are
+// computed once and kept; otherwise every product recomputes them.
+// Changing the Plan's parameters invalidates an Operator: make a new one.
 type Operator[T kernels.Float] struct {
 	p      *Plan[T]
 	d      *Data
 	kind   Curvature
 	cached []*state
-	tan    *state
-	// Applies counts products.
+	tan    *tangents // grown on demand to the largest k*rows used
+	// Applies counts products (k for an ApplyBatch of k directions).
 	Applies int
 }
 
@@ -115,7 +115,6 @@ func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
 		for start := 0; start < d.N; start += p.batch {
 			op.cached = append(op.cached, p.newState(min(p.batch, d.N-start), false))
 		}
-		op.tan = p.newState(rows, true)
 	}
 	return op
 }
@@ -123,22 +122,45 @@ func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
 // Dim returns the number of parameters.
 func (op *Operator[T]) Dim() int { return op.p.NumParams() }
 
-// Close releases the operator's cached passes.
+// Close releases the operator's cached passes and tangent scratch.
 func (op *Operator[T]) Close() {
 	for _, st := range op.cached {
 		op.p.freeState(st)
 	}
 	if op.tan != nil {
-		op.p.freeState(op.tan)
+		op.p.freeTangents(op.tan)
 	}
 	op.cached, op.tan = nil, nil
 }
 
-// Apply sets dst = H v (or G v).
+// Apply sets dst = H v (or G v). It is ApplyBatch with one direction.
 func (op *Operator[T]) Apply(ctx context.Context, dst, v kernels.Buffer) error {
+	return op.ApplyBatch(ctx, []kernels.Buffer{dst}, []kernels.Buffer{v})
+}
+
+// ApplyBatch sets dst[j] = H v[j] (or G v[j]) for the k = len(v)
+// directions in one pass over the data: each batch's forward state is
+// computed (or fetched from the cache) once and the k tangent passes share
+// it, with the products that have a shared operand done as one GEMM over
+// all k directions (see DESIGN.md, the R-operator). The result for each
+// direction equals Apply's to rounding (exactly, for k = 1). The tangent
+// scratch grows to k times a batch's tangents and is kept for later calls
+// until Close. len(dst) must equal len(v); no dst[j] may alias any v[i] or
+// another dst[i].
+func (op *Operator[T]) ApplyBatch(ctx context.Context, dst, v []kernels.Buffer) error {
 	p := op.p
-	p.checkLen(dst, v)
-	p.be.Fill(dst, 0)
+	if len(dst) != len(v) {
+		panic(fmt.Sprintf("models: ApplyBatch of %d directions into %d vectors", len(v), len(dst)))
+	}
+	k := len(v)
+	if k == 0 {
+		return nil
+	}
+	p.checkLen(dst...)
+	p.checkLen(v...)
+	for _, b := range dst {
+		p.be.Fill(b, 0)
+	}
 	invN := 1 / float64(op.d.N)
 	ggn := op.kind == GaussNewton
 	for i, start := 0, 0; start < op.d.N; i, start = i+1, start+p.batch {
@@ -146,23 +168,41 @@ func (op *Operator[T]) Apply(ctx context.Context, dst, v kernels.Buffer) error {
 			return err
 		}
 		bd := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
-		if op.cached != nil {
-			st := op.cached[i]
-			if !st.hasState {
-				p.forward(st, bd, invN, true)
-			}
-			p.accumulateHVP(st, op.tan, bd, v, dst, invN, ggn)
-			continue
-		}
 		st := p.scratch()
-		p.forward(st, bd, invN, true)
-		p.accumulateHVP(st, st, bd, v, dst, invN, ggn)
+		if op.cached != nil {
+			st = op.cached[i]
+		}
+		if op.cached == nil || !st.hasState {
+			p.forward(st, bd, invN, true)
+		}
+		tan := st.tan
+		if tan == nil || k > 1 {
+			tan = op.tangents(k * min(p.batch, op.d.N))
+		}
+		p.accumulateHVP(st, tan, bd, v, dst, invN, ggn)
 	}
-	op.Applies++
-	if nrm := p.be.Nrm2(dst); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
-		return fmt.Errorf("%w: %s-vector product has norm %v", ErrNonFinite, op.kind, nrm)
+	op.Applies += k
+	for j, b := range dst {
+		if nrm := p.be.Nrm2(b); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
+			if k == 1 {
+				return fmt.Errorf("%w: %s-vector product has norm %v", ErrNonFinite, op.kind, nrm)
+			}
+			return fmt.Errorf("%w: %s-vector product %d of %d has norm %v", ErrNonFinite, op.kind, j, k, nrm)
+		}
 	}
 	return nil
+}
+
+// tangents returns the operator's tangent scratch, grown to at least rows rows.
+func (op *Operator[T]) tangents(rows int) *tangents {
+	if op.tan != nil && op.tan.rows >= rows {
+		return op.tan
+	}
+	if op.tan != nil {
+		op.p.freeTangents(op.tan)
+	}
+	op.tan = op.p.newTangents(rows)
+	return op.tan
 }
 
 // HVP sets dst = H v for the mean loss over d, recomputing the forward pass

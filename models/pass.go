@@ -5,8 +5,9 @@ import (
 )
 
 // state holds one batch's forward and backward pass (everything the
-// R-operator reuses) and the scratch of its tangent passes, sized for up to
-// rows samples. Index l runs over weight layers 0..L-1.
+// R-operator reuses), sized for up to rows samples, and optionally the
+// scratch of its tangent passes for one direction. Index l runs over weight
+// layers 0..L-1.
 type state struct {
 	rows     int
 	n        int // rows of the batch currently held
@@ -14,20 +15,28 @@ type state struct {
 	d1, d2   []kernels.Buffer // s'(z_l), s''(z_l) of hidden layers (nil on the last)
 	p        kernels.Buffer   // softmax probabilities (cross-entropy)
 	d, g     []kernels.Buffer // d_l = dLoss/dz_l, g_l = d_{l+1} W_{l+1}^T
-	rz, ra   []kernels.Buffer
-	rd       []kernels.Buffer
-	u        kernels.Buffer
+	tan      *tangents        // nil unless made with tangents
 	lossSum  float64
 	correct  int
 	withD2   bool
 	hasState bool
 }
 
-func (p *Plan[T]) newState(rows int, tangents bool) *state {
+// tangents is the scratch of the R-operator's tangent passes for up to rows
+// rows: k directions of an n-sample batch take k*n rows, laid out
+// direction-major (direction j's block of layer l is rows j*n..(j+1)*n of
+// rz[l], ra[l], rd[l] and u), so that products with a shared operand are one
+// GEMM over all directions.
+type tangents struct {
+	rows       int
+	rz, ra, rd []kernels.Buffer // ra is nil on the last layer
+	u          kernels.Buffer
+}
+
+func (p *Plan[T]) newState(rows int, withTangents bool) *state {
 	be, L, w := p.be, p.spec.NumLayers(), p.spec.Layers
 	st := &state{rows: rows}
 	alloc := func(l int) kernels.Buffer { return be.Alloc(rows * w[l+1]) }
-	maxw := 0
 	for l := 0; l < L; l++ {
 		st.z = append(st.z, alloc(l))
 		st.d = append(st.d, alloc(l))
@@ -40,22 +49,12 @@ func (p *Plan[T]) newState(rows int, tangents bool) *state {
 			st.a = append(st.a, st.z[l])
 			st.d1, st.d2, st.g = append(st.d1, nil), append(st.d2, nil), append(st.g, nil)
 		}
-		maxw = max(maxw, w[l])
 	}
 	if p.spec.Loss == CrossEntropy {
 		st.p = be.Alloc(rows * p.spec.Outputs())
 	}
-	if tangents {
-		for l := 0; l < L; l++ {
-			st.rz = append(st.rz, alloc(l))
-			st.rd = append(st.rd, alloc(l))
-			if l < L-1 {
-				st.ra = append(st.ra, alloc(l))
-			} else {
-				st.ra = append(st.ra, nil)
-			}
-		}
-		st.u = be.Alloc(rows * maxw)
+	if withTangents {
+		st.tan = p.newTangents(rows)
 	}
 	return st
 }
@@ -63,35 +62,51 @@ func (p *Plan[T]) newState(rows int, tangents bool) *state {
 func (p *Plan[T]) freeState(st *state) {
 	L := p.spec.NumLayers()
 	for l := 0; l < L; l++ {
-		for _, b := range []kernels.Buffer{st.z[l], st.d[l], st.rz0(l), st.rd0(l)} {
-			if b != nil {
+		p.be.Free(st.z[l])
+		p.be.Free(st.d[l])
+		if l < L-1 {
+			for _, b := range []kernels.Buffer{st.a[l], st.d1[l], st.d2[l], st.g[l]} {
 				p.be.Free(b)
 			}
 		}
-		if l < L-1 {
-			for _, b := range []kernels.Buffer{st.a[l], st.d1[l], st.d2[l], st.g[l], st.ra0(l)} {
-				if b != nil {
-					p.be.Free(b)
-				}
-			}
-		}
 	}
-	for _, b := range []kernels.Buffer{st.p, st.u} {
-		if b != nil {
-			p.be.Free(b)
-		}
+	if st.p != nil {
+		p.be.Free(st.p)
+	}
+	if st.tan != nil {
+		p.freeTangents(st.tan)
 	}
 }
 
-func (st *state) rz0(l int) kernels.Buffer { return at(st.rz, l) }
-func (st *state) rd0(l int) kernels.Buffer { return at(st.rd, l) }
-func (st *state) ra0(l int) kernels.Buffer { return at(st.ra, l) }
-
-func at(s []kernels.Buffer, l int) kernels.Buffer {
-	if l < len(s) {
-		return s[l]
+// newTangents allocates tangent scratch for rows rows (k directions of up
+// to rows/k samples).
+func (p *Plan[T]) newTangents(rows int) *tangents {
+	be, L, w := p.be, p.spec.NumLayers(), p.spec.Layers
+	tn := &tangents{rows: rows}
+	maxw := 0
+	for l := 0; l < L; l++ {
+		tn.rz = append(tn.rz, be.Alloc(rows*w[l+1]))
+		tn.rd = append(tn.rd, be.Alloc(rows*w[l+1]))
+		if l < L-1 {
+			tn.ra = append(tn.ra, be.Alloc(rows*w[l+1]))
+		} else {
+			tn.ra = append(tn.ra, nil)
+		}
+		maxw = max(maxw, w[l])
 	}
-	return nil
+	tn.u = be.Alloc(rows * maxw)
+	return tn
+}
+
+func (p *Plan[T]) freeTangents(tn *tangents) {
+	for l := range tn.rz {
+		p.be.Free(tn.rz[l])
+		p.be.Free(tn.rd[l])
+		if tn.ra[l] != nil {
+			p.be.Free(tn.ra[l])
+		}
+	}
+	p.be.Free(tn.u)
 }
 
 // stateBytes estimates the memory of a state of the given rows.
@@ -208,60 +223,92 @@ func (p *Plan[T]) accumulateGrad(st *state, bd batchData, dst kernels.Buffer) {
 	}
 }
 
-// accumulateHVP adds the batch's share of H v (or G v when ggn) to dst, by
-// the R-operator over the forward state in st.
-func (p *Plan[T]) accumulateHVP(st, tan *state, bd batchData, v, dst kernels.Buffer, invN float64, ggn bool) {
-	be, L, w, n := p.be, p.spec.NumLayers(), p.spec.Layers, st.n
+// accumulateHVP adds the batch's share of H v[j] (or G v[j] when ggn) to
+// dst[j] for the k = len(v) directions, by the R-operator (Pearlmutter 1994)
+// over the forward state in st, with the tangents of all directions stacked
+// direction-major in tan (which must hold k*st.n rows). The products with an
+// operand shared by all directions (Ra·W_l in the forward tangent, Rd·W_l^T
+// in the backward one) are one GEMM with k*n rows; the direction-specific
+// ones (a·V_j, d·V_j^T, a^T·Rd_j, Ra_j^T·d) and the elementwise products
+// with the batch's activation derivatives and softmax run per direction
+// block. Each dst[j] receives the same operations in the same order as with
+// k = 1, so with k = 1 this is the single-direction R-operator.
+func (p *Plan[T]) accumulateHVP(st *state, tan *tangents, bd batchData, v, dst []kernels.Buffer, invN float64, ggn bool) {
+	be, L, w, n, k := p.be, p.spec.NumLayers(), p.spec.Layers, st.n, len(v)
+	if k*n > tan.rows {
+		panic("models: tangent scratch too small")
+	}
 	W, _ := p.views(p.params)
-	V, c := p.views(v)
-	HW, HB := p.views(dst)
-	// Forward tangent.
+	V, c := make([][]kernels.Buffer, k), make([][]kernels.Buffer, k)
+	HW, HB := make([][]kernels.Buffer, k), make([][]kernels.Buffer, k)
+	for j := range v {
+		V[j], c[j] = p.views(v[j])
+		HW[j], HB[j] = p.views(dst[j])
+	}
+	// blk is direction j's n×cols block of a stacked tangent buffer; all
+	// is the whole k*n×cols stack.
+	blk := func(b kernels.Buffer, j, cols int) kernels.Buffer { return be.View(b, j*n*cols, n*cols) }
+	all := func(b kernels.Buffer, cols int) kernels.Buffer { return be.View(b, 0, k*n*cols) }
+	// Forward tangent: Rz_l = a_{l-1} V_l + Ra_{l-1} W_l + 1 c_l, Ra_l = s'(z_l) * Rz_l.
 	for l := 0; l < L; l++ {
-		rz := p.rowsView(tan.rz[l], n, w[l+1])
-		be.Gemm(kernels.NoTrans, kernels.NoTrans, n, w[l+1], w[l], 1, p.input(st, bd, l), w[l], V[l], w[l+1], 0, rz, w[l+1])
+		in := p.input(st, bd, l)
+		for j := 0; j < k; j++ {
+			be.Gemm(kernels.NoTrans, kernels.NoTrans, n, w[l+1], w[l], 1, in, w[l], V[j][l], w[l+1], 0, blk(tan.rz[l], j, w[l+1]), w[l+1])
+		}
 		if l > 0 {
-			be.Gemm(kernels.NoTrans, kernels.NoTrans, n, w[l+1], w[l], 1, p.rowsView(tan.ra[l-1], n, w[l]), w[l], W[l], w[l+1], 1, rz, w[l+1])
+			be.Gemm(kernels.NoTrans, kernels.NoTrans, k*n, w[l+1], w[l], 1, all(tan.ra[l-1], w[l]), w[l], W[l], w[l+1], 1, all(tan.rz[l], w[l+1]), w[l+1])
 		}
-		if p.spec.Bias {
-			be.AddRow(rz, c[l], n, w[l+1])
-		}
-		if l < L-1 {
-			be.Mul(p.rowsView(tan.ra[l], n, w[l+1]), p.rowsView(st.d1[l], n, w[l+1]), rz)
+		for j := 0; j < k; j++ {
+			rz := blk(tan.rz[l], j, w[l+1])
+			if p.spec.Bias {
+				be.AddRow(rz, c[j][l], n, w[l+1])
+			}
+			if l < L-1 {
+				be.Mul(blk(tan.ra[l], j, w[l+1]), p.rowsView(st.d1[l], n, w[l+1]), rz)
+			}
 		}
 	}
 	// Loss curvature.
 	C := p.spec.Outputs()
-	rdL := p.rowsView(tan.rd[L-1], n, C)
-	rzL := p.rowsView(tan.rz[L-1], n, C)
 	switch p.spec.Loss {
 	case CrossEntropy:
-		be.SoftmaxHVP(rdL, p.rowsView(st.p, n, C), rzL, n, C, invN)
+		for j := 0; j < k; j++ {
+			be.SoftmaxHVP(blk(tan.rd[L-1], j, C), p.rowsView(st.p, n, C), blk(tan.rz[L-1], j, C), n, C, invN)
+		}
 	case MSE:
-		be.Copy(rdL, rzL)
+		rdL := all(tan.rd[L-1], C)
+		be.Copy(rdL, all(tan.rz[L-1], C))
 		be.Scale(2*invN/float64(C), rdL)
 	}
 	// Backward tangent.
 	for l := L - 1; l >= 0; l-- {
-		rd := p.rowsView(tan.rd[l], n, w[l+1])
-		be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, p.input(st, bd, l), w[l], rd, w[l+1], 1, HW[l], w[l+1])
-		if !ggn && l > 0 {
-			be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, p.rowsView(tan.ra[l-1], n, w[l]), w[l], p.rowsView(st.d[l], n, w[l+1]), w[l+1], 1, HW[l], w[l+1])
-		}
-		if p.spec.Bias {
-			be.ColSum(HB[l], rd, n, w[l+1], 1, 1)
+		in := p.input(st, bd, l)
+		d := p.rowsView(st.d[l], n, w[l+1])
+		for j := 0; j < k; j++ {
+			rd := blk(tan.rd[l], j, w[l+1])
+			be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, in, w[l], rd, w[l+1], 1, HW[j][l], w[l+1])
+			if !ggn && l > 0 {
+				be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, blk(tan.ra[l-1], j, w[l]), w[l], d, w[l+1], 1, HW[j][l], w[l+1])
+			}
+			if p.spec.Bias {
+				be.ColSum(HB[j][l], rd, n, w[l+1], 1, 1)
+			}
 		}
 		if l == 0 {
 			break
 		}
-		u := p.rowsView(tan.u, n, w[l])
-		be.Gemm(kernels.NoTrans, kernels.T, n, w[l], w[l+1], 1, rd, w[l+1], W[l], w[l+1], 0, u, w[l])
-		if !ggn {
-			be.Gemm(kernels.NoTrans, kernels.T, n, w[l], w[l+1], 1, p.rowsView(st.d[l], n, w[l+1]), w[l+1], V[l], w[l+1], 1, u, w[l])
-		}
-		rdPrev := p.rowsView(tan.rd[l-1], n, w[l])
-		be.Mul(rdPrev, u, p.rowsView(st.d1[l-1], n, w[l]))
-		if !ggn {
-			be.Mul3Add(rdPrev, p.rowsView(st.g[l-1], n, w[l]), p.rowsView(st.d2[l-1], n, w[l]), p.rowsView(tan.rz[l-1], n, w[l]))
+		be.Gemm(kernels.NoTrans, kernels.T, k*n, w[l], w[l+1], 1, all(tan.rd[l], w[l+1]), w[l+1], W[l], w[l+1], 0, all(tan.u, w[l]), w[l])
+		d1 := p.rowsView(st.d1[l-1], n, w[l])
+		for j := 0; j < k; j++ {
+			u := blk(tan.u, j, w[l])
+			if !ggn {
+				be.Gemm(kernels.NoTrans, kernels.T, n, w[l], w[l+1], 1, d, w[l+1], V[j][l], w[l+1], 1, u, w[l])
+			}
+			rdPrev := blk(tan.rd[l-1], j, w[l])
+			be.Mul(rdPrev, u, d1)
+			if !ggn {
+				be.Mul3Add(rdPrev, p.rowsView(st.g[l-1], n, w[l]), p.rowsView(st.d2[l-1], n, w[l]), blk(tan.rz[l-1], j, w[l]))
+			}
 		}
 	}
 }
