@@ -14,8 +14,8 @@ DEMO    ?= out/demo
 all: build
 
 blas:
-	@if [ -n "$(OPENBLAS)" ]; then echo "BLAS: OpenBLAS (libopenblas found; -tags openblas)"; \
-	else echo "BLAS: gonum pure Go (install libopenblas-dev for OpenBLAS, ~10x faster)"; fi
+	@case "$(TAGS)" in *openblas*) echo "BLAS: OpenBLAS (-tags openblas)";; \
+	*) echo "BLAS: gonum pure Go (install libopenblas-dev for OpenBLAS, ~10x faster)";; esac
 
 build: blas
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/curvprobe
