@@ -83,22 +83,7 @@ func (pr *problem) y() []float64 {
 
 func (pr *problem) plan(t testing.TB, batch int) (*Plan[float64], *Data) {
 	t.Helper()
-	p, err := Build[float64](cpu.New[float64](), pr.spec, Settings{Batch: batch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.SetParams(pr.params); err != nil {
-		t.Fatal(err)
-	}
-	var targets []float64
-	if pr.spec.Loss == MSE {
-		targets = pr.targets
-	}
-	d, err := p.NewData(pr.x, pr.n, pr.labels, targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, d
+	return batchPlan(t, pr, Settings{Batch: batch})
 }
 
 // tapeGrad evaluates Gorgonia's tape machine (the reference) at params.
