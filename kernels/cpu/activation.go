@@ -7,7 +7,7 @@ import (
 )
 
 // Activate sets a = s(z) and, where d1 and d2 are non-nil, d1 = s'(z) and
-// d2 = s”(z), elementwise, each evaluated in float64 by ActivationAt and
+// d2 = s"(z) (the second derivative), elementwise, each evaluated in float64 by ActivationAt and
 // rounded once to T. a may alias z; d1 and d2 may not.
 //
 //	for i := range z { a[i], d1[i], d2[i] = ActivationAt(act, z[i]) }
@@ -45,7 +45,7 @@ const (
 	invSqrt2Pi = 0.398942280401432677939946059934381868 // 1/sqrt(2 pi)
 )
 
-// ActivationAt returns s(x), s'(x) and s”(x) for the activation act, in
+// ActivationAt returns s(x), s'(x) and s"(x) (the second derivative) for the activation act, in
 // float64. It is the scalar reference of Activate:
 //
 //	Linear:   x, 1, 0

@@ -43,7 +43,7 @@ func (bk *Backend[T]) ColSum(dst, x kernels.Buffer, rows, cols int, alpha, beta 
 }
 
 // Activate sets a = s(z) and, where d1 and d2 are non-nil, d1 = s'(z) and
-// d2 = s”(z), elementwise, each evaluated in float64 as
+// d2 = s"(z) (the second derivative), elementwise, each evaluated in float64 as
 // kernels/cpu.ActivationAt and rounded once to T (activate). a may alias
 // z; d1 and d2 may not.
 //

@@ -16,7 +16,7 @@ var activations = []struct {
 	{kernels.Sigmoid, "sigmoid"}, {kernels.Gelu, "gelu"}, {kernels.Softplus, "softplus"},
 }
 
-// activationRef is the specification of Activate: s(x), s'(x), s”(x) in
+// activationRef is the specification of Activate: s(x), s'(x), s"(x) (the second derivative) in
 // float64, written directly from the definitions.
 func activationRef(act kernels.Activation, x float64) (s, d1, d2 float64) {
 	sig := func(x float64) float64 {
