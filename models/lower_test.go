@@ -78,8 +78,17 @@ func TestSpecJSON(t *testing.T) {
 	if err := s.UnmarshalJSON([]byte(`{"layers":[784,200,10],"activation":"gelu","loss":"mse"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if s.Arch() != "784x200x10" || s.Activation != kernels.Gelu || s.Loss != MSE || !s.Bias {
+	if s.Arch() != "784x200x10" || s.Activation != kernels.Gelu || s.Loss != MSE || !s.Bias || s.Init != "" {
 		t.Errorf("parsed %+v", s)
+	}
+	full := Spec{Layers: []int{5, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: false, Init: "pytorch", DType: "float32"}
+	b, err := full.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Spec
+	if err := back.UnmarshalJSON(b); err != nil || back.Init != "pytorch" || back.DType != "float32" || back.Bias {
+		t.Errorf("round trip of %s: %+v, %v", b, back, err)
 	}
 	for _, bad := range []struct{ in, want string }{
 		{`{"layers":[4],"activation":"tanh","loss":"mse"}`, "layers"},
@@ -87,6 +96,8 @@ func TestSpecJSON(t *testing.T) {
 		{`{"layers":[4,2],"activation":"tanh","loss":"hinge"}`, `"loss"`},
 		{`{"layers":[4,2],"activation":"tanh","loss":"mse","dropout":0.1}`, "dropout"},
 		{`{"layers":[4,1],"activation":"tanh","loss":"cross_entropy"}`, "2 outputs"},
+		{`{"layers":[4,2],"activation":"tanh","loss":"mse","init":"zeros"}`, "init"},
+		{`{"layers":[4,2],"activation":"tanh","loss":"mse","dtype":"float16"}`, "dtype"},
 	} {
 		err := s.UnmarshalJSON([]byte(bad.in))
 		if err == nil || !strings.Contains(err.Error(), bad.want) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
 )
 
@@ -107,5 +108,56 @@ func TestSchedules(t *testing.T) {
 	}
 	if err := (OptimizerSettings{Kind: "sgd", LR: 1, Schedule: Schedule{Kind: "step"}}).Validate(); err == nil {
 		t.Error("step schedule without every accepted")
+	}
+}
+
+// Every initialisation has the variance (or range) it promises, and
+// biases are zero except for pytorch's.
+func TestInitSchemes(t *testing.T) {
+	for _, c := range []struct {
+		init     string
+		act      kernels.Activation
+		variance func(in, out float64) float64 // of W; uniform: bound²/3
+	}{
+		{"", kernels.Tanh, func(in, _ float64) float64 { return 1 / in }},
+		{"", kernels.ReLU, func(in, _ float64) float64 { return 2 / in }},
+		{"lecun", kernels.ReLU, func(in, _ float64) float64 { return 1 / in }},
+		{"he", kernels.Tanh, func(in, _ float64) float64 { return 2 / in }},
+		{"xavier", kernels.Tanh, func(in, out float64) float64 { return 2 / (in + out) }},
+		{"pytorch", kernels.Tanh, func(in, _ float64) float64 { return 1 / (3 * in) }},
+	} {
+		spec := Spec{Layers: []int{300, 200, 10}, Activation: c.act, Loss: MSE, Bias: true, Init: c.init}
+		p, err := Build[float64](cpu.New[float64](), spec, Settings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Init(7)
+		params := p.ParamsHost()
+		for _, b := range spec.Blocks() {
+			v := params[b.Offset : b.Offset+b.Size()]
+			var ss float64
+			for _, x := range v {
+				ss += x * x
+			}
+			got := ss / float64(len(v))
+			if b.Bias {
+				if c.init != "pytorch" && got != 0 {
+					t.Errorf("%s: bias %s not zero", c.init, b.Name)
+				}
+				if c.init == "pytorch" && got == 0 {
+					t.Errorf("pytorch: bias %s is zero", b.Name)
+				}
+				continue
+			}
+			want := c.variance(float64(b.Rows), float64(b.Cols))
+			// The sample variance of N = rows*cols draws has relative
+			// standard error sqrt(2/N) (normal) or less (uniform): 5 of them.
+			if se := math.Sqrt(2 / float64(len(v))); math.Abs(got/want-1) > 5*se {
+				t.Errorf("init %q %s: variance %.4g, want %.4g", c.init, b.Name, got, want)
+			}
+		}
+	}
+	if err := (Spec{Layers: []int{3, 2}, Loss: MSE, Init: "orthogonal"}).Validate(); err == nil {
+		t.Error("unknown init accepted")
 	}
 }

@@ -60,7 +60,12 @@ func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan
 	if err != nil {
 		return nil, err
 	}
-	return NewPlan(be, prog, s)
+	p, err := NewPlan(be, prog, s)
+	if err != nil {
+		return nil, err
+	}
+	p.spec.Init, p.spec.DType = spec.Init, spec.DType
+	return p, nil
 }
 
 // NewPlan returns the Plan of a lowered program on be, with zeroed parameters.
@@ -112,18 +117,44 @@ func Download[T kernels.Float](be kernels.Backend[T], b kernels.Buffer) []float6
 	return out
 }
 
-// Init sets the weights to N(0, gain/fan_in) draws from seed, with gain 2
-// for relu (He et al. 2015) and 1 otherwise (LeCun), and the biases to zero.
+// Init draws the parameters from seed by the Spec's Init scheme (see
+// Inits): by default N(0, gain/fan_in) weights with gain 2 for relu (He et
+// al. 2015) and 1 otherwise (LeCun), and zero biases. The normal schemes
+// fill on the backend with its counter-based Normal stream; pytorch's
+// uniform draws are made on the host from kernels.Uint64At and uploaded, so
+// every backend starts from the same parameters.
 func (p *Plan[T]) Init(seed uint64) {
+	scheme := p.spec.Init
+	if scheme == "" {
+		scheme = "lecun"
+		if p.prog.Acts[0] == kernels.ReLU {
+			scheme = "he"
+		}
+	}
+	if scheme == "pytorch" {
+		host := make([]float64, p.NumParams())
+		for _, b := range p.blocks {
+			bound := 1 / math.Sqrt(float64(p.spec.Layers[b.Layer]))
+			for i := 0; i < b.Size(); i++ {
+				u := float64(kernels.Uint64At(seed, uint64(b.Offset+i))>>11) * 0x1p-53
+				host[b.Offset+i] = bound * (2*u - 1)
+			}
+		}
+		p.be.Upload(p.params, toT[T](host))
+		return
+	}
 	p.be.Fill(p.params, 0)
 	for l, b := range p.weightBlocks() {
 		v := p.be.View(p.params, b.Offset, b.Size())
 		p.be.Normal(v, seed+uint64(l)*0x9E3779B97F4A7C15)
-		gain := 1.0
-		if p.prog.Acts[0] == kernels.ReLU {
-			gain = 2
+		variance := 1 / float64(b.Rows)
+		switch scheme {
+		case "he":
+			variance = 2 / float64(b.Rows)
+		case "xavier":
+			variance = 2 / float64(b.Rows+b.Cols)
 		}
-		p.be.Scale(math.Sqrt(gain/float64(b.Rows)), v)
+		p.be.Scale(math.Sqrt(variance), v)
 	}
 }
 

@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/json"
+	"slices"
 	"fmt"
 	"os"
 	"strconv"
@@ -79,7 +80,20 @@ type Spec struct {
 	Activation kernels.Activation
 	Loss       Loss
 	Bias       bool
+	// Init names the initialisation Plan.Init draws (see Inits); "" is
+	// "he" for relu networks and "lecun" otherwise.
+	Init string
+	// DType is the precision the model is meant to run in ("float32" or
+	// "float64"), a default for commands given no --dtype; "" leaves it to
+	// them. A Plan's precision is its type parameter.
+	DType string
 }
+
+// Inits are the initialisations Plan.Init knows: weights N(0, 1/fan_in)
+// (lecun), N(0, 2/fan_in) (he, Kaiming), N(0, 2/(fan_in+fan_out))
+// (xavier, Glorot), with zero biases; or pytorch, nn.Linear's default:
+// weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+var Inits = []string{"lecun", "he", "xavier", "pytorch"}
 
 // ParseArch parses an architecture such as "784x512x512x10" into widths.
 func ParseArch(s string) ([]int, error) {
@@ -113,6 +127,12 @@ func (s Spec) Validate() error {
 	}
 	if s.Loss != CrossEntropy && s.Loss != MSE {
 		return fmt.Errorf("loss %d unknown", int(s.Loss))
+	}
+	if s.Init != "" && !slices.Contains(Inits, s.Init) {
+		return fmt.Errorf("init %q unknown (want %s)", s.Init, strings.Join(Inits, ", "))
+	}
+	if s.DType != "" && s.DType != "float32" && s.DType != "float64" {
+		return fmt.Errorf("dtype %q: want float32 or float64", s.DType)
 	}
 	if s.Loss == CrossEntropy && s.Outputs() < 2 {
 		return fmt.Errorf("cross_entropy needs at least 2 outputs, have %d", s.Outputs())
@@ -182,12 +202,14 @@ type modelFile struct {
 	Activation string `json:"activation"`
 	Loss       string `json:"loss"`
 	Bias       *bool  `json:"bias,omitempty"`
+	Init       string `json:"init,omitempty"`
+	DType      string `json:"dtype,omitempty"`
 }
 
 // MarshalJSON writes the model-file form of s.
 func (s Spec) MarshalJSON() ([]byte, error) {
 	b := s.Bias
-	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b})
+	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b, Init: s.Init, DType: s.DType})
 }
 
 // UnmarshalJSON reads the model-file form. A missing "bias" means true.
@@ -206,7 +228,7 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("field \"loss\": %w", err)
 	}
-	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias}
+	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias, Init: f.Init, DType: f.DType}
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("field %s", err)
 	}

@@ -129,3 +129,29 @@ func specFromFlags(arch, act, loss string, bias bool) (models.Spec, error) {
 	}
 	return spec, nil
 }
+
+// dtypeFor returns the --dtype to use: the flag when given, else the
+// model's own dtype (model file or run config), else def.
+func (f *problemFlags) dtypeFor(fs *flag.FlagSet, flagValue, def string) string {
+	set := false
+	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "dtype" })
+	if set {
+		return flagValue
+	}
+	var spec models.Spec
+	switch {
+	case f.model != "":
+		spec, _ = models.LoadSpec(f.model) // errors surface when the problem loads
+	case f.runDir != "":
+		if cfg, err := run.LoadTrainConfig(filepath.Join(f.runDir, run.ConfigFile)); err == nil {
+			spec = cfg.Model
+			if spec.DType == "" {
+				spec.DType = cfg.DType
+			}
+		}
+	}
+	if spec.DType != "" {
+		return spec.DType
+	}
+	return def
+}

@@ -60,6 +60,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.topK < 0 || f.bottomK < 0 {
 		return fmt.Errorf("spectrum: --top-k and --bottom-k must be >= 0")
 	}
+	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
 	switch f.dtype {
 	case "float64":
 		return spectrum[float64](ctx, f, stdout, stderr)

@@ -62,6 +62,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.points < 1 || !(f.tol > 0) {
 		return fmt.Errorf("taylor: want --points >= 1 and --tol > 0, have %d and %g", f.points, f.tol)
 	}
+	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
 	switch f.dtype {
 	case "float64":
 		return taylor[float64](ctx, f, stdout, stderr)

@@ -22,6 +22,7 @@ type trainFlags struct {
 	schedule                   string
 	resume, quiet, noPlot      bool
 	bias                       bool
+	init                       string
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
@@ -32,6 +33,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.act, "act", "tanh", "hidden activation: relu tanh sigmoid gelu softplus linear")
 	fs.StringVar(&f.loss, "loss", "mse", "cross_entropy or mse")
 	fs.BoolVar(&f.bias, "bias", true, "layers have biases")
+	fs.StringVar(&f.init, "init", "", "initialisation: lecun, he, xavier or pytorch (default: he for relu, lecun otherwise)")
 	fs.StringVar(&c.Data, "data", "", "training data: a file or folder (NPZ, CSV, MNIST IDX, CIFAR-10 binary), or synthetic:gaussian / synthetic:teacher")
 	fs.StringVar(&c.DataFormat, "data-format", "", "force the data format")
 	fs.IntVar(&c.Subset, "subset", 0, "seeded class-balanced subset of the training data (generators: number of samples)")
@@ -86,6 +88,9 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 			return nil, err
 		}
 		c.Model = spec
+	}
+	if f.init != "" {
+		c.Model.Init = f.init
 	}
 	sched, err := parseSchedule(f.schedule, c.Steps)
 	if err != nil {
