@@ -2,9 +2,9 @@ package models
 
 import (
 	"encoding/json"
-	"slices"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 

@@ -90,6 +90,9 @@ func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Pla
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, n := range ds.Notes {
+		fmt.Fprintf(stderr, "curvprobe: data: %s\n", n)
+	}
 	be, err := openBackend[T](f.device, stderr)
 	if err != nil {
 		return nil, nil, err

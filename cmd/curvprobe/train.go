@@ -172,7 +172,7 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 		return err
 	}
 	bar := newBar(stderr, f.quiet)
-	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot})
+	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot, Notes: stderr})
 	bar.Done()
 	if sum != nil {
 		fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, cfg.Steps, sum.FinalLoss)

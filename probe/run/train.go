@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -41,6 +42,9 @@ type TrainOptions struct {
 	Reporter StepReporter
 	// Plot draws the run's figures when it ends.
 	Plot bool
+	// Notes, if not nil, receives one line per thing a data loader decided
+	// that the user should know (data.Dataset.Notes).
+	Notes io.Writer
 }
 
 // Summary is written to RUN_DIR/summary.json when a run ends.
@@ -125,6 +129,11 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 	t, err := newTrainer(be, dir, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Notes != nil {
+		for _, n := range t.train.Notes {
+			fmt.Fprintf(opts.Notes, "data: %s\n", n)
+		}
 	}
 	first := 0
 	if opts.Resume {
