@@ -20,6 +20,7 @@ type spectrumFlags struct {
 	problemFlags
 	topK, bottomK                       int
 	trace, density, ggn, jsonOut, quiet bool
+	hutchpp                             bool
 	traceProbes, slqProbes, slqSteps    int
 	sigma, tol, lr                      float64
 	maxSteps                            int
@@ -35,7 +36,8 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&f.topK, "top-k", 1, "number of largest eigenvalues")
 	fs.IntVar(&f.bottomK, "bottom-k", 1, "number of smallest eigenvalues")
 	fs.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
-	fs.IntVar(&f.traceProbes, "trace-probes", 100, "Hutchinson probes")
+	fs.IntVar(&f.traceProbes, "trace-probes", 0, "trace probes (0: 100 for Hutchinson, 99 for Hutch++)")
+	fs.BoolVar(&f.hutchpp, "hutchpp", false, "estimate the trace by Hutch++ (low-rank part exact) instead of Hutchinson")
 	fs.BoolVar(&f.density, "density", false, "estimate the spectral density (stochastic Lanczos quadrature)")
 	fs.IntVar(&f.slqProbes, "slq-probes", 10, "SLQ probes")
 	fs.IntVar(&f.slqSteps, "slq-steps", 80, "Lanczos steps per SLQ probe")
@@ -79,7 +81,7 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 	prog := newProgress(stderr, f.quiet)
 	s := run.SpectrumSettings{
 		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
-		Trace: f.trace, TraceProbes: f.traceProbes,
+		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
 		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
 		Seed: f.seed, LearningRate: f.lr, Recorder: prog,
 	}
@@ -164,7 +166,7 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
 	}
 	if r.Trace != nil {
-		fmt.Fprintf(w, "trace       %.6g ± %.2g (Hutchinson, %d probes)\n", r.Trace.Value, r.Trace.StdErr, r.Trace.Probes)
+		fmt.Fprintf(w, "trace       %.6g ± %.2g (%s, %d probes)\n", r.Trace.Value, r.Trace.StdErr, r.Trace.Method, r.Trace.Probes)
 	}
 	if d := r.Density; d != nil {
 		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %.2g\n",
