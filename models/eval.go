@@ -111,7 +111,7 @@ func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
 	op := &Operator[T]{p: p, d: d, kind: kind}
 	nb := (d.N + p.batch - 1) / p.batch
 	rows := min(p.batch, d.N)
-	if p.cache > 0 && int64(nb)*p.stateBytes(rows, false) <= p.cache && nb > 1 || nb == 1 {
+	if p.cache > 0 && int64(nb)*p.stateBytes(rows, false) <= p.cache {
 		for start := 0; start < d.N; start += p.batch {
 			op.cached = append(op.cached, p.newState(min(p.batch, d.N-start), false))
 		}

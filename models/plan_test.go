@@ -385,3 +385,28 @@ func hostHVP[T kernels.Float](t testing.TB, p *Plan[T], d *Data, v []float64) []
 	}
 	return Download(be, hb)
 }
+
+// Settings.CacheBytes decides whether an operator keeps forward passes:
+// negative never (even for one batch), a budget too small for them never,
+// the default when they fit.
+func TestOperatorCachePolicy(t *testing.T) {
+	spec := Spec{Layers: []int{5, 9, 4}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 20, 3)
+	for _, c := range []struct {
+		s      Settings
+		cached bool
+	}{
+		{Settings{Batch: 32, CacheBytes: -1}, false},
+		{Settings{Batch: 8, CacheBytes: -1}, false},
+		{Settings{Batch: 8, CacheBytes: 100}, false},
+		{Settings{Batch: 32}, true},
+		{Settings{Batch: 8}, true},
+	} {
+		p, d := batchPlan(t, pr, c.s)
+		op := p.CurvatureOperator(d, Hessian)
+		if got := op.cached != nil; got != c.cached {
+			t.Errorf("%+v: cached %v, want %v", c.s, got, c.cached)
+		}
+		op.Close()
+	}
+}
