@@ -18,6 +18,9 @@ type LambdaSettings struct {
 	Tol     float64 // power iteration's relative residual; 0 means 1e-3
 	MaxIter int     // 0 means 100
 	Seed    uint64
+	// CacheBytes bounds the memory for keeping the forward passes between
+	// products (models.Settings.CacheBytes); 0 means models' default.
+	CacheBytes int64
 }
 
 // LambdaResult reports the top Hessian eigenvalue of a randomly initialised
@@ -53,7 +56,7 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 		s.MaxIter = 100
 	}
 	spec := s.Spec
-	p, err := models.Build(be, spec, models.Settings{Batch: s.Batch})
+	p, err := models.Build(be, spec, models.Settings{Batch: s.Batch, CacheBytes: s.CacheBytes})
 	if err != nil {
 		return nil, err
 	}

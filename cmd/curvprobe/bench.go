@@ -78,6 +78,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	maxIter := fs.Int("max-iter", 100, "power iterations at most")
 	device := fs.String("device", "auto", "auto, cpu or cuda")
 	seed := fs.Uint64("seed", 1, "seed")
+	cacheMiB := fs.Int64("cache-mib", 8192, "memory for keeping the forward passes between products, MiB (-1: never)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -85,7 +86,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed}
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: *cacheMiB << 20}
 	var res *bench.LambdaResult
 	switch *dtype {
 	case "float32":
