@@ -16,10 +16,17 @@ import (
 type SpectrumSettings struct {
 	TopK    int // largest eigenvalues by Lanczos; 0 with BottomK 0 means 1
 	BottomK int // smallest eigenvalues by Lanczos
-	// Tol is Lanczos' residual tolerance (probe.LanczosSettings.Tol); 0 means 1e-10
-	// in float64 and 1e-5 in float32, about what each precision can attain.
-	Tol      float64
-	MaxSteps int // Lanczos Krylov dimension cap; 0 means probe's default
+	// Tol is Lanczos' residual tolerance (probe.LanczosSettings.Tol: the
+	// residual bound of each wanted pair relative to max(|θ|, 1e-4 λmax));
+	// 0 means 1e-8 in float64 and 1e-3 in float32. An eigenvalue's error
+	// is at most its residual bound and typically bound²/gap, so these
+	// give eigenvalues to near each precision's rounding level, while the
+	// flat bulk near zero still converges (measured on a trained
+	// 784x200x200x10 network: bottom-3 within 2e-9 of float64 in float32).
+	Tol float64
+	// MaxSteps caps the Krylov dimension; 0 means 300, limited to the
+	// dimension and to 2 GiB of stored basis (at least 20 vectors).
+	MaxSteps int
 	Vectors  bool
 
 	Trace       bool
@@ -137,16 +144,24 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	if s.TopK == 0 && s.BottomK == 0 {
 		s.TopK = 1
 	}
-	tol := s.Tol
+	tol, elem := s.Tol, 8
+	if dtypeName[T]() == "float32" {
+		elem = 4
+	}
 	if tol == 0 {
-		tol = 1e-10
-		if dtypeName[T]() == "float32" {
-			tol = 1e-5
+		tol = 1e-8
+		if elem == 4 {
+			tol = 1e-3
 		}
+	}
+	maxSteps := s.MaxSteps
+	if maxSteps == 0 {
+		maxSteps = min(n, 300, max(20, (2<<30)/(n*elem)))
+		maxSteps = max(maxSteps, min(n, 2*(s.TopK+s.BottomK)+10))
 	}
 	var notConverged error
 	lz, err := probe.Lanczos[kernels.Buffer](ctx, op, be, probe.LanczosSettings{
-		TopK: min(s.TopK, n), BottomK: min(s.BottomK, n), MaxSteps: s.MaxSteps, Tol: tol,
+		TopK: min(s.TopK, n), BottomK: min(s.BottomK, n), MaxSteps: maxSteps, Tol: tol,
 		Seed: s.Seed, Vectors: s.Vectors, Recorder: s.Recorder,
 	})
 	switch {
