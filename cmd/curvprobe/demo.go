@@ -76,7 +76,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rep, err := run.Spectrum(ctx, p, d, run.SpectrumSettings{TopK: 5, BottomK: 5, MaxSteps: 300, Tol: 1e-8, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
+	rep, err := run.Spectrum(ctx, p, d, run.SpectrumSettings{TopK: 5, BottomK: 5, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
 	if errors.Is(err, probe.ErrNotConverged) {
 		fmt.Fprintf(stderr, "curvprobe demo: warning: Lanczos stopped at %d steps short of its tolerance (residual bounds in the output)\n", rep.LanczosSteps)
 	} else if err != nil {
