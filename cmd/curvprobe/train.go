@@ -49,6 +49,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN_LR]")
 	fs.IntVar(&c.Optimizer.Schedule.Warmup, "warmup", 0, "linear warm-up steps")
 	fs.IntVar(&c.Steps, "steps", 1000, "optimizer steps")
+	fs.IntVar(&c.Epochs, "epochs", 0, "train for this many passes over the data instead of --steps")
 	fs.IntVar(&c.Batch, "batch", 0, "mini-batch size (0: full batch)")
 	fs.IntVar(&c.ProbeEvery, "probe-every", 10, "probe the curvature every this many steps (and on the first and last)")
 	fs.IntVar(&c.ProbeSet, "probe-set", 0, "probe on a fixed seeded subset of this many training samples (0: all)")
@@ -134,6 +135,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("train: unexpected argument %q", fs.Arg(0))
 	}
+	stepsSet := false
+	fs.Visit(func(fl *flag.Flag) { stepsSet = stepsSet || fl.Name == "steps" })
+	if f.cfg.Epochs > 0 {
+		if stepsSet {
+			return fmt.Errorf("train: give --steps or --epochs, not both")
+		}
+		f.cfg.Steps = 0
+	}
 	return f.run(ctx, stdout, stderr)
 }
 
@@ -175,7 +184,7 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot, Notes: stderr})
 	bar.Done()
 	if sum != nil {
-		fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, cfg.Steps, sum.FinalLoss)
+		fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
 		if sum.FinalSharpness != nil {
 			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
 		}

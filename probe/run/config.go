@@ -33,6 +33,9 @@ type TrainConfig struct {
 
 	Optimizer models.OptimizerSettings `json:"optimizer"`
 	Steps     int                      `json:"steps"`
+	// Epochs, when Steps is 0, sets Steps to Epochs passes over the
+	// training set (Epochs × ceil(N/Batch) steps; Epochs steps full-batch).
+	Epochs int `json:"epochs,omitempty"`
 	// Batch is the mini-batch size; 0 (or >= N) means full-batch.
 	Batch int `json:"batch,omitempty"`
 
@@ -72,8 +75,8 @@ func (c *TrainConfig) Validate() error {
 	if c.Optimizer.Kind == "gd" && c.Batch > 0 {
 		return fmt.Errorf("optimizer gd is full-batch; use sgd for --batch %d", c.Batch)
 	}
-	if c.Steps <= 0 {
-		return fmt.Errorf("steps %d: must be positive", c.Steps)
+	if c.Steps < 0 || c.Epochs < 0 || c.Steps == 0 && c.Epochs == 0 {
+		return fmt.Errorf("steps %d, epochs %d: give a positive number of steps or of epochs", c.Steps, c.Epochs)
 	}
 	if c.Data == "" {
 		return fmt.Errorf("data: a path or synthetic:gaussian / synthetic:teacher is required")

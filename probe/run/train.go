@@ -130,6 +130,11 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Steps == 0 {
+		c := *cfg // the saved config keeps epochs; this run counts steps
+		c.Steps = cfg.Epochs * t.stepsPerEpoch()
+		cfg, t.cfg = &c, &c
+	}
 	if opts.Notes != nil {
 		for _, n := range t.train.Notes {
 			fmt.Fprintf(opts.Notes, "data: %s\n", n)

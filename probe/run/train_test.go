@@ -144,3 +144,35 @@ func TestTrainOptimizersLogTheirBounds(t *testing.T) {
 		}
 	}
 }
+
+// Epochs instead of steps: ceil(N/batch) steps per epoch, and the saved
+// config keeps the epochs so a resumed run counts the same.
+func TestTrainEpochs(t *testing.T) {
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+		Data:      "synthetic:gaussian",
+		Subset:    50,
+		Optimizer: models.OptimizerSettings{Kind: "sgd", LR: 0.1},
+		Epochs:    3, Batch: 16, ProbeEvery: 5, Seed: 2,
+	}
+	dir := t.TempDir()
+	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadLog(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 50 samples in batches of 16: 4 steps an epoch, 12 steps, records 0..12.
+	if sum.Steps != 12 || len(recs) != 13 || recs[12].Epoch != 3 {
+		t.Errorf("summary steps %d, %d records, last epoch %v; want 12, 13, 3", sum.Steps, len(recs), recs[len(recs)-1].Epoch)
+	}
+	saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
+	if err != nil || saved.Steps != 0 || saved.Epochs != 3 {
+		t.Errorf("saved config %+v, %v", saved, err)
+	}
+	if err := (&TrainConfig{Model: cfg.Model, Data: "x", Optimizer: cfg.Optimizer}).Validate(); err == nil {
+		t.Error("a config with neither steps nor epochs validated")
+	}
+}
