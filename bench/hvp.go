@@ -90,7 +90,7 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 		return ts[len(ts)/2], nil
 	}
 	res := &HVPResult{Backend: be.Name(), Arch: spec.Arch(), Activation: models.ActivationName(spec.Activation),
-		Loss: spec.Loss.String(), Batch: n, DType: dtypeName[T](), Params: np, Repeats: s.Repeats, Threads: runtime.GOMAXPROCS(0)}
+		Loss: spec.Loss.String(), Batch: n, DType: kernels.DTypeName[T](), Params: np, Repeats: s.Repeats, Threads: runtime.GOMAXPROCS(0)}
 	if res.GradMS, err = time1(func() error { _, err := p.Gradient(ctx, g, d); return err }); err != nil {
 		return nil, fmt.Errorf("gradient: %w", err)
 	}
@@ -124,14 +124,6 @@ func HVPFlops(spec models.Spec, batch int) float64 {
 		f += k * gemm
 	}
 	return f
-}
-
-func dtypeName[T kernels.Float]() string {
-	var z T
-	if any(z) == any(float32(0)) {
-		return "float32"
-	}
-	return "float64"
 }
 
 // randomData uploads n samples of N(0,1) inputs with uniform random labels

@@ -79,7 +79,7 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 	}
 	secs := time.Since(start).Seconds()
 	be.Free(res.Vector)
-	out := &LambdaResult{Backend: be.Name(), Arch: spec.Arch(), DType: dtypeName[T](), Params: p.NumParams(), Samples: n,
+	out := &LambdaResult{Backend: be.Name(), Arch: spec.Arch(), DType: kernels.DTypeName[T](), Params: p.NumParams(), Samples: n,
 		LambdaMax: res.Value, Residual: res.Residual, Iterations: res.Stats.Iterations, Converged: err == nil, Seconds: secs}
 	if op.Applies > 0 {
 		out.MSPerHVP = 1000 * secs / float64(op.Applies)

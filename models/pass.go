@@ -111,11 +111,7 @@ func (p *Plan[T]) freeTangents(tn *tangents) {
 
 // stateBytes estimates the memory of a state of the given rows.
 func (p *Plan[T]) stateBytes(rows int, tangents bool) int64 {
-	var size T
-	elem := int64(8)
-	if any(size) == any(float32(0)) {
-		elem = 4
-	}
+	elem := int64(kernels.ElemSize[T]())
 	var n int64
 	for l := 0; l < p.spec.NumLayers(); l++ {
 		k := int64(2)

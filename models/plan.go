@@ -47,9 +47,8 @@ type Plan[T kernels.Float] struct {
 
 // Build builds spec's Gorgonia graph, lowers it and returns its Plan on be.
 func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan[T], error) {
-	var zero T
 	dt := tensor.Float64
-	if any(zero) == any(float32(0)) {
+	if kernels.ElemSize[T]() == 4 {
 		dt = tensor.Float32
 	}
 	gr, err := NewGraph(spec, 1, dt)

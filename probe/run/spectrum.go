@@ -124,7 +124,7 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	start := time.Now()
 	be := p.Backend()
 	n := p.NumParams()
-	rep := &SpectrumReport{NParams: n, Samples: d.N, Curvature: s.Curvature.String(), Backend: be.Name(), DType: dtypeName[T]()}
+	rep := &SpectrumReport{NParams: n, Samples: d.N, Curvature: s.Curvature.String(), Backend: be.Name(), DType: kernels.DTypeName[T]()}
 	g := be.Alloc(n)
 	ev, err := p.Gradient(ctx, g, d)
 	if err != nil {
@@ -144,10 +144,7 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	if s.TopK == 0 && s.BottomK == 0 {
 		s.TopK = 1
 	}
-	tol, elem := s.Tol, 8
-	if dtypeName[T]() == "float32" {
-		elem = 4
-	}
+	tol, elem := s.Tol, kernels.ElemSize[T]()
 	if tol == 0 {
 		tol = 1e-8
 		if elem == 4 {
@@ -278,12 +275,4 @@ func nonNil(v []float64) []float64 {
 		return []float64{}
 	}
 	return v
-}
-
-func dtypeName[T kernels.Float]() string {
-	var z T
-	if any(z) == any(float32(0)) {
-		return "float32"
-	}
-	return "float64"
 }

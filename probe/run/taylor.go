@@ -159,7 +159,7 @@ func logGrid(lo, hi float64, n int) []float64 {
 
 // machEps returns the machine epsilon of T.
 func machEps[T kernels.Float]() float64 {
-	if dtypeName[T]() == "float32" {
+	if kernels.DTypeName[T]() == "float32" {
 		return 0x1p-23
 	}
 	return 0x1p-52
@@ -279,7 +279,7 @@ func Taylor[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models.D
 	}
 	defer pt.free()
 	be := pt.be
-	rep := &TaylorReport{NParams: p.NumParams(), Samples: d.N, Backend: be.Name(), DType: dtypeName[T](),
+	rep := &TaylorReport{NParams: p.NumParams(), Samples: d.N, Backend: be.Name(), DType: kernels.DTypeName[T](),
 		Loss: pt.loss, GradNorm: pt.gnorm, Tol: s.Tol, Directions: []TaylorDirection{}}
 
 	grid := logGrid(s.EpsMin, s.EpsMax, s.Points)
@@ -554,7 +554,7 @@ func SaddleEscape[T kernels.Float](ctx context.Context, p *models.Plan[T], d *mo
 	}
 	defer pt.free()
 	be := pt.be
-	rep := &SaddleReport{NParams: p.NumParams(), Samples: d.N, Backend: be.Name(), DType: dtypeName[T](),
+	rep := &SaddleReport{NParams: p.NumParams(), Samples: d.N, Backend: be.Name(), DType: kernels.DTypeName[T](),
 		Loss: pt.loss, GradNorm: pt.gnorm, Steps: []SaddleStep{}}
 	rep.GradTol = s.GradTol * math.Max(math.Abs(pt.loss), 1)
 	rep.NearCritical = rep.GradNorm <= rep.GradTol
