@@ -2,15 +2,17 @@
 # The whole GPU check of issue 4 in one run on a lent GPU machine (see
 # ../shared/gpu/README.md). Build here first:
 #   mkdir -p .devbin
-#   go build -tags openblas -o .devbin/curvprobe ./cmd/curvprobe   # or without the tag
-#   go test -c -o .devbin/cuda.test ./kernels/cuda
+#   CGO_ENABLED=0 go build -o .devbin/curvprobe ./cmd/curvprobe
+#   CGO_ENABLED=0 go test -c -o .devbin/cuda.test ./kernels/cuda
+# (no openblas tag: the GPU machine need not have libopenblas, and a static
+# binary does not depend on its glibc)
 # then run (device tool): bash bench/gpu_check.sh [STEP...]  with carry [".devbin"]
 # (about 8 minutes in all; within the 10-minute limit of one call, or split
 # it: "0 1 2" then "3 4 5").
 # STEP is 0 (machine) to 5; none means all. The device tool returns at most 8
 # files from $OUT, so the logs are written under $LOGS and packed after every
-# step into $LOGS/logs.tgz (a run killed at its time limit keeps what it had);
-# $LOGS/summary.txt holds the numbers.
+# step into $OUT/logs.tgz (a run killed at its time limit keeps what it had);
+# $OUT/summary.txt holds the numbers.
 set -uo pipefail
 OUT=${OUT:-gpu-logs}
 LOGS=${LOGS:-/tmp/gpu-logs}
