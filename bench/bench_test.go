@@ -41,3 +41,75 @@ func TestHVPAndLambdaRun(t *testing.T) {
 		t.Errorf("lambda result %+v", l)
 	}
 }
+
+// The GEMMs replayed for the ceiling are the Plan's own: an L-layer HVP
+// makes 8L-5 of them with HVPFlops' flops, a gradient 3L-1 and a product
+// with the forward pass kept 6L-4 (no forward z, no backward d W^T).
+func TestHVPGemmCeiling(t *testing.T) {
+	spec := models.Spec{Layers: []int{13, 11, 7, 5}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	be := cpu.New[float64]()
+	const batch = 9
+	rec := &gemmRecorder[float64]{Backend: be}
+	p, err := models.Build[float64](rec, spec, models.Settings{Batch: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Init(3)
+	d, err := randomData(p, batch, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	np := p.NumParams()
+	g, v, hv := be.Alloc(np), be.Alloc(np), be.Alloc(np)
+	be.Normal(v, 1)
+	L := spec.NumLayers()
+	grad, err := rec.record(func() error { _, err := p.Gradient(ctx, g, d); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	hvp, err := rec.record(func() error { return p.HVP(ctx, hv, v, d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := p.CurvatureOperator(d, models.Hessian)
+	defer op.Close()
+	if err := op.Apply(ctx, hv, v); err != nil { // fills the kept forward pass
+		t.Fatal(err)
+	}
+	cached, err := rec.record(func() error { return op.Apply(ctx, hv, v) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grad) != 3*L-1 || len(hvp) != 8*L-5 || len(cached) != 6*L-4 {
+		t.Errorf("GEMMs: gradient %d, HVP %d, kept-forward HVP %d; want %d, %d, %d", len(grad), len(hvp), len(cached), 3*L-1, 8*L-5, 6*L-4)
+	}
+	if got, want := gemmFlops(hvp), HVPFlops(spec, batch); got != want {
+		t.Errorf("HVP GEMM flops %g, HVPFlops %g", got, want)
+	}
+
+	// A replay writes only the Plan's scratch buffers, never its parameters
+	// or data: the HVP after one is unchanged.
+	want := make([]float64, np)
+	be.Download(want, hv)
+	rec.replay(hvp)
+	if err := p.HVP(ctx, hv, v, d); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, np)
+	be.Download(got, hv)
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+			t.Fatalf("HVP after a replay differs at %d: %g vs %g", i, got[i], want[i])
+		}
+	}
+
+	r, err := HVP[float64](ctx, be, HVPSettings{Spec: spec, Batch: batch, Repeats: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GemmCount != 8*L-5 || r.GemmGradCount != 3*L-1 || r.GemmCachedCount != 6*L-4 ||
+		!(r.GemmMS > 0 && r.GemmGradMS > 0 && r.GemmCachedMS > 0 && r.HVPPerGemm > 0) {
+		t.Errorf("HVP result %+v", r)
+	}
+}

@@ -23,7 +23,10 @@ type HVPSettings struct {
 
 // HVPResult holds median times in milliseconds of one gradient, one exact
 // HVP recomputing the forward pass (what a peer's double backward does), and
-// one HVP reusing a kept forward pass (what repeated products in a probe cost).
+// one HVP reusing a kept forward pass (what repeated products in a probe
+// cost), and, for each, of its GEMMs alone: the same calls, shapes,
+// transposes and operands replayed on the backend without the rest of the
+// work (the ceiling; for the GPU, cuBLAS alone).
 type HVPResult struct {
 	Backend     string  `json:"backend"`
 	Arch        string  `json:"arch"`
@@ -39,6 +42,16 @@ type HVPResult struct {
 	HVPCachedMS float64 `json:"hvp_cached_ms"`
 	HVPPerGrad  float64 `json:"hvp_per_grad"`
 	GFLOPS      float64 `json:"hvp_gflops"`
+
+	GemmGradMS      float64 `json:"gemm_grad_ms"`        // the gradient's GEMMs alone
+	GemmMS          float64 `json:"gemm_ms"`             // the HVP's GEMMs alone
+	GemmCachedMS    float64 `json:"gemm_cached_ms"`      // the kept-forward HVP's GEMMs alone
+	GemmGradCount   int     `json:"gemm_grad_count"`     // GEMM calls in one gradient
+	GemmCount       int     `json:"gemm_count"`          // GEMM calls in one HVP
+	GemmCachedCount int     `json:"gemm_cached_count"`   // GEMM calls in one kept-forward HVP
+	GemmGFLOPS      float64 `json:"gemm_gflops"`         // the HVP's GEMM flops / GemmMS
+	HVPPerGemm      float64 `json:"hvp_per_gemm"`        // HVPMS / GemmMS: 1 is the ceiling
+	CachedPerGemm   float64 `json:"hvp_cached_per_gemm"` // HVPCachedMS / GemmCachedMS
 }
 
 // HVP times the gradient and the HVP of s.Spec on be for one batch of random
@@ -54,7 +67,8 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 		s.Warmup = 3
 	}
 	spec := s.Spec
-	p, err := models.Build(be, spec, models.Settings{Batch: s.Batch})
+	rec := &gemmRecorder[T]{Backend: be}
+	p, err := models.Build[T](rec, spec, models.Settings{Batch: s.Batch})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +118,36 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 	}
 	res.HVPPerGrad = res.HVPMS / res.GradMS
 	res.GFLOPS = HVPFlops(spec, n) / (res.HVPMS * 1e6)
+
+	// The ceilings: record each computation's GEMMs once, then time them alone.
+	gradCalls, err := rec.record(func() error { _, err := p.Gradient(ctx, g, d); return err })
+	if err != nil {
+		return nil, fmt.Errorf("gradient: %w", err)
+	}
+	hvpCalls, err := rec.record(func() error { return p.HVP(ctx, hv, v, d) })
+	if err != nil {
+		return nil, fmt.Errorf("hvp: %w", err)
+	}
+	cachedCalls, err := rec.record(func() error { return op.Apply(ctx, hv, v) })
+	if err != nil {
+		return nil, fmt.Errorf("hvp (kept forward): %w", err)
+	}
+	replay := func(calls []gemmCall) func() error {
+		return func() error { rec.replay(calls); return nil }
+	}
+	if res.GemmGradMS, err = time1(replay(gradCalls)); err != nil {
+		return nil, err
+	}
+	if res.GemmMS, err = time1(replay(hvpCalls)); err != nil {
+		return nil, err
+	}
+	if res.GemmCachedMS, err = time1(replay(cachedCalls)); err != nil {
+		return nil, err
+	}
+	res.GemmGradCount, res.GemmCount, res.GemmCachedCount = len(gradCalls), len(hvpCalls), len(cachedCalls)
+	res.GemmGFLOPS = gemmFlops(hvpCalls) / (res.GemmMS * 1e6)
+	res.HVPPerGemm = res.HVPMS / res.GemmMS
+	res.CachedPerGemm = res.HVPCachedMS / res.GemmCachedMS
 	return res, nil
 }
 
