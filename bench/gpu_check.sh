@@ -88,6 +88,21 @@ for r in ours:
     print("ours ", r.get("arch"), r.get("batch"), {k: r.get(k) for k in r if k.endswith("_ms")})
 for r in torch:
     print("torch", r.get("arch"), r.get("batch"), {k: r.get(k) for k in keys}, r.get("errors") or "")
+# The ratios, from the best (lowest) of the runs of each side.
+def best(rs, k):
+    xs = [r[k] for r in rs if r.get(k)]
+    return min(xs) if xs else None
+def ratio(a, b):
+    return "%.2f" % (a / b) if a and b else "n/a"
+for arch in sorted({r.get("arch") for r in ours}):
+    o = [r for r in ours if r.get("arch") == arch]
+    t = [r for r in torch if r.get("arch") == arch]
+    hvp = best(o, "hvp_ms")
+    print("RATIO %s batch %s: torch eager/ours %s, torch.func/ours %s, compiled/ours %s; "
+          "ours/our GEMM ceiling %s, ours/torch GEMM ceiling %s; our grad %s ms vs torch %s ms" % (
+              arch, o[0].get("batch"), ratio(best(t, "hvp_ms"), hvp), ratio(best(t, "hvp_func_ms"), hvp),
+              ratio(best(t, "hvp_compile_ms"), hvp), ratio(hvp, best(o, "gemm_ms")),
+              ratio(hvp, best(t, "gemm_ms")), best(o, "grad_ms"), best(t, "grad_ms")))
 PYEOF
   pack
 fi
