@@ -69,6 +69,13 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
 		return ev, fmt.Errorf("%w: loss is %v", ErrNonFinite, ev.Loss)
 	}
+	// In float32 the loss, summed in float64, can stay finite while the
+	// network's values overflow: the gradient shows it.
+	if grad != nil {
+		if nrm := p.be.Nrm2(grad); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
+			return ev, fmt.Errorf("%w: gradient has norm %v (loss %.6g)", ErrNonFinite, nrm, ev.Loss)
+		}
+	}
 	return ev, nil
 }
 

@@ -184,7 +184,15 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot, Notes: stderr})
 	bar.Done()
 	if sum != nil {
-		fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
+		if sum.StepsDone < sum.Steps {
+			what := "stopped"
+			if sum.Diverged {
+				what = "diverged"
+			}
+			fmt.Fprintf(stdout, "run %s: %s after step %d of %d, last logged loss %.6g", f.out, what, sum.StepsDone, sum.Steps, sum.FinalLoss)
+		} else {
+			fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
+		}
 		if sum.FinalSharpness != nil {
 			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
 		}

@@ -49,7 +49,11 @@ type TrainOptions struct {
 
 // Summary is written to RUN_DIR/summary.json when a run ends.
 type Summary struct {
+	// Steps is the run's length in optimizer steps; StepsDone is the last
+	// step whose loss was computed (Steps when the run completed, less when
+	// it diverged, failed or was interrupted).
 	Steps          int      `json:"steps"`
+	StepsDone      int      `json:"steps_done"`
 	FinalLoss      float64  `json:"final_loss"`
 	FinalTrainLoss *float64 `json:"final_train_loss,omitempty"`
 	FinalTrainAcc  *float64 `json:"final_train_acc,omitempty"`
@@ -77,7 +81,8 @@ type checkpointMeta struct {
 	File     string `json:"file"`
 }
 
-// ErrDiverged reports a run whose loss became NaN or infinite.
+// ErrDiverged reports a run whose loss, gradient or curvature probe became
+// NaN or infinite.
 var ErrDiverged = errors.New("training diverged")
 
 type trainer[T kernels.Float] struct {
@@ -101,7 +106,8 @@ type trainer[T kernels.Float] struct {
 // Train runs (or, with opts.Resume, continues) the training run of cfg in
 // dir on be: the optimizer's steps, a curvature probe every cfg.ProbeEvery
 // steps (and on the first and last), the log, checkpoints, a summary and,
-// with opts.Plot, the figures. On a NaN loss it writes the summary and
+// with opts.Plot, the figures. When the loss, the gradient or a probe's
+// products become NaN or infinite it writes the summary (diverged) and
 // returns ErrDiverged.
 func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir string, cfg *TrainConfig, opts TrainOptions) (*Summary, error) {
 	start := time.Now()
@@ -270,11 +276,16 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 			}
 			return sum, err
 		}
+		sum.StepsDone = s
 		gn := t.be.Nrm2(t.grad)
 		rec := &Record{Step: s, Epoch: float64(s) / float64(t.stepsPerEpoch()), Loss: ev.Loss, LR: lr, GradNorm: &gn}
 		probed := s%every == 0 || s == cfg.Steps
 		if probed {
 			if err := t.probe(ctx, rec, lr); err != nil {
+				if errors.Is(err, models.ErrNonFinite) {
+					sum.Diverged = true
+					return sum, fmt.Errorf("%w: probe at step %d: %v", ErrDiverged, s, err)
+				}
 				return sum, fmt.Errorf("probe at step %d: %w", s, err)
 			}
 		}

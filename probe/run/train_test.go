@@ -2,8 +2,11 @@ package run
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -174,5 +177,48 @@ func TestTrainEpochs(t *testing.T) {
 	}
 	if err := (&TrainConfig{Model: cfg.Model, Data: "x", Optimizer: cfg.Optimizer}).Validate(); err == nil {
 		t.Error("a config with neither steps nor epochs validated")
+	}
+}
+
+// A float32 run that blows up is a divergence, whatever goes non-finite
+// first: its float64-summed loss can stay finite (1e40) while the float32
+// gradient overflows, or the probe's products do. Either way Train returns
+// ErrDiverged, the summary says diverged with the last step reached, and
+// every logged record is finite (the log stays valid JSON).
+func TestTrainFloat32Divergence(t *testing.T) {
+	for _, lr := range []float64{10, 5} {
+		cfg := &TrainConfig{
+			Model:     models.Spec{Layers: []int{64, 32, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
+			Data:      "builtin:digits",
+			Subset:    100,
+			Optimizer: models.OptimizerSettings{Kind: "gd", LR: lr},
+			Steps:     100, ProbeEvery: 5, Seed: 1,
+		}
+		dir := t.TempDir()
+		sum, err := Train[float32](context.Background(), cpu.New[float32](), dir, cfg, TrainOptions{})
+		if !errors.Is(err, ErrDiverged) {
+			t.Fatalf("lr %v: Train error %v, want ErrDiverged", lr, err)
+		}
+		saved, rerr := os.ReadFile(filepath.Join(dir, SummaryFile))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		var s Summary
+		if err := json.Unmarshal(saved, &s); err != nil {
+			t.Fatal(err)
+		}
+		recs, rerr := ReadLog(filepath.Join(dir, LogFile))
+		if rerr != nil {
+			t.Fatalf("lr %v: log: %v", lr, rerr)
+		}
+		last := recs[len(recs)-1].Step
+		if !s.Diverged || !sum.Diverged || s.Steps != 100 || s.StepsDone != last || last >= 100 || s.Error == "" {
+			t.Errorf("lr %v: summary %+v, last logged step %d", lr, s, last)
+		}
+		for _, r := range recs {
+			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || r.GradNorm == nil || math.IsNaN(*r.GradNorm) || math.IsInf(*r.GradNorm, 0) {
+				t.Errorf("lr %v: non-finite record %+v", lr, r)
+			}
+		}
 	}
 }
