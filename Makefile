@@ -1,10 +1,12 @@
 # curvprobe. `make test` runs every test; `make demo` runs the built-in default.
-# OpenBLAS is used when the library is installed (Debian: libopenblas-dev),
-# gonum's pure-Go BLAS otherwise; the build says which.
+# The CPU backend loads OpenBLAS at run time when it is installed (Debian:
+# libopenblas0), in every build, cgo or not; gonum's pure-Go BLAS otherwise.
+# `make TAGS=openblas` links it through gonum's netlib with cgo instead.
 
 GO      ?= go
-OPENBLAS := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && echo yes)
-TAGS    ?= $(if $(OPENBLAS),openblas,)
+OPENBLAS_RT  := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0 ') && echo yes)
+OPENBLAS_DEV := $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && echo yes)
+TAGS    ?=
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 BIN     := bin/curvprobe
 DEMO    ?= out/demo
@@ -14,16 +16,22 @@ DEMO    ?= out/demo
 all: build
 
 blas:
-	@case "$(TAGS)" in *openblas*) echo "BLAS: OpenBLAS (-tags openblas)";; \
-	*) echo "BLAS: gonum pure Go (install libopenblas-dev for OpenBLAS, ~10x faster)";; esac
+	@case "$(TAGS)" in *openblas*) echo "BLAS: OpenBLAS linked with cgo (-tags openblas)";; \
+	*) if [ -n "$(OPENBLAS_RT)" ]; then echo "BLAS: OpenBLAS (libopenblas.so.0, loaded at run time)"; \
+	else echo "BLAS: gonum pure Go (install libopenblas0 for OpenBLAS, ~10x faster)"; fi;; esac
 
 build: blas
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/curvprobe
 
+# test runs everything with the build's BLAS, then the CPU backend's suite
+# again on the other BLAS paths: pure Go, and OpenBLAS through cgo where its
+# development library is installed.
 test: blas
 	$(GO) vet $(GOFLAGS_TAGS) ./...
 	$(GO) test $(GOFLAGS_TAGS) -count=1 ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./...
+	CURVPROBE_BLAS=gonum $(GO) test -count=1 ./kernels/cpu
+	$(if $(OPENBLAS_DEV),$(GO) vet -tags openblas ./kernels/cpu && $(GO) test -tags openblas -count=1 ./kernels/cpu,@echo "skipped: go test -tags openblas ./kernels/cpu (no libopenblas-dev)")
 
 test-short: blas
 	$(GO) test $(GOFLAGS_TAGS) -short ./...

@@ -4,8 +4,8 @@
 #   mkdir -p .devbin
 #   CGO_ENABLED=0 go build -o .devbin/curvprobe ./cmd/curvprobe
 #   CGO_ENABLED=0 go test -c -o .devbin/cuda.test ./kernels/cuda
-# (no openblas tag: the GPU machine need not have libopenblas, and a static
-# binary does not depend on its glibc)
+# (static binaries: no dependence on that machine's glibc; its CPU side uses
+# OpenBLAS if it has libopenblas.so.0, gonum otherwise)
 # then run (device tool): bash bench/gpu_check.sh [STEP...]  with carry [".devbin"]
 # (about 8 minutes in all; within the 10-minute limit of one call, or split
 # it: "0 1 2" then "3 4 5").

@@ -15,7 +15,7 @@ const module = "github.com/curvprobe/curvprobe"
 var allowed = map[string][]string{
 	"kernels":         {"gonum.org/", "github.com/ebitengine/purego"},
 	"kernels/cuda":    {"kernels", "github.com/ebitengine/purego"},
-	"kernels/cpu":     {"gonum.org/", "kernels"},
+	"kernels/cpu":     {"gonum.org/", "kernels", "github.com/ebitengine/purego"},
 	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/"},
 	"probe":           {"gonum.org/"},
 	"data":            {"gonum.org/", "github.com/sbinet/npyio"},

@@ -1,11 +1,15 @@
 // Package cpu is curvprobe's host-memory compute backend: a
 // kernels.Backend[T] for T = float32 or float64 whose Buffers are Go slices.
 //
-// BLAS is chosen at build time. The default build uses gonum's pure-Go BLAS
-// (gonum.org/v1/gonum/blas/gonum) and needs no cgo; building with
-// -tags openblas uses OpenBLAS through gonum's cgo binding
-// (gonum.org/v1/netlib/blas/netlib), linked with -lopenblas (Debian:
-// libopenblas-dev). BLASName reports which one a binary has. The choice is
+// BLAS: every build, cgo or not, uses OpenBLAS when its shared library is
+// installed (Debian: libopenblas0), loaded once at run time with purego like
+// the CUDA libraries: its cblas_sgemm and cblas_dgemm do the products, gonum
+// the memory-bound level 1. Without it, or with CURVPROBE_BLAS=gonum, gonum's
+// pure-Go BLAS (gonum.org/v1/gonum/blas/gonum) does everything, about 10x
+// slower in the products; CURVPROBE_BLAS=/path/libopenblas.so.0 picks a
+// library. Building with -tags openblas instead links OpenBLAS through
+// gonum's cgo binding (gonum.org/v1/netlib/blas/netlib, -lopenblas, Debian:
+// libopenblas-dev). BLASName reports which one a binary uses. The choice is
 // held by each Backend; the global gonum blas32/blas64 implementations are
 // never changed.
 //
