@@ -113,3 +113,12 @@ func TestHVPGemmCeiling(t *testing.T) {
 		t.Errorf("HVP result %+v", r)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median of 3,1,2 = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 4,1,3,2 = %v, want 2.5", m)
+	}
+}

@@ -100,8 +100,7 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 				return 0, err
 			}
 		}
-		slices.Sort(ts)
-		return ts[len(ts)/2], nil
+		return median(ts), nil
 	}
 	res := &HVPResult{Backend: be.Name(), Arch: spec.Arch(), Activation: models.ActivationName(spec.Activation),
 		Loss: spec.Loss.String(), Batch: n, DType: kernels.DTypeName[T](), Params: np, Repeats: s.Repeats, Threads: runtime.GOMAXPROCS(0)}
@@ -192,4 +191,15 @@ func randomData[T kernels.Float](p *models.Plan[T], n int, seed uint64) (*models
 		}
 	}
 	return p.NewData(x, n, labels, targets)
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count); xs is sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }

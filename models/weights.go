@@ -2,9 +2,12 @@ package models
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,9 +111,10 @@ func SaveWeights(path string, spec Spec, params []float64) error {
 }
 
 // WriteAtomic writes a file through write into a temporary file in the same
-// directory, syncs it and renames it over path.
+// directory, syncs it and renames it over path. The file is readable by all
+// (0644 before the umask), like the logs beside it: runs are shared.
 func WriteAtomic(path string, write func(f *os.File) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := createTemp(path)
 	if err != nil {
 		return err
 	}
@@ -130,6 +134,20 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// createTemp creates a new file beside path, named after it, with mode 0644
+// less the umask (os.CreateTemp's 0600 would hide runs from other users).
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.tmp%d", base, rand.Uint32()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("%s: cannot create a temporary file beside it", path)
 }
 
 // SaveArrays writes named 1-D float64 arrays as an NPZ file, atomically.
