@@ -15,9 +15,9 @@ const module = "github.com/curvprobe/curvprobe"
 // own files are checked (go list's Imports): tests may use any package as an
 // oracle, e.g. models' tests run probe's estimators on exact Hessians.
 var allowed = map[string][]string{
-	"kernels":         {"gonum.org/", "github.com/ebitengine/purego"},
-	"kernels/cuda":    {"kernels", "github.com/ebitengine/purego"},
-	"kernels/cpu":     {"gonum.org/", "kernels", "github.com/ebitengine/purego"},
+	"kernels":      {"gonum.org/", "github.com/ebitengine/purego"},
+	"kernels/cuda": {"kernels", "github.com/ebitengine/purego"},
+	"kernels/cpu":  {"gonum.org/", "kernels", "github.com/ebitengine/purego"},
 	// github.com/chewxy/hm is Gorgonia's type system: a custom op (gelu) must
 	// return its types, so it is part of the Gorgonia API models uses.
 	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm"},
