@@ -229,3 +229,20 @@ func TestBuiltinDigits(t *testing.T) {
 		}
 	}
 }
+
+// Each epoch's order is a permutation fixed by (seed, epoch): the same on a
+// rerun, different across epochs and seeds.
+func TestEpochPerm(t *testing.T) {
+	d := &Dataset{N: 50}
+	p0, p1 := d.EpochPerm(3, 0), d.EpochPerm(3, 1)
+	if !slices.Equal(p0, d.EpochPerm(3, 0)) || slices.Equal(p0, p1) || slices.Equal(p0, d.EpochPerm(4, 0)) {
+		t.Errorf("epoch orders: %v %v", p0, p1)
+	}
+	s := slices.Clone(p1)
+	slices.Sort(s)
+	for i, v := range s {
+		if v != i {
+			t.Fatalf("EpochPerm is not a permutation: %v", p1)
+		}
+	}
+}

@@ -69,6 +69,14 @@ func (d *Dataset) Perm(seed uint64) []int {
 	return newRand(seed, streamShuffle).Perm(d.N)
 }
 
+// EpochPerm returns the order in which mini-batch training visits the
+// samples in epoch e (0-based): a permutation of 0..N-1 that depends only on
+// (seed, epoch), so a resumed run sees the same batches. Cut it into batches
+// with Batches after Subset.
+func (d *Dataset) EpochPerm(seed uint64, epoch int) []int {
+	return newRand(seed, uint64(epoch)+0x5eed).Perm(d.N)
+}
+
 // Shuffle returns a new dataset with the samples in a seeded random order.
 func (d *Dataset) Shuffle(seed uint64) *Dataset {
 	return d.Subset(d.Perm(seed))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -238,8 +237,7 @@ func (t *trainer[T]) batch(s int) (*models.Data, error) {
 		if t.epochData != nil {
 			t.p.FreeData(t.epochData)
 		}
-		r := rand.New(rand.NewPCG(t.cfg.Seed, uint64(e)+0x5eed))
-		shuffled := t.train.Subset(r.Perm(t.train.N))
+		shuffled := t.train.Subset(t.train.EpochPerm(t.cfg.Seed, e))
 		d, err := Upload(t.p, shuffled, t.cfg.Data)
 		if err != nil {
 			return nil, err
