@@ -609,10 +609,10 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	if err := models.WriteAtomic(filepath.Join(t.dir, SummaryFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
 		return err
 	}
+	if _, err := ExportCSV(t.dir); err != nil {
+		return err
+	}
 	if plot {
-		if _, err := ExportCSV(t.dir); err != nil {
-			return err
-		}
 		if _, err := PlotRun(t.dir); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -214,6 +215,10 @@ func TestTrainFloat32Divergence(t *testing.T) {
 		last := recs[len(recs)-1].Step
 		if !s.Diverged || !sum.Diverged || s.Steps != 100 || s.StepsDone != last || last >= 100 || s.Error == "" {
 			t.Errorf("lr %v: summary %+v, last logged step %d", lr, s, last)
+		}
+		// log.csv is written without figures too, and has every record.
+		if csv, err := os.ReadFile(filepath.Join(dir, "log.csv")); err != nil || bytes.Count(csv, []byte("\n")) != len(recs)+1 {
+			t.Errorf("lr %v: log.csv (%v) has %d lines for %d records", lr, err, bytes.Count(csv, []byte("\n")), len(recs))
 		}
 		for _, r := range recs {
 			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || r.GradNorm == nil || math.IsNaN(*r.GradNorm) || math.IsInf(*r.GradNorm, 0) {
