@@ -21,7 +21,8 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	batch := fs.Int("batch", 512, "batch size")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	repeats := fs.Int("repeats", 20, "timed repetitions (the median is reported)")
-	device := fs.String("device", "auto", "auto, cpu or cuda")
+	device := new(string)
+	deviceFlag(fs, device, "auto")
 	seed := fs.Uint64("seed", 1, "seed of parameters and data")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
@@ -79,7 +80,8 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
 	maxIter := fs.Int("max-iter", 100, "power iterations at most")
-	device := fs.String("device", "auto", "auto, cpu or cuda")
+	device := new(string)
+	deviceFlag(fs, device, "auto")
 	seed := fs.Uint64("seed", 1, "seed")
 	cacheMiB := fs.Int64("cache-mib", 8192, "memory for keeping the forward passes between products, MiB (-1: never)")
 	if err := fs.Parse(args); err != nil {

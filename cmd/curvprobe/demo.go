@@ -24,7 +24,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "out/demo", "run directory")
 	lr := fs.Float64("lr", 1, "learning rate (2/lr is the edge of stability)")
 	steps := fs.Int("steps", 1200, "gradient-descent steps")
-	device := fs.String("device", "auto", "auto, cpu or cuda")
+	device := new(string)
+	deviceFlag(fs, device, "auto")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

@@ -35,7 +35,7 @@ func (f *problemFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
 	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random start and probe vectors and of --subset")
-	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+	deviceFlag(fs, &f.device, "auto")
 }
 
 // check reports missing flags, naming them; cmd prefixes errors.

@@ -64,7 +64,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
 	fs.StringVar(&c.DType, "dtype", "float32", "float32 or float64")
-	fs.StringVar(&f.device, "device", "auto", "auto, cpu or cuda")
+	deviceFlag(fs, &f.device, "auto")
 	fs.StringVar(&f.out, "out", "", "run directory (required)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")

@@ -10,7 +10,7 @@ import (
 func TestSlurmScript(t *testing.T) {
 	var b strings.Builder
 	err := SlurmScript(&b, JobOptions{Name: "eos", File: "/shared/my sweep.json", Out: "/shared/out", Shards: 3, Workers: 2,
-		Time: "1:00:00", CPUs: 4, Mem: "4G", GPUs: 1, Partition: "gpu", DType: "float64", Device: "cuda", Runs: 8})
+		Time: "1:00:00", CPUs: 4, Mem: "4G", GPUs: 1, Partition: "gpu", DType: "float64", Device: "cuda:1", TF32: true, Runs: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestSlurmScript(t *testing.T) {
 		"#!/bin/bash\n", "#SBATCH --array=0-2\n", "#SBATCH --time=1:00:00\n", "#SBATCH --cpus-per-task=4\n",
 		"#SBATCH --mem=4G\n", "#SBATCH --gpus=1\n", "#SBATCH --partition=gpu\n", "#SBATCH --job-name=eos\n",
 		`OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"`,
-		"exec curvprobe sweep run '/shared/my sweep.json' --out /shared/out --workers 2 --shards 3 --dtype float64 --device cuda\n",
+		"exec curvprobe sweep run '/shared/my sweep.json' --out /shared/out --workers 2 --shards 3 --dtype float64 --device cuda:1 --tf32\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)

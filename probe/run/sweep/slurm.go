@@ -25,6 +25,8 @@ type JobOptions struct {
 	Bin string
 	// DType and Device are passed on to `sweep run` when set.
 	DType, Device string
+	// TF32 passes --tf32 (TF32 tensor cores for float32 GEMMs on the GPU).
+	TF32 bool
 	// NoPlot passes --no-plot (no per-run figures).
 	NoPlot bool
 	// Runs is the number of runs in the sweep, for the comments.
@@ -68,6 +70,9 @@ func (o *JobOptions) args(file string, withShards bool) []string {
 	}
 	if o.Device != "" {
 		a = append(a, "--device", o.Device)
+	}
+	if o.TF32 {
+		a = append(a, "--tf32")
 	}
 	if o.NoPlot {
 		a = append(a, "--no-plot")
