@@ -50,8 +50,8 @@ func defaultBLAS() (blas.Float32, blas.Float64) {
 // gonum's: it is memory-bound and vectorised there already.
 type openBLAS struct {
 	gonum.Implementation
-	sgemm func(order, tA, tB, m, n, k int32, alpha float32, a unsafe.Pointer, lda int32, b unsafe.Pointer, ldb int32, beta float32, c unsafe.Pointer, ldc int32)
-	dgemm func(order, tA, tB, m, n, k int32, alpha float64, a unsafe.Pointer, lda int32, b unsafe.Pointer, ldb int32, beta float64, c unsafe.Pointer, ldc int32)
+	sgemm cblasGemm[float32]
+	dgemm cblasGemm[float64]
 }
 
 // CBLAS enumerations (cblas.h).
@@ -78,34 +78,34 @@ func fitsInt32(v ...int) bool {
 	return true
 }
 
-// Sgemm is cblas_sgemm, row-major. The checks of gonum's Sgemm run first (so
-// misuse panics with gonum's messages, never in C); shapes past 32-bit
-// integers use gonum.
-func (o *openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// cblasGemm is the signature of cblas_sgemm (F = float32) and cblas_dgemm.
+type cblasGemm[F float32 | float64] func(order, tA, tB, m, n, k int32, alpha F, a unsafe.Pointer, lda int32, b unsafe.Pointer, ldb int32, beta F, c unsafe.Pointer, ldc int32)
+
+// gemm calls cblas in row-major order, or fallback (gonum's) for empty
+// products and shapes past 32-bit integers. The checks of gonum's gemm run
+// first, so misuse panics with gonum's messages, never in C.
+func gemm[F float32 | float64](cblas cblasGemm[F], fallback func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int),
+	tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 || k == 0 || !fitsInt32(m, n, k, lda, ldb, ldc) {
-		o.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		fallback(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	o.sgemm(cblasRowMajor, cblasOp(tA), cblasOp(tB), int32(m), int32(n), int32(k), alpha,
+	cblas(cblasRowMajor, cblasOp(tA), cblasOp(tB), int32(m), int32(n), int32(k), alpha,
 		unsafe.Pointer(&a[0]), int32(lda), unsafe.Pointer(&b[0]), int32(ldb), beta, unsafe.Pointer(&c[0]), int32(ldc))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 }
 
-// Dgemm is cblas_dgemm, row-major; see Sgemm.
+// Sgemm is cblas_sgemm, row-major.
+func (o *openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(o.sgemm, o.Implementation.Sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Dgemm is cblas_dgemm, row-major.
 func (o *openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m == 0 || n == 0 || k == 0 || !fitsInt32(m, n, k, lda, ldb, ldc) {
-		o.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	o.dgemm(cblasRowMajor, cblasOp(tA), cblasOp(tB), int32(m), int32(n), int32(k), alpha,
-		unsafe.Pointer(&a[0]), int32(lda), unsafe.Pointer(&b[0]), int32(ldb), beta, unsafe.Pointer(&c[0]), int32(ldc))
-	runtime.KeepAlive(a)
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(c)
+	gemm(o.dgemm, o.Implementation.Dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkGemm panics, as gonum does, unless the row-major operands hold their
