@@ -69,10 +69,13 @@ if want 3; then
   log "3. speed: our gradient and HVP vs PyTorch eager double backward and torch.func (compiled), same GPU, model, batch, dtype"
   for cfg in "784x512x512x10 512" "784x4096x4096x10 4096"; do
     set -- $cfg
-    for r in 1 2; do
-      $BIN bench hvp --arch $1 --batch $2 --act tanh --loss cross_entropy --dtype float32 --repeats 50 --device $GPU --json 2>>"$LOGS/bench.err" | tee -a "$LOGS/bench-ours.jsonl"
-      $PY bench/torch_hvp.py --arch $1 --batch $2 --act tanh --loss cross_entropy --dtype float32 --repeats 50 --device $GPU --mode all 2>>"$LOGS/bench.err" | tee -a "$LOGS/bench-torch.jsonl"
-    done
+    # ours, PyTorch (every mode, interleaved inside; torch.compile compiles
+    # once per process, so once per shape), ours again: drift shows as a gap
+    # between our two rows.
+    ours() { $BIN bench hvp --arch $1 --batch $2 --act tanh --loss cross_entropy --dtype float32 --repeats 50 --device $GPU --json 2>>"$LOGS/bench.err" | tee -a "$LOGS/bench-ours.jsonl"; }
+    ours $1 $2
+    PYTHONUNBUFFERED=1 $PY bench/torch_hvp.py --arch $1 --batch $2 --act tanh --loss cross_entropy --dtype float32 --repeats 50 --device $GPU --mode all 2>>"$LOGS/bench.err" | tee -a "$LOGS/bench-torch.jsonl"
+    ours $1 $2
   done
   $PY - "$LOGS/bench-ours.jsonl" "$LOGS/bench-torch.jsonl" <<'PYEOF' | tee -a "$OUT/summary.txt"
 import json, sys
