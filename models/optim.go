@@ -66,8 +66,23 @@ func (s OptimizerSettings) Validate() error {
 	default:
 		return fmt.Errorf("optimizer %q: want gd, sgd, nesterov or adam", s.Kind)
 	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"lr", s.LR}, {"momentum", s.Momentum}, {"beta1", s.Beta1}, {"beta2", s.Beta2}, {"eps", s.Eps},
+		{"weight_decay", s.WeightDecay}, {"schedule gamma", s.Schedule.Gamma}, {"schedule min_lr", s.Schedule.MinLR}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("optimizer %s %v: must be a finite number", f.name, f.v)
+		}
+	}
 	if !(s.LR > 0) {
 		return fmt.Errorf("optimizer lr %v: must be positive", s.LR)
+	}
+	if b := s.StabilityBound(s.LR); math.IsInf(b, 0) {
+		return fmt.Errorf("optimizer lr %v: too small (the stability bound 2/lr overflows)", s.LR)
+	}
+	if s.Eps < 0 {
+		return fmt.Errorf("optimizer eps %v: must be positive (0: 1e-8)", s.Eps)
 	}
 	if s.Momentum < 0 || s.Momentum >= 1 {
 		return fmt.Errorf("optimizer momentum %v: want 0 <= momentum < 1", s.Momentum)
@@ -91,6 +106,9 @@ func (s OptimizerSettings) Validate() error {
 	case "cosine":
 		if s.Schedule.Total <= 0 {
 			return fmt.Errorf("schedule cosine needs total > 0 steps")
+		}
+		if s.Schedule.MinLR < 0 || s.Schedule.MinLR > s.LR {
+			return fmt.Errorf("schedule cosine min_lr %v: want 0 <= min_lr <= lr (%v)", s.Schedule.MinLR, s.LR)
 		}
 	default:
 		return fmt.Errorf("schedule %q: want constant, step or cosine", s.Schedule.Kind)

@@ -91,3 +91,22 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d log lines; resumed log identical", bytes.Count(partial, []byte("\n")), bytes.Count(want, []byte("\n")))
 }
+
+// --resume continues a run as its config.json says: flags that would
+// change it are refused by name instead of being ignored.
+func TestResumeRefusesConfigFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var so, se bytes.Buffer
+	args := []string{"train", "--data", "synthetic:gaussian", "--subset", "40", "--arch", "5x7x2", "--steps", "10",
+		"--device", "cpu", "--quiet", "--no-plot", "--out", out}
+	if err := execute(context.Background(), args, &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	err := execute(context.Background(), []string{"train", "--out", out, "--resume", "--steps", "40", "--lr", "0.5"}, &so, &se)
+	if err == nil || !strings.Contains(err.Error(), "--lr, --steps cannot change a run") {
+		t.Errorf("resume with --steps and --lr: %v", err)
+	}
+	if err := execute(context.Background(), []string{"train", "--out", out, "--resume", "--device", "cpu", "--quiet", "--no-plot"}, &so, &se); err != nil {
+		t.Errorf("resume with only --device, --quiet, --no-plot: %v", err)
+	}
+}

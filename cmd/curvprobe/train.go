@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -136,7 +138,19 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("train: unexpected argument %q", fs.Arg(0))
 	}
 	stepsSet := false
-	fs.Visit(func(fl *flag.Flag) { stepsSet = stepsSet || fl.Name == "steps" })
+	var fixed []string // flags a resumed run cannot change: its config.json decides
+	fs.Visit(func(fl *flag.Flag) {
+		stepsSet = stepsSet || fl.Name == "steps"
+		switch fl.Name {
+		case "out", "resume", "device", "tf32", "quiet", "no-plot":
+		default:
+			fixed = append(fixed, "--"+fl.Name)
+		}
+	})
+	if f.resume && len(fixed) > 0 {
+		return fmt.Errorf("train --resume: %s cannot change a run: it continues as its %s/%s says (only --device, --tf32, --quiet and --no-plot apply)",
+			strings.Join(fixed, ", "), f.out, run.ConfigFile)
+	}
 	if f.cfg.Epochs > 0 {
 		if stepsSet {
 			return fmt.Errorf("train: give --steps or --epochs, not both")
@@ -153,7 +167,7 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	cfg := &f.cfg
 	dtype := cfg.DType
 	if f.resume {
-		saved, err := run.LoadTrainConfig(f.out + "/" + run.ConfigFile)
+		saved, err := run.LoadTrainConfig(filepath.Join(f.out, run.ConfigFile))
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
@@ -172,7 +186,7 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	case "float64":
 		return train[float64](ctx, f, cfg, stdout, stderr)
 	}
-	return fmt.Errorf("--dtype %q: want float32 or float64", dtype)
+	return fmt.Errorf("dtype %q: want float32 or float64", dtype)
 }
 
 func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainConfig, stdout, stderr io.Writer) error {

@@ -90,6 +90,25 @@ func (c *TrainConfig) Validate() error {
 			return fmt.Errorf("%s %d: must be >= 0", f.name, f.v)
 		}
 	}
+	if c.TraceProbes < 0 || c.PowerMaxIter < 0 || c.PlanBatch < 0 {
+		return fmt.Errorf("trace_probes %d, power_max_iter %d, plan_batch %d: must be >= 0", c.TraceProbes, c.PowerMaxIter, c.PlanBatch)
+	}
+	if !(c.PowerTol >= 0 && c.PowerTol < 1) {
+		return fmt.Errorf("power_tol %v: want 0 <= power_tol < 1 (0: 1e-5)", c.PowerTol)
+	}
+	// Lanczos finds at most as many eigenvalues as there are parameters.
+	bottom := 0
+	if c.ProbeBottom {
+		bottom = 1
+	}
+	if n := c.Model.NumParams(); c.ProbeTopK+bottom > n {
+		return fmt.Errorf("probe_top_k %d: the model has only %d parameters", c.ProbeTopK, n)
+	}
+	switch c.DType {
+	case "", "float32", "float64":
+	default:
+		return fmt.Errorf("dtype %q: want float32 or float64", c.DType)
+	}
 	return nil
 }
 
@@ -158,6 +177,9 @@ func loadSubset(path, format string, n int, seed uint64) (*data.Dataset, error) 
 	ds, err := data.Load(path, format)
 	if err != nil {
 		return nil, err
+	}
+	if n > ds.N {
+		return nil, fmt.Errorf("subset %d: %s has only %d samples", n, path, ds.N)
 	}
 	if n > 0 && n < ds.N {
 		if ds.Labels != nil {

@@ -74,9 +74,9 @@ func OpenLog(path string) (*LogWriter, error) {
 
 // Write appends one record.
 func (w *LogWriter) Write(r *Record) error {
-	b, err := json.Marshal(r)
+	b, err := marshalFinite(r, "")
 	if err != nil {
-		return err
+		return fmt.Errorf("log %s: step %d: %w", w.f.Name(), r.Step, err)
 	}
 	b = append(b, '\n')
 	if _, err := w.f.Write(b); err != nil {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/curvprobe/curvprobe/data"
@@ -78,6 +80,9 @@ type checkpointMeta struct {
 	Step     int    `json:"step"` // the next step to run
 	OptSteps int    `json:"opt_steps"`
 	File     string `json:"file"`
+	// Model is the model the parameters belong to (absent in checkpoints
+	// of early versions), so that a config.json edited since is caught.
+	Model *models.Spec `json:"model,omitempty"`
 }
 
 // ErrDiverged reports a run whose loss, gradient or curvature probe became
@@ -126,7 +131,10 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		b, _ := json.MarshalIndent(cfg, "", "  ")
+		b, err := json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
 		if err := models.WriteAtomic(filepath.Join(dir, ConfigFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
 			return nil, err
 		}
@@ -147,7 +155,7 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 	}
 	first := 0
 	if opts.Resume {
-		if first, err = t.restore(); err != nil {
+		if first, err = t.restore(opts.Notes); err != nil {
 			return nil, err
 		}
 	}
@@ -191,6 +199,9 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 		}
 	}
 	t.probeData = t.trainData
+	if cfg.ProbeSet > train.N {
+		return nil, fmt.Errorf("probe_set %d: the training set has only %d samples", cfg.ProbeSet, train.N)
+	}
 	if cfg.ProbeSet > 0 && cfg.ProbeSet < train.N {
 		sub, err := subsetOf(train, cfg.ProbeSet, cfg.Seed+2)
 		if err != nil {
@@ -254,6 +265,7 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 	if recs, err := ReadLog(filepath.Join(t.dir, LogFile)); err == nil {
 		for i := range recs {
 			sum.add(&recs[i])
+			sum.StepsDone = recs[i].Step
 		}
 	}
 	every := cfg.probeEvery()
@@ -262,6 +274,9 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 			return sum, err
 		}
 		lr := cfg.Optimizer.Schedule.LR(cfg.Optimizer.LR, s)
+		if math.IsNaN(lr) || math.IsInf(lr, 0) || lr < 0 {
+			return sum, fmt.Errorf("step %d: the learning-rate schedule gives lr %v", s, lr)
+		}
 		d, err := t.batch(s)
 		if err != nil {
 			return sum, err
@@ -426,7 +441,10 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		if err := os.MkdirAll(filepath.Join(t.dir, "density"), 0o755); err != nil {
 			return err
 		}
-		b, _ := json.Marshal(dr)
+		b, err := json.Marshal(dr)
+		if err != nil {
+			return fmt.Errorf("density at step %d: %w", rec.Step, err)
+		}
 		if err := models.WriteAtomic(filepath.Join(t.dir, name), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
 			return err
 		}
@@ -508,7 +526,10 @@ func (t *trainer[T]) checkpoint(next int) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	old, _ := readMeta(t.dir)
-	b, _ := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name})
+	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model})
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	if err := models.WriteAtomic(filepath.Join(t.dir, CheckpointFile), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -523,16 +544,27 @@ func readMeta(dir string) (*checkpointMeta, error) {
 	if err != nil {
 		return nil, err
 	}
+	path := filepath.Join(dir, CheckpointFile)
 	var m checkpointMeta
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CheckpointFile), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// The file is opened, and later replaced and removed, inside the run
+	// directory only.
+	if m.File == "" || filepath.Base(m.File) != m.File || !strings.HasPrefix(m.File, "ckpt-") || !strings.HasSuffix(m.File, ".npz") {
+		return nil, fmt.Errorf("%s: file %q: want the name of a ckpt-<step>.npz in the run directory", path, m.File)
+	}
+	if m.Step < 0 || m.OptSteps < 0 {
+		return nil, fmt.Errorf("%s: step %d, opt_steps %d: must be >= 0", path, m.Step, m.OptSteps)
 	}
 	return &m, nil
 }
 
 // restore loads the last checkpoint (none: start from step 0) and cuts the
-// log back to the records before it. It returns the step to run next.
-func (t *trainer[T]) restore() (int, error) {
+// log back to the records before it, saying on notes which records before
+// it are missing (lost before this resume). Nothing is changed unless the
+// checkpoint loads. It returns the step to run next.
+func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 	logPath := filepath.Join(t.dir, LogFile)
 	next := 0
 	meta, err := readMeta(t.dir)
@@ -541,6 +573,16 @@ func (t *trainer[T]) restore() (int, error) {
 	case err != nil:
 		return 0, err
 	default:
+		if meta.Step > t.cfg.Steps {
+			return 0, fmt.Errorf("resume: %s is at step %d, past the run's %d steps (was config.json's steps lowered? raise it back to at least %d)", CheckpointFile, meta.Step, t.cfg.Steps, meta.Step)
+		}
+		if meta.Model != nil {
+			a, _ := json.Marshal(meta.Model)
+			b, _ := json.Marshal(t.cfg.Model)
+			if !bytes.Equal(a, b) {
+				return 0, fmt.Errorf("resume: config.json's model %s differs from the checkpoint's %s: a run resumes only with the model it was trained with", b, a)
+			}
+		}
 		arrays, err := models.LoadArrays(filepath.Join(t.dir, meta.File))
 		if err != nil {
 			return 0, fmt.Errorf("resume: %w", err)
@@ -557,12 +599,16 @@ func (t *trainer[T]) restore() (int, error) {
 			t.be.Upload(dst, toT[T](v))
 			return true, nil
 		}
-		if ok, err := set("params", t.p.Params()); err != nil || !ok {
-			return 0, fmt.Errorf("resume: checkpoint %s has no params (%v)", meta.File, err)
+		if ok, err := set("params", t.p.Params()); err != nil {
+			return 0, err
+		} else if !ok {
+			return 0, fmt.Errorf("resume: checkpoint %s has no params array", meta.File)
 		}
 		for k, b := range t.opt.State() {
-			if ok, err := set("opt_"+k, b); err != nil || !ok {
-				return 0, fmt.Errorf("resume: checkpoint %s lacks optimizer state %s (%v)", meta.File, k, err)
+			if ok, err := set("opt_"+k, b); err != nil {
+				return 0, err
+			} else if !ok {
+				return 0, fmt.Errorf("resume: checkpoint %s lacks the optimizer state %s", meta.File, k)
 			}
 		}
 		t.opt.Steps = meta.OptSteps
@@ -581,9 +627,23 @@ func (t *trainer[T]) restore() (int, error) {
 		return 0, fmt.Errorf("resume: %w", err)
 	}
 	var keep []Record
+	have := map[int]bool{}
 	for _, r := range recs {
 		if r.Step < next {
 			keep = append(keep, r)
+			have[r.Step] = true
+		}
+	}
+	if notes != nil {
+		var missing []int
+		for st := 0; st < next; st++ {
+			if t.logs(st) && !have[st] {
+				missing = append(missing, st)
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(notes, "resume: %s lacks %d of the records before the checkpoint at step %d (steps %d to %d among them): they were lost before this resume and stay missing; summary.json covers the records present\n",
+				LogFile, len(missing), next, missing[0], missing[len(missing)-1])
 		}
 	}
 	err = models.WriteAtomic(logPath, func(f *os.File) error {
@@ -601,11 +661,20 @@ func (t *trainer[T]) restore() (int, error) {
 	return next, err
 }
 
+// logs reports whether step s is written to the log: probed steps (every
+// ProbeEvery, and the last) and every LogEvery-th.
+func (t *trainer[T]) logs(s int) bool {
+	return s%t.cfg.probeEvery() == 0 || s == t.cfg.Steps || s%max(t.cfg.LogEvery, 1) == 0
+}
+
 func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(sum, "", "  ")
+	b, err := marshalFinite(sum, "  ")
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
 	if err := models.WriteAtomic(filepath.Join(t.dir, SummaryFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
 		return err
 	}

@@ -1,0 +1,165 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/cpu"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// resumeFixture trains a small run with checkpoints every 10 of 30 steps
+// and returns its directory.
+func resumeFixture(t *testing.T) string {
+	t.Helper()
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+		Data:      "synthetic:gaussian",
+		Subset:    40,
+		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+		Steps:     30, ProbeEvery: 10, Seed: 3,
+	}
+	dir := t.TempDir()
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func editJSON(t *testing.T, path string, edit func(m map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A resume that cannot continue the run as it was says why and changes
+// nothing: the log keeps every record.
+func TestResumeRefusesInconsistentRuns(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		edit       func(m map[string]any)
+		want       string
+	}{
+		{"steps lowered below the checkpoint", ConfigFile, func(m map[string]any) { m["steps"] = 5 }, "past the run's 5 steps"},
+		{"negative checkpoint step", CheckpointFile, func(m map[string]any) { m["step"] = -5 }, "must be >= 0"},
+		{"checkpoint past the end", CheckpointFile, func(m map[string]any) { m["step"] = 5000 }, "past the run's 30 steps"},
+		{"checkpoint outside the run", CheckpointFile, func(m map[string]any) { m["file"] = "../weights.npz" }, "in the run directory"},
+		{"no checkpoint file", CheckpointFile, func(m map[string]any) { delete(m, "file") }, "ckpt-<step>.npz"},
+		{"model edited", ConfigFile, func(m map[string]any) { m["model"].(map[string]any)["activation"] = "relu" }, "differs from the checkpoint's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := resumeFixture(t)
+			before, err := os.ReadFile(filepath.Join(dir, LogFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			editJSON(t, filepath.Join(dir, tc.file), tc.edit)
+			_, err = Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("resume: %v; want an error saying %q", err, tc.want)
+			}
+			after, _ := os.ReadFile(filepath.Join(dir, LogFile))
+			if !bytes.Equal(before, after) {
+				t.Errorf("a refused resume changed the log: %d bytes -> %d", len(before), len(after))
+			}
+		})
+	}
+}
+
+// Records lost before a resume are reported, not silently skipped.
+func TestResumeReportsMissingRecords(t *testing.T) {
+	dir := resumeFixture(t)
+	path := filepath.Join(dir, LogFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	if err := os.WriteFile(path, bytes.Join(lines[:3], nil), 0o644); err != nil { // steps 0-2 kept
+		t.Fatal(err)
+	}
+	var notes bytes.Buffer
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(notes.String(), "lacks 27 of the records") || !strings.Contains(notes.String(), "steps 3 to 29") {
+		t.Errorf("notes %q; want the 27 missing records, steps 3 to 29", notes.String())
+	}
+}
+
+// Settings that cannot be written as JSON, or that no probe can honour, are
+// refused before anything is written.
+func TestConfigValidateRefuses(t *testing.T) {
+	base := func() TrainConfig {
+		return TrainConfig{
+			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+			Data:      "synthetic:gaussian",
+			Optimizer: models.OptimizerSettings{Kind: "sgd", LR: 0.1},
+			Steps:     10,
+		}
+	}
+	for _, tc := range []struct {
+		edit func(c *TrainConfig)
+		want string
+	}{
+		{func(c *TrainConfig) { c.Optimizer.LR = math.Inf(1) }, "lr +Inf"},
+		{func(c *TrainConfig) { c.Optimizer.LR = 1e-320 }, "too small"},
+		{func(c *TrainConfig) { c.Optimizer.Momentum = math.NaN() }, "momentum NaN"},
+		{func(c *TrainConfig) { c.Optimizer.WeightDecay = math.NaN() }, "weight_decay NaN"},
+		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "cosine", Total: 5, MinLR: -1} }, "min_lr -1"},
+		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "cosine", Total: 5, MinLR: 5} }, "min_lr 5"},
+		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "step", Every: 5, Gamma: math.Inf(1)} }, "gamma +Inf"},
+		{func(c *TrainConfig) { c.PowerTol = math.NaN() }, "power_tol NaN"},
+		{func(c *TrainConfig) { c.PowerTol = -1 }, "power_tol -1"},
+		{func(c *TrainConfig) { c.TraceProbes = -1 }, "trace_probes -1"},
+		{func(c *TrainConfig) { c.PlanBatch = -1 }, "plan_batch -1"},
+		{func(c *TrainConfig) { c.ProbeTopK = 100000 }, "only 58 parameters"},
+		{func(c *TrainConfig) { c.DType = "float16" }, `dtype "float16"`},
+	} {
+		c := base()
+		tc.edit(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate: %v; want an error containing %q", err, tc.want)
+		}
+	}
+	c := base()
+	if err := c.Validate(); err != nil {
+		t.Errorf("the base config: %v", err)
+	}
+}
+
+// A derived value that overflows (lr·λmax of a run that blew up) is left
+// out of the JSON instead of costing the record; a required one is an error.
+func TestMarshalFinite(t *testing.T) {
+	inf, x := math.Inf(1), 2.5
+	b, err := marshalFinite(&Record{Step: 7, Loss: 1, LR: 0.1, StabilityBound: &inf, LambdaMax: &x}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); strings.Contains(s, "stability_bound") || !strings.Contains(s, `"lambda_max":2.5`) {
+		t.Errorf("record JSON %s", s)
+	}
+	if _, err := marshalFinite(&Record{Step: 7, Loss: math.NaN()}, ""); err == nil || !strings.Contains(err.Error(), "Loss") {
+		t.Errorf("a NaN loss: %v", err)
+	}
+}
