@@ -128,7 +128,9 @@ func TestConfigValidateRefuses(t *testing.T) {
 		{func(c *TrainConfig) { c.Optimizer.WeightDecay = math.NaN() }, "weight_decay NaN"},
 		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "cosine", Total: 5, MinLR: -1} }, "min_lr -1"},
 		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "cosine", Total: 5, MinLR: 5} }, "min_lr 5"},
-		{func(c *TrainConfig) { c.Optimizer.Schedule = models.Schedule{Kind: "step", Every: 5, Gamma: math.Inf(1)} }, "gamma +Inf"},
+		{func(c *TrainConfig) {
+			c.Optimizer.Schedule = models.Schedule{Kind: "step", Every: 5, Gamma: math.Inf(1)}
+		}, "gamma +Inf"},
 		{func(c *TrainConfig) { c.PowerTol = math.NaN() }, "power_tol NaN"},
 		{func(c *TrainConfig) { c.PowerTol = -1 }, "power_tol -1"},
 		{func(c *TrainConfig) { c.TraceProbes = -1 }, "trace_probes -1"},
