@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -417,7 +418,15 @@ func ReadAttempts(rd string) ([]Attempt, error) {
 }
 
 // train runs run.Train on a backend of the configuration's dtype.
-func (x *executor) train(ctx context.Context, rd string, cfg *run.TrainConfig, resume bool) (*run.Summary, error) {
+//
+// A panic inside one run (a bug, or a case validation missed) fails that run
+// with the panic and its stack in error.txt; the other runs go on.
+func (x *executor) train(ctx context.Context, rd string, cfg *run.TrainConfig, resume bool) (sum *run.Summary, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			sum, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
 	o := run.TrainOptions{Resume: resume, Plot: x.opts.Plot}
 	if cfg.DType == "float64" {
 		be, err := x.opts.Backends.Float64()

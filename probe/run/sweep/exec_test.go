@@ -284,3 +284,34 @@ func TestReportStepsAboveBound(t *testing.T) {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// panicky is a backend whose products panic: a stand-in for a bug.
+type panicky struct{ kernels.Backend[float32] }
+
+func (panicky) Gemm(kernels.Trans, kernels.Trans, int, int, int, float64, kernels.Buffer, int, kernels.Buffer, int, float64, kernels.Buffer, int) {
+	panic("boom in Gemm")
+}
+
+// A panic inside one run fails that run, with the panic in error.txt; the
+// sweep and its other runs go on.
+func TestExecuteRunPanic(t *testing.T) {
+	p := mustExpand(t, sweepJSON(`{"path": "dtype", "values": ["float32", "float64"]}`))
+	dir := t.TempDir()
+	b := Backends{
+		Float32: func() (kernels.Backend[float32], error) { return panicky{cpu.New[float32]()}, nil },
+		Float64: cpuBackends.Float64,
+	}
+	res, err := Execute(context.Background(), p, dir, Options{Workers: 2, Backends: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Done != 1 || res.Failed != 1 {
+		t.Fatalf("result %+v, want 1 done, 1 failed", res)
+	}
+	for _, r := range p.Runs {
+		st, _, msg := RunStatus(RunDir(dir, r.ID))
+		if strings.Contains(string(r.Values[0]), "float32") && (st != StatusFailed || !strings.Contains(msg, "panic: boom in Gemm")) {
+			t.Errorf("float32 run: %s %q, want failed with the panic", st, msg)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -91,5 +92,43 @@ func TestK8sManifest(t *testing.T) {
 	c := pod["containers"].([]any)[0].(map[string]any)
 	if c["image"] != "reg.example/curvprobe:1" || len(c["command"].([]any)) != 8 {
 		t.Errorf("container %v", c)
+	}
+}
+
+// Job options that would write a broken or unsafe script are refused by
+// name: a newline in a #SBATCH value would start a shell command.
+func TestJobOptionsChecked(t *testing.T) {
+	base := JobOptions{File: "s.yaml", Out: "/o", Shards: 2, Runs: 4}
+	for _, tc := range []struct {
+		edit func(o *JobOptions)
+		want string
+	}{
+		{func(o *JobOptions) { o.Partition = "p\nq" }, "partition"},
+		{func(o *JobOptions) { o.Account = "a'b" }, "account"},
+		{func(o *JobOptions) { o.Time = "abc" }, "time"},
+		{func(o *JobOptions) { o.Mem = "lots" }, "mem"},
+		{func(o *JobOptions) { o.Device = "foo" }, "device"},
+		{func(o *JobOptions) { o.DType = "float16" }, "dtype"},
+		{func(o *JobOptions) { o.CPUs = -2 }, "cpus -2"},
+		{func(o *JobOptions) { o.GPUs = -1 }, "gpus -1"},
+		{func(o *JobOptions) { o.Shards = 100 }, "only 4 runs"},
+	} {
+		o := base
+		tc.edit(&o)
+		var b strings.Builder
+		if err := SlurmScript(&b, o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v; want an error naming %q", o, err, tc.want)
+		}
+	}
+	for _, good := range []string{"90", "1:30:00", "2-12", "2-12:30:00"} {
+		o := base
+		o.Time, o.Mem, o.Device = good, "8G", "cuda:1"
+		if err := SlurmScript(io.Discard, o); err != nil {
+			t.Errorf("time %q: %v", good, err)
+		}
+	}
+	var b strings.Builder
+	if err := K8sManifest(&b, K8sOptions{JobOptions: base, Image: "img", PVC: "Bad_Name"}); err == nil || !strings.Contains(err.Error(), "pvc") {
+		t.Errorf("pvc Bad_Name: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -39,12 +40,15 @@ func K8sManifest(w io.Writer, o K8sOptions) error {
 		return err
 	}
 	if o.Image == "" {
-		return fmt.Errorf("an image is required")
+		return fmt.Errorf("image: a container image is required")
 	}
 	name := dnsName(o.name())
 	pvc := o.PVC
 	if pvc == "" {
 		pvc = "curvprobe-sweep"
+	}
+	if !dns1123.MatchString(pvc) {
+		return fmt.Errorf("pvc %q: a claim name is lower-case letters, digits, '-' and '.', starting and ending alphanumeric (RFC 1123)", pvc)
 	}
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	var b strings.Builder
@@ -151,3 +155,6 @@ func dnsName(s string) string {
 	}
 	return out
 }
+
+// dns1123 matches a Kubernetes object name (RFC 1123 subdomain).
+var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)

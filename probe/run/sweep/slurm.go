@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -55,8 +56,43 @@ func (o *JobOptions) check() error {
 	if o.File == "" || o.Out == "" {
 		return fmt.Errorf("the sweep file and the output directory are required")
 	}
+	if o.Runs > 0 && o.Shards > o.Runs {
+		return fmt.Errorf("shards %d: the sweep has only %d runs (a task per run at most)", o.Shards, o.Runs)
+	}
+	if o.Workers < 0 || o.CPUs < 0 || o.GPUs < 0 {
+		return fmt.Errorf("workers %d, cpus %d, gpus %d: must be >= 0", o.Workers, o.CPUs, o.GPUs)
+	}
+	// Values written into #SBATCH lines or YAML unquoted: one line of
+	// ordinary characters each.
+	for _, f := range []struct{ name, v string }{
+		{"name", o.Name}, {"time", o.Time}, {"mem", o.Mem}, {"partition", o.Partition}, {"account", o.Account}, {"dtype", o.DType}, {"device", o.Device},
+	} {
+		if strings.IndexFunc(f.v, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\'' || r == '"' || r == '\\' }) >= 0 {
+			return fmt.Errorf("%s %q: control characters and quotes are not allowed", f.name, f.v)
+		}
+	}
+	if o.Time != "" && !slurmTime.MatchString(o.Time) {
+		return fmt.Errorf("time %q: want minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", o.Time)
+	}
+	if o.Mem != "" && !memSize.MatchString(o.Mem) {
+		return fmt.Errorf("mem %q: want a size such as 8G, 512M (Slurm) or 8Gi (Kubernetes)", o.Mem)
+	}
+	switch o.DType {
+	case "", "float32", "float64":
+	default:
+		return fmt.Errorf("dtype %q: want float32 or float64", o.DType)
+	}
+	if o.Device != "" && !deviceName.MatchString(o.Device) {
+		return fmt.Errorf("device %q: want auto, cpu, cuda or cuda:N", o.Device)
+	}
 	return nil
 }
+
+var (
+	slurmTime  = regexp.MustCompile(`^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+(:\d{1,2}(:\d{1,2})?)?|UNLIMITED|INFINITE)$`)
+	memSize    = regexp.MustCompile(`^\d+([KMGT]i?)?B?$`)
+	deviceName = regexp.MustCompile(`^(auto|cpu|cuda|gpu|cuda:\d+)$`)
+)
 
 // args is the `sweep run` command line of a task, after the binary;
 // withShards adds --shards (Slurm: the task id is then the shard index).
