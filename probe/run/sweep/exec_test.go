@@ -315,3 +315,33 @@ func TestExecuteRunPanic(t *testing.T) {
 		}
 	}
 }
+
+// A run whose log cannot be read costs its own row, not the report.
+func TestReportSurvivesABadLog(t *testing.T) {
+	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5, 1]}`))
+	dir := t.TempDir()
+	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
+		t.Fatal(err)
+	}
+	bad := RunDir(dir, p.Runs[0].ID)
+	logPath := filepath.Join(bad, run.LogFile)
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	lines[1] = []byte("{not json\n")
+	if err := os.WriteFile(logPath, bytes.Join(lines, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := BuildReport(dir)
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if r := rep.Rows[0]; r.Status != StatusFailed || !strings.Contains(r.Error, "line 2") {
+		t.Errorf("row of the bad log: %s %q", r.Status, r.Error)
+	}
+	if r := rep.Rows[1]; r.Status != StatusDone || r.FinalLoss == nil {
+		t.Errorf("the other row: %+v", r)
+	}
+}

@@ -89,7 +89,16 @@ func BuildReport(dir string) (*Report, error) {
 			if os.IsNotExist(err) {
 				continue
 			}
-			return nil, fmt.Errorf("run %s: %w", r.ID, err)
+			// One unreadable log costs its row's measurements, not the
+			// report: the row says why.
+			if row.Error != "" {
+				row.Error += "; "
+			}
+			row.Error += err.Error()
+			if row.Status.Complete() {
+				row.Status = StatusFailed
+			}
+			continue
 		}
 		row.fill(recs, r.Config.Steps)
 	}
