@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -141,6 +142,11 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 	}
 	t, err := newTrainer(be, dir, cfg)
 	if err != nil {
+		if opts.Resume && errors.Is(err, fs.ErrNotExist) {
+			// Paths in config.json are as given when the run began: a
+			// relative one is resolved from the current directory.
+			return nil, fmt.Errorf("%w (data paths in %s are resolved from the current directory: resume from where the run began)", err, filepath.Join(dir, ConfigFile))
+		}
 		return nil, err
 	}
 	if cfg.Steps == 0 {
