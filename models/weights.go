@@ -1,6 +1,8 @@
 package models
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,51 +23,85 @@ import (
 // LoadWeights reads a weights NPZ (arrays W0 b0 W1 b1 ..., W_l shaped
 // [in, out], b_l shaped [out]; float32 or float64; C or Fortran order) for
 // spec and returns the flat parameter vector. Errors name the file and the
-// array: a missing array (with the arrays present), a wrong shape or dtype,
-// a non-finite value.
+// array: a missing array (with the arrays present), an array the model has
+// no parameter for, a corrupt .npy header, a wrong shape or dtype, truncated
+// data, a non-finite value.
 func LoadWeights(path string, spec Spec) ([]float64, error) {
-	r, err := npz.Open(path)
+	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
 	}
-	defer r.Close()
-	keys := r.Keys()
+	defer zr.Close()
 	flat := make([]float64, spec.NumParams())
 	for _, b := range spec.Blocks() {
-		key := b.Name + ".npy"
-		if !slices.Contains(keys, key) {
+		i := slices.IndexFunc(zr.File, func(zf *zip.File) bool { return zf.Name == b.Name+".npy" })
+		if i < 0 {
+			keys := make([]string, len(zr.File))
+			for k, zf := range zr.File {
+				keys[k] = zf.Name
+			}
 			return nil, fmt.Errorf("weights %s: no array %q for a %s model (arrays present: %s)",
 				path, b.Name, spec.Arch(), strings.Join(trimNpy(keys), " "))
 		}
-		h := r.Header(key)
-		shape := h.Descr.Shape
-		want := fmt.Sprint([]int{b.Rows, b.Cols})
-		okShape := len(shape) == 2 && shape[0] == b.Rows && shape[1] == b.Cols
-		if b.Bias {
-			want = fmt.Sprint([]int{b.Cols})
-			okShape = (len(shape) == 1 && shape[0] == b.Cols) || (len(shape) == 2 && shape[0] == 1 && shape[1] == b.Cols)
-		}
-		if !okShape {
-			return nil, fmt.Errorf("weights %s: array %s has shape %v, want %v for layers %v (W_l is [in, out])", path, b.Name, shape, want, spec.Layers)
-		}
-		vals, err := readFloats(r, key)
+		vals, err := loadBlock(zr.File[i], b, spec.Layers)
 		if err != nil {
-			return nil, fmt.Errorf("weights %s: array %s: %w", path, b.Name, err)
-		}
-		if len(vals) != b.Size() {
-			return nil, fmt.Errorf("weights %s: array %s holds %d values, want %d", path, b.Name, len(vals), b.Size())
-		}
-		if h.Descr.Fortran && b.Rows > 1 {
-			vals = transposeColMajor(vals, b.Rows, b.Cols)
-		}
-		for i, v := range vals {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("weights %s: array %s element [%d,%d] is %v", path, b.Name, i/b.Cols, i%b.Cols, v)
-			}
+			return nil, fmt.Errorf("weights %s: %w", path, err)
 		}
 		copy(flat[b.Offset:], vals)
 	}
+	// Arrays the model does not use mean the file is for another model
+	// (biases for a model without them, another layer): not ignored.
+	used := map[string]bool{}
+	for _, b := range spec.Blocks() {
+		used[b.Name+".npy"] = true
+	}
+	var extra []string
+	for _, zf := range zr.File {
+		if !used[zf.Name] {
+			extra = append(extra, zf.Name)
+		}
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("weights %s: arrays %s are not parameters of the %s model (bias %v): the file is for another model",
+			path, strings.Join(trimNpy(extra), " "), spec.Arch(), spec.Bias)
+	}
 	return flat, nil
+}
+
+// loadBlock reads block b of a model with the given layer widths from the
+// .npy member zf and returns its values in C order.
+func loadBlock(zf *zip.File, b Block, layers []int) ([]float64, error) {
+	m, err := openNPY(zf)
+	if err != nil {
+		return nil, fmt.Errorf("array %s: %w", b.Name, err)
+	}
+	defer m.Close()
+	shape := m.hdr.Descr.Shape
+	want := fmt.Sprint([]int{b.Rows, b.Cols})
+	okShape := len(shape) == 2 && shape[0] == b.Rows && shape[1] == b.Cols
+	if b.Bias {
+		want = fmt.Sprint([]int{b.Cols})
+		okShape = (len(shape) == 1 && shape[0] == b.Cols) || (len(shape) == 2 && shape[0] == 1 && shape[1] == b.Cols)
+	}
+	if !okShape {
+		return nil, fmt.Errorf("array %s has shape %v, want %v for layers %v (W_l is [in, out])", b.Name, shape, want, layers)
+	}
+	vals, err := m.floats()
+	if err != nil {
+		return nil, fmt.Errorf("array %s: %w", b.Name, err)
+	}
+	if len(vals) != b.Size() {
+		return nil, fmt.Errorf("array %s holds %d values, want %d", b.Name, len(vals), b.Size())
+	}
+	if m.hdr.Descr.Fortran && b.Rows > 1 {
+		vals = transposeColMajor(vals, b.Rows, b.Cols)
+	}
+	for i, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("array %s element [%d,%d] is %v", b.Name, i/b.Cols, i%b.Cols, v)
+		}
+	}
+	return vals, nil
 }
 
 func trimNpy(keys []string) []string {
@@ -168,31 +204,141 @@ func SaveArrays(path string, arrays map[string][]float64) error {
 	})
 }
 
-// LoadArrays reads every array of an NPZ file written by SaveArrays.
+// LoadArrays reads every array of an NPZ file written by SaveArrays. Errors
+// name the file and the array: a corrupt .npy header, a dtype other than
+// float32 or float64, truncated data.
 func LoadArrays(path string) (map[string][]float64, error) {
-	r, err := npz.Open(path)
+	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	defer r.Close()
+	defer zr.Close()
 	out := map[string][]float64{}
-	for _, k := range r.Keys() {
-		v, err := readFloats(r, k)
+	for _, zf := range zr.File {
+		name := strings.TrimSuffix(zf.Name, ".npy")
+		m, err := openNPY(zf)
 		if err != nil {
-			return nil, fmt.Errorf("%s: array %s: %w", path, strings.TrimSuffix(k, ".npy"), err)
+			return nil, fmt.Errorf("%s: array %s: %w", path, name, err)
 		}
-		out[strings.TrimSuffix(k, ".npy")] = v
+		v, err := m.floats()
+		m.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: array %s: %w", path, name, err)
+		}
+		out[name] = v
 	}
 	return out, nil
 }
 
-// readFloats reads a float32 or float64 array from an NPZ entry. It reads
-// the data itself with io.ReadFull: npyio v0.6.0's element readers ignore
+// maxNPYHeader bounds the header of a .npy array. NumPy writes headers of a
+// few dozen bytes for the numeric dtypes read here (and refuses to read
+// headers over 10000 bytes by default), so a longer one is a corrupt length.
+const maxNPYHeader = 1 << 20
+
+// npyMember is a .npy member of an NPZ archive, opened and its header read.
+type npyMember struct {
+	io.ReadCloser
+	hdr  npy.Header
+	rest int64 // bytes after the header, by the archive's directory
+}
+
+// openNPY opens the .npy member zf and reads its header, checked
+// (readNPYHeader).
+func openNPY(zf *zip.File) (*npyMember, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	size := int64(min(zf.UncompressedSize64, math.MaxInt64))
+	h, n, err := readNPYHeader(rc, size)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return &npyMember{ReadCloser: rc, hdr: h, rest: size - n}, nil
+}
+
+// readNPYHeader reads the header of a .npy stream of at most limit bytes and
+// returns it and its length in bytes. It checks the magic number, the version
+// and the header length before npyio parses the header, and the shape after:
+// npyio v0.6.0 slices by the length it reads and by the positions of the
+// dictionary's keys without checking them, and panics on a header that is
+// short, long or malformed. (data.readNPYHeader is the same function: the
+// packages share no code.)
+func readNPYHeader(r io.Reader, limit int64) (npy.Header, int64, error) {
+	buf := make([]byte, 12)
+	if _, err := io.ReadFull(r, buf[:8]); err != nil {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
+	}
+	if [6]byte(buf) != npy.Magic {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: not a NumPy array (magic %q)", buf[:6])
+	}
+	var pre, n int64 // lengths of the fixed part and of the dictionary
+	switch buf[6] {
+	case 1:
+		pre = 10
+	case 2:
+		pre = 12
+	default:
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: unsupported format version %d.%d", buf[6], buf[7])
+	}
+	if _, err := io.ReadFull(r, buf[8:pre]); err != nil {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
+	}
+	if pre == 10 {
+		n = int64(binary.LittleEndian.Uint16(buf[8:]))
+	} else {
+		n = int64(binary.LittleEndian.Uint32(buf[8:]))
+	}
+	switch {
+	case n > maxNPYHeader:
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header length %d exceeds the limit of %d bytes", n, maxNPYHeader)
+	case pre+n > limit:
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header length %d runs past the end (%d bytes in all)", n, limit)
+	}
+	buf = append(buf[:pre], make([]byte, n)...)
+	if _, err := io.ReadFull(r, buf[pre:]); err != nil {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
+	}
+	if n == 0 || buf[len(buf)-1] != '\n' {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header of length %d does not end in a newline", n)
+	}
+	h, err := parseNPYHeader(buf, pre)
+	if err != nil {
+		return npy.Header{}, 0, fmt.Errorf("bad .npy header: %w", err)
+	}
+	for _, d := range h.Descr.Shape {
+		if d < 0 {
+			return npy.Header{}, 0, fmt.Errorf("bad .npy header: negative dimension in shape %v", h.Descr.Shape)
+		}
+	}
+	return h, pre + n, nil
+}
+
+// parseNPYHeader parses a whole .npy header, magic number to newline, whose
+// dictionary starts at pre, with npyio. npyio v0.6.0 slices the dictionary
+// between the positions of its keys and its closing brace without checking
+// that they are there in that order, so a malformed dictionary makes it
+// panic: the panic is a bad file, not a bug here, and is returned as an error.
+func parseNPYHeader(buf []byte, pre int64) (h npy.Header, err error) {
+	defer func() {
+		if recover() != nil {
+			h, err = npy.Header{}, fmt.Errorf("malformed dictionary %.100q", bytes.TrimSpace(buf[pre:]))
+		}
+	}()
+	r, err := npy.NewReader(bytes.NewReader(buf))
+	if err != nil {
+		return npy.Header{}, err
+	}
+	return r.Header, nil
+}
+
+// floats reads the data of a float32 or float64 array, in the order of the
+// file. It reads with io.ReadFull: npyio v0.6.0's element readers ignore
 // short reads from the zip stream and corrupt arrays past ~32 KiB.
-func readFloats(r *npz.Reader, key string) ([]float64, error) {
-	h := r.Header(key)
-	typ := h.Descr.Type
-	size := 0
+func (m *npyMember) floats() ([]float64, error) {
+	typ := m.hdr.Descr.Type
+	size := int64(0)
 	switch strings.TrimLeft(typ, "<=|") {
 	case "f8":
 		size = 8
@@ -204,20 +350,19 @@ func readFloats(r *npz.Reader, key string) ([]float64, error) {
 	if strings.HasPrefix(typ, ">") {
 		return nil, fmt.Errorf("big-endian dtype %s is not supported", typ)
 	}
-	n := 1
-	for _, d := range h.Descr.Shape {
-		n *= d
+	shape := m.hdr.Descr.Shape
+	n := int64(1)
+	for _, d := range shape { // not negative: readNPYHeader
+		if d > 0 && n > math.MaxInt64/size/int64(d) {
+			return nil, fmt.Errorf("shape %v is too large", shape)
+		}
+		n *= int64(d)
 	}
-	rc, err := r.Open(key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	if _, err := npy.NewReader(rc); err != nil { // consumes the header
-		return nil, err
+	if n*size > m.rest {
+		return nil, fmt.Errorf("truncated data: shape %v of %s needs %d bytes, %d follow the header", shape, typ, n*size, m.rest)
 	}
 	raw := make([]byte, n*size)
-	if _, err := io.ReadFull(rc, raw); err != nil {
+	if _, err := io.ReadFull(m, raw); err != nil {
 		return nil, fmt.Errorf("reading %d values: %w", n, err)
 	}
 	out := make([]float64, n)

@@ -159,3 +159,22 @@ func TestLargeArraysRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A weights file with arrays the model does not use is for another model:
+// biases for a model without them, or an extra layer.
+func TestLoadWeightsExtraArrays(t *testing.T) {
+	withBias := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	path := filepath.Join(t.TempDir(), "w.npz")
+	if err := SaveWeights(path, withBias, newProblem(withBias, 1, 4).params); err != nil {
+		t.Fatal(err)
+	}
+	noBias := withBias
+	noBias.Bias = false
+	if _, err := LoadWeights(path, noBias); err == nil || !strings.Contains(err.Error(), "arrays b0 b1 are not parameters") {
+		t.Errorf("biases for a model without them: %v", err)
+	}
+	deeper := Spec{Layers: []int{3, 4}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	if _, err := LoadWeights(path, deeper); err == nil || !strings.Contains(err.Error(), "W1 b1") {
+		t.Errorf("an extra layer: %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+// Package npytest damages valid .npy and .npz files in the ways a fuzzing
+// audit found to crash loaders, for the tests of every package that reads
+// them (models' weights and checkpoints, data's datasets).
+package npytest
+
+import (
+	"archive/zip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Corruptions damage a valid .npy file (version 1.0 or 2.0) in the ways a
+// fuzzing audit found to crash the loaders. Each returns a new slice.
+var Corruptions = []struct {
+	Name string
+	F    func(b []byte) []byte
+}{
+	{"bad magic", func(b []byte) []byte { b = slices.Clone(b); b[1] = 'X'; return b }},
+	{"unknown version", func(b []byte) []byte { b = slices.Clone(b); b[6] = 9; return b }},
+	{"garbage dict", func(b []byte) []byte {
+		b = slices.Clone(b)
+		_, start, end := layout(b)
+		for i := start; i < end-1; i++ {
+			b[i] = 'x'
+		}
+		return b
+	}},
+	{"dict keys out of order", func(b []byte) []byte {
+		return WithDict(b, "{'shape': (), 'fortran_order': False, 'descr': '<f8', }")
+	}},
+	{"dict without closing brace", func(b []byte) []byte {
+		return WithDict(b, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), ")
+	}},
+	{"fortran_order garbage", func(b []byte) []byte {
+		return WithDict(b, "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (4,), }")
+	}},
+	{"negative dimension", func(b []byte) []byte {
+		return WithDict(b, "{'descr': '<f8', 'fortran_order': False, 'shape': (-4,), }")
+	}},
+	{"shape past the end", func(b []byte) []byte {
+		return WithDict(b, fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", 1<<50))
+	}},
+	{"header length zero", func(b []byte) []byte { return WithHeaderLen(b, 0) }},
+	{"header length short", func(b []byte) []byte { return WithHeaderLen(b, 4) }},
+	{"header length past the end", func(b []byte) []byte { return WithHeaderLen(b, 0xffff) }},
+	{"header length -1", func(b []byte) []byte { return WithHeaderLen(b, 0xffffffff) }},
+	{"version 1.0 header length past the end", func(b []byte) []byte {
+		b = WithDict(b, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }")
+		binary.LittleEndian.PutUint16(b[8:], 0xfff0)
+		return b
+	}},
+	{"truncated to 9 bytes", func(b []byte) []byte { return slices.Clone(b[:9]) }},
+	{"truncated in the header", func(b []byte) []byte { return slices.Clone(b[:20]) }},
+	{"truncated data", func(b []byte) []byte { return slices.Clone(b[:len(b)-3]) }},
+}
+
+// layout returns the size of the header length field of the valid .npy
+// file b (2 bytes in version 1.0, 4 in 2.0 and 3.0) and where its header
+// dictionary starts and ends.
+func layout(b []byte) (lenSize, start, end int) {
+	if b[6] == 1 {
+		return 2, 10, 10 + int(binary.LittleEndian.Uint16(b[8:]))
+	}
+	return 4, 12, 12 + int(binary.LittleEndian.Uint32(b[8:]))
+}
+
+// WithDict rebuilds the valid .npy file b as a version 1.0 file with
+// header dictionary dict and the same data.
+func WithDict(b []byte, dict string) []byte {
+	_, _, end := layout(b)
+	hdr := dict + strings.Repeat(" ", 63-(10+len(dict))%64) + "\n"
+	out := append(slices.Clone(b[:6]), 1, 0, 0, 0)
+	binary.LittleEndian.PutUint16(out[8:], uint16(len(hdr)))
+	out = append(out, hdr...)
+	return append(out, b[end:]...)
+}
+
+// WithHeaderLen sets the header length field of the valid .npy file b to
+// n, truncated to the width of the field.
+func WithHeaderLen(b []byte, n uint32) []byte {
+	b = slices.Clone(b)
+	if lenSize, _, _ := layout(b); lenSize == 2 {
+		binary.LittleEndian.PutUint16(b[8:], uint16(n))
+	} else {
+		binary.LittleEndian.PutUint32(b[8:], n)
+	}
+	return b
+}
+
+// RewriteMember copies the NPZ file src to dst with the member named member
+// passed through f.
+func RewriteMember(t *testing.T, src, dst, member string, f func([]byte) []byte) {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	zw := zip.NewWriter(out)
+	found := false
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zf.Name == member {
+			b, found = f(b), true
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: zf.Name, Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Fatalf("%s has no member %s", src, member)
+	}
+}
+
+// NoPanic calls load and turns a panic into a test failure.
+func NoPanic(t *testing.T, load func() error) (err error) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("panic: %v", p)
+		}
+	}()
+	return load()
+}
+
+// CheckNamed checks that err is not nil and mentions every one of names.
+func CheckNamed(t *testing.T, err error, names ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, n := range names {
+		if !strings.Contains(err.Error(), n) {
+			t.Errorf("error %q does not mention %q", err, n)
+		}
+	}
+}
