@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/curvprobe/curvprobe/bench"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -28,12 +29,32 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench hvp: unexpected argument %q", fs.Arg(0))
+	}
 	spec, err := specFromFlags(*arch, *act, *loss, *bias)
 	if err != nil {
 		return err
 	}
-	if *batch <= 0 || *repeats <= 0 {
-		return fmt.Errorf("--batch and --repeats must be positive")
+	elem, err := benchElemSize(*dtype)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *batch < 1:
+		return fmt.Errorf("--batch %d: want at least 1", *batch)
+	case *repeats < 1:
+		return fmt.Errorf("--repeats %d: want at least 1", *repeats)
+	}
+	// The plan's parameters and the gradient, direction and product
+	// vectors; the batch is both the data and one pass.
+	// The flag to blame is --batch if a smaller batch would fit.
+	if need := estimateMemory(spec, elem, 4, *batch, *batch); need.total() > memoryLimit() {
+		name := fmt.Sprintf("--batch %d", *batch)
+		if estimateMemory(spec, elem, 4, 1, 1).total() > memoryLimit() {
+			name = "--arch " + *arch
+		}
+		return fmt.Errorf("%s: %s", name, need.explain(spec, *dtype))
 	}
 	s := bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed}
 	var res *bench.HVPResult
@@ -61,6 +82,17 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// benchElemSize returns the bytes per float of a --dtype.
+func benchElemSize(dtype string) (int, error) {
+	switch dtype {
+	case "float32":
+		return 4, nil
+	case "float64":
+		return 8, nil
+	}
+	return 0, fmt.Errorf("--dtype %q: want float32 or float64", dtype)
+}
+
 func benchHVP[T kernels.Float](ctx context.Context, device string, s bench.HVPSettings, stderr io.Writer) (*bench.HVPResult, error) {
 	be, err := openBackend[T](device, stderr)
 	if err != nil {
@@ -76,22 +108,64 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	act := fs.String("act", "tanh", "hidden activation")
 	loss := fs.String("loss", "cross_entropy", "cross_entropy or mse")
 	samples := fs.Int("samples", 4096, "random samples in the data set")
-	batch := fs.Int("batch", 1024, "samples per backend pass")
+	batch := fs.Int("batch", 1024, "samples per backend pass (at most --samples are used)")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
 	maxIter := fs.Int("max-iter", 100, "power iterations at most")
 	device := new(string)
 	deviceFlag(fs, device, "auto")
 	seed := fs.Uint64("seed", 1, "seed")
-	cacheMiB := fs.Int64("cache-mib", 8192, "memory for keeping the forward passes between products, MiB (-1: never)")
+	cacheMiB := fs.Int64("cache-mib", 8192, "memory for keeping the forward passes between products, MiB (0 or -1: never)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench lambda: unexpected argument %q", fs.Arg(0))
 	}
 	spec, err := specFromFlags(*arch, *act, *loss, true)
 	if err != nil {
 		return err
 	}
-	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: *cacheMiB << 20}
+	elem, err := benchElemSize(*dtype)
+	if err != nil {
+		return err
+	}
+	if err := checkFinite("--tol", *tol); err != nil {
+		return err
+	}
+	switch {
+	case *samples < 1:
+		return fmt.Errorf("--samples %d: want at least 1", *samples)
+	case *batch < 1:
+		return fmt.Errorf("--batch %d: want at least 1", *batch)
+	case !(*tol > 0 && *tol < 1):
+		return fmt.Errorf("--tol %g: want a relative residual in (0, 1)", *tol)
+	case *maxIter < 1:
+		return fmt.Errorf("--max-iter %d: want at least 1", *maxIter)
+	case *cacheMiB < -1 || *cacheMiB > math.MaxInt64>>20:
+		return fmt.Errorf("--cache-mib %d: want 0 or -1 (never) or a positive size in MiB", *cacheMiB)
+	}
+	// A pass never holds more samples than there are; the results do not
+	// depend on it.
+	rows := min(*batch, *samples)
+	// The plan's parameters and power iteration's three vectors.
+	// The flag to blame is the first whose lowering alone would fit:
+	// --batch, then --samples, else --arch.
+	if need := estimateMemory(spec, elem, 4, *samples, rows); need.total() > memoryLimit() {
+		name := fmt.Sprintf("--batch %d", *batch)
+		switch {
+		case estimateMemory(spec, elem, 4, 1, 1).total() > memoryLimit():
+			name = "--arch " + *arch
+		case estimateMemory(spec, elem, 4, *samples, 1).total() > memoryLimit():
+			name = fmt.Sprintf("--samples %d", *samples)
+		}
+		return fmt.Errorf("%s: %s", name, need.explain(spec, *dtype))
+	}
+	cache := *cacheMiB << 20
+	if cache <= 0 {
+		cache = -1 // models.Settings: 0 would mean its 1 GiB default
+	}
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache}
 	var res *bench.LambdaResult
 	switch *dtype {
 	case "float32":

@@ -30,6 +30,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
+	}
 	f := &trainFlags{out: *out, device: *device, quiet: *quiet}
 	f.cfg = run.TrainConfig{
 		Model:       models.Spec{Layers: []int{64, 64, 64, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},

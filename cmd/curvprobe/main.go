@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -88,6 +89,14 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "taylor":
 		return cmdTaylor(ctx, args[1:], stdout, stderr)
 	case "devices":
+		fs := flag.NewFlagSet("devices", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("devices: unexpected argument %q", fs.Arg(0))
+		}
 		return cmdDevices(stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)

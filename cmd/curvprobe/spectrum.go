@@ -9,7 +9,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
@@ -39,13 +38,13 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&f.traceProbes, "trace-probes", 0, "trace probes (0: 100 for Hutchinson, 99 for Hutch++)")
 	fs.BoolVar(&f.hutchpp, "hutchpp", false, "estimate the trace by Hutch++ (low-rank part exact) instead of Hutchinson")
 	fs.BoolVar(&f.density, "density", false, "estimate the spectral density (stochastic Lanczos quadrature)")
-	fs.IntVar(&f.slqProbes, "slq-probes", 10, "SLQ probes")
-	fs.IntVar(&f.slqSteps, "slq-steps", 80, "Lanczos steps per SLQ probe")
+	fs.IntVar(&f.slqProbes, "slq-probes", 10, "SLQ probes (at least 1)")
+	fs.IntVar(&f.slqSteps, "slq-steps", 80, "Lanczos steps per SLQ probe (at least 1; at most the parameter count is used)")
 	fs.Float64Var(&f.sigma, "sigma", 0, "Gaussian broadening of the density (0: 1% of the spectral range)")
 	fs.StringVar(&f.densityPlot, "density-plot", "", "write the density plot to this PNG or SVG file")
 	fs.BoolVar(&f.ggn, "ggn", false, "use the Gauss-Newton matrix instead of the Hessian")
 	fs.Float64Var(&f.tol, "tol", 0, "Lanczos residual tolerance (0: 1e-8 in float64, 1e-3 in float32)")
-	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap (0: 300, within 2 GiB of basis)")
+	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap, at least --top-k + --bottom-k (0: 300, within 2 GiB of basis)")
 	fs.Float64Var(&f.lr, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
 	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
@@ -59,8 +58,8 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.problemFlags.check("spectrum"); err != nil {
 		return err
 	}
-	if f.topK < 0 || f.bottomK < 0 {
-		return fmt.Errorf("spectrum: --top-k and --bottom-k must be >= 0")
+	if err := f.check(fs); err != nil {
+		return fmt.Errorf("spectrum: %w", err)
 	}
 	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
 	switch f.dtype {
@@ -72,10 +71,87 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return fmt.Errorf("spectrum: --dtype %q: want float64 or float32", f.dtype)
 }
 
+// wanted returns the number of eigenvalues Lanczos is asked for.
+func (f *spectrumFlags) wanted() int {
+	return max(f.topK+f.bottomK, 1) // both zero means --top-k 1
+}
+
+// check reports invalid spectrum flags, naming them, before anything is
+// loaded: the probe package panics on invalid settings.
+func (f *spectrumFlags) check(fs *flag.FlagSet) error {
+	for _, fl := range []struct {
+		name string
+		v    float64
+	}{{"--tol", f.tol}, {"--sigma", f.sigma}, {"--lr", f.lr}} {
+		if err := checkFinite(fl.name, fl.v); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.topK < 0:
+		return fmt.Errorf("--top-k %d: want 0 or more", f.topK)
+	case f.bottomK < 0:
+		return fmt.Errorf("--bottom-k %d: want 0 or more", f.bottomK)
+	case f.maxSteps != 0 && f.maxSteps < f.wanted():
+		return fmt.Errorf("--max-steps %d: want 0 (automatic) or at least %d (--top-k + --bottom-k)", f.maxSteps, f.wanted())
+	case f.tol < 0 || f.tol >= 1:
+		return fmt.Errorf("--tol %g: want 0 (automatic) or a relative residual in (0, 1)", f.tol)
+	case f.traceProbes < 0:
+		return fmt.Errorf("--trace-probes %d: want 0 (automatic) or more", f.traceProbes)
+	case f.hutchpp && f.traceProbes > 0 && f.traceProbes < 3:
+		return fmt.Errorf("--trace-probes %d: Hutch++ needs at least 3 (0: 99)", f.traceProbes)
+	case f.slqProbes < 1:
+		return fmt.Errorf("--slq-probes %d: want at least 1", f.slqProbes)
+	case f.slqSteps < 1:
+		return fmt.Errorf("--slq-steps %d: want at least 1", f.slqSteps)
+	case f.sigma < 0:
+		return fmt.Errorf("--sigma %g: want 0 (1%% of the spectral range) or a positive width", f.sigma)
+	case f.lr < 0:
+		return fmt.Errorf("--lr %g: want 0 (no stability verdict) or a positive step", f.lr)
+	}
+	// Flags of an estimator that was not asked for would be ignored.
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		switch {
+		case err != nil:
+		case !f.density && (fl.Name == "slq-probes" || fl.Name == "slq-steps" || fl.Name == "sigma" || fl.Name == "density-plot"):
+			err = fmt.Errorf("--%s applies only with --density", fl.Name)
+		case !f.trace && !f.hutchpp && fl.Name == "trace-probes":
+			err = fmt.Errorf("--%s applies only with --trace or --hutchpp", fl.Name)
+		}
+	})
+	return err
+}
+
+// checkSize reports eigenvalue counts and Krylov bases that do not fit a
+// model of n parameters in elem-byte floats.
+func (f *spectrumFlags) checkSize(n, elem int) error {
+	if f.topK+f.bottomK > n {
+		return fmt.Errorf("--top-k %d + --bottom-k %d = %d eigenvalues: the model has only %d parameters", f.topK, f.bottomK, f.topK+f.bottomK, n)
+	}
+	basis := func(name string, steps int) error {
+		b := float64(min(steps, n)) * float64(n) * float64(elem)
+		if b > memoryLimit() {
+			return fmt.Errorf("%s %d: a Krylov basis of %d vectors of %d parameters needs about %s; this machine has %s", name, steps, min(steps, n), n, formatBytes(b), formatBytes(memoryLimit()))
+		}
+		return nil
+	}
+	if err := basis("--max-steps", f.maxSteps); err != nil {
+		return err
+	}
+	if f.density {
+		return basis("--slq-steps", f.slqSteps)
+	}
+	return nil
+}
+
 func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, stderr io.Writer) error {
 	p, d, err := loadProblem[T](f.problemFlags, stderr)
 	if err != nil {
 		return err
+	}
+	if err := f.checkSize(p.NumParams(), kernels.ElemSize[T]()); err != nil {
+		return fmt.Errorf("spectrum: %w", err)
 	}
 	spec := p.Spec()
 	prog := newProgress(stderr, f.quiet)
@@ -110,24 +186,6 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 	}
 	printSpectrum(stdout, spec, rep)
 	return nil
-}
-
-func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
-	ds, err := data.Load(path, format)
-	if err != nil {
-		return nil, err
-	}
-	if subset > 0 && subset < ds.N {
-		if ds.Labels != nil {
-			ds, err = ds.ClassBalanced(subset, seed)
-			if err != nil {
-				return nil, fmt.Errorf("--subset %d of %s: %w", subset, path, err)
-			}
-		} else {
-			ds = ds.Shuffle(seed).First(subset)
-		}
-	}
-	return ds, nil
 }
 
 func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {

@@ -33,6 +33,12 @@ type taylorOutput struct {
 	Saddle    *run.SaddleReport `json:"saddle,omitempty"`
 }
 
+// maxTaylorPoints caps --points: each point costs one or two loss
+// evaluations per direction over the whole data set, and a curve of this
+// many steps is already far finer than the quadratic model's breakdown
+// needs.
+const maxTaylorPoints = 10000
+
 func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f taylorFlags
 	fs := flag.NewFlagSet("taylor", flag.ContinueOnError)
@@ -40,7 +46,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.problemFlags.register(fs)
 	fs.Float64Var(&f.epsMin, "eps-min", 1e-4, "smallest step along each unit direction")
 	fs.Float64Var(&f.epsMax, "eps-max", 1, "largest step along each unit direction")
-	fs.IntVar(&f.points, "points", 25, "log-spaced steps from --eps-min to --eps-max")
+	fs.IntVar(&f.points, "points", 25, fmt.Sprintf("log-spaced steps from --eps-min to --eps-max (at most %d)", maxTaylorPoints))
 	fs.BoolVar(&f.signed, "signed", false, "also step backwards (-eps)")
 	fs.Float64Var(&f.tol, "tol", 0.1, "relative error of the quadratic model's loss change at which it counts as broken down")
 	fs.BoolVar(&f.saddle, "saddle", false, "also check the escape along the most negative curvature direction")
@@ -56,11 +62,21 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.problemFlags.check("taylor"); err != nil {
 		return err
 	}
-	if !(f.epsMin > 0) || !(f.epsMax >= f.epsMin) {
-		return fmt.Errorf("taylor: want 0 < --eps-min <= --eps-max, have %g and %g", f.epsMin, f.epsMax)
+	for _, fl := range []struct {
+		name string
+		v    float64
+	}{{"--eps-min", f.epsMin}, {"--eps-max", f.epsMax}, {"--tol", f.tol}} {
+		if err := checkFinite(fl.name, fl.v); err != nil {
+			return fmt.Errorf("taylor: %w", err)
+		}
 	}
-	if f.points < 1 || !(f.tol > 0) {
-		return fmt.Errorf("taylor: want --points >= 1 and --tol > 0, have %d and %g", f.points, f.tol)
+	switch {
+	case !(f.epsMin > 0) || !(f.epsMax >= f.epsMin):
+		return fmt.Errorf("taylor: want 0 < --eps-min <= --eps-max, have %g and %g", f.epsMin, f.epsMax)
+	case f.points < 1 || f.points > maxTaylorPoints:
+		return fmt.Errorf("taylor: --points %d: want 1 to %d", f.points, maxTaylorPoints)
+	case !(f.tol > 0):
+		return fmt.Errorf("taylor: --tol %g: want a positive relative error", f.tol)
 	}
 	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
 	switch f.dtype {

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Invalid flag values and stray arguments are errors that name the flag
+// (or the argument), returned before any work is done: never a panic from
+// the probe package, an out-of-memory crash, a silent default or a run of
+// minutes. Each case is one the fuzzing audit found accepted or crashing.
+func TestFlagErrors(t *testing.T) {
+	model, weights, dataPath := taylorFiles(t) // 4x8x2: 58 parameters, 40 samples
+	dir := t.TempDir()
+	spectrum := func(extra ...string) []string {
+		return append([]string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath, "--device", "cpu", "--quiet"}, extra...)
+	}
+	taylor := func(extra ...string) []string {
+		return append([]string{"taylor", "--model", model, "--weights", weights, "--data", dataPath, "--device", "cpu", "--quiet"}, extra...)
+	}
+	hvp := func(extra ...string) []string {
+		return append([]string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "cpu"}, extra...)
+	}
+	lambda := func(extra ...string) []string {
+		return append([]string{"bench", "lambda", "--arch", "8x6x3", "--samples", "32", "--batch", "16", "--device", "cpu"}, extra...)
+	}
+	// Subtests are named by the command and the flags under test.
+	short := strings.NewReplacer(
+		strings.Join(spectrum(), " "), "spectrum", strings.Join(taylor(), " "), "taylor",
+		strings.Join(hvp(), " "), "bench hvp", strings.Join(lambda(), " "), "bench lambda",
+		filepath.Dir(model)+string(filepath.Separator), "", dir+string(filepath.Separator), "")
+	for _, c := range []struct {
+		args []string
+		want []string // substrings of the error
+	}{
+		// Settings the probe package panics on.
+		{spectrum("--max-steps", "-1"), []string{"--max-steps -1", "at least 2"}},
+		{spectrum("--max-steps", "1"), []string{"--max-steps 1", "at least 2"}},
+		{spectrum("--top-k", "5", "--bottom-k", "0", "--max-steps", "4"), []string{"--max-steps 4", "at least 5"}},
+		{spectrum("--tol", "-1"), []string{"--tol"}},
+		{spectrum("--slq-probes", "-1", "--density"), []string{"--slq-probes"}},
+		{spectrum("--slq-steps", "-1", "--density"), []string{"--slq-steps"}},
+		{spectrum("--trace-probes", "-1", "--trace"), []string{"--trace-probes"}},
+		{spectrum("--trace-probes", "1", "--hutchpp"), []string{"--trace-probes", "at least 3"}},
+		{spectrum("--trace-probes", "2", "--hutchpp"), []string{"--trace-probes", "at least 3"}},
+		{lambda("--max-iter", "-1"), []string{"--max-iter"}},
+		{lambda("--tol", "-1"), []string{"--tol"}},
+
+		// Values that were silently accepted, defaulted or clamped.
+		{spectrum("--batch", "0"), []string{"--batch"}},
+		{spectrum("--batch", "-1"), []string{"--batch"}},
+		{spectrum("--lr", "-1"), []string{"--lr"}},
+		{spectrum("--lr", "NaN"), []string{"--lr"}},
+		{spectrum("--tol", "NaN"), []string{"--tol"}},
+		{spectrum("--tol", "1"), []string{"--tol"}},
+		{spectrum("--sigma", "-1", "--density"), []string{"--sigma"}},
+		{spectrum("--sigma", "+Inf", "--density"), []string{"--sigma"}},
+		{spectrum("--subset", "-1"), []string{"--subset"}},
+		{spectrum("--subset", "1000"), []string{"--subset", "40 samples"}},
+		{spectrum("--slq-probes", "0", "--density"), []string{"--slq-probes"}},
+		{spectrum("--top-k", "100"), []string{"--top-k", "58 parameters"}},
+		{spectrum("--top-k", "50", "--bottom-k", "9"), []string{"--top-k", "--bottom-k", "58 parameters"}},
+		{spectrum("--density-plot", filepath.Join(dir, "d.png")), []string{"--density-plot", "--density"}},
+		{spectrum("--trace-probes", "10"), []string{"--trace-probes", "--trace"}},
+		{[]string{"spectrum", "--run", filepath.Join(dir, "norun"), "--subset", "10"}, []string{"--subset", "--data"}},
+		{lambda("--samples", "0"), []string{"--samples"}},
+		{lambda("--samples", "-1"), []string{"--samples"}},
+		{lambda("--batch", "-5"), []string{"--batch"}},
+		{lambda("--max-iter", "0"), []string{"--max-iter"}},
+		{lambda("--cache-mib", "-5"), []string{"--cache-mib"}},
+		{lambda("--tol", "NaN"), []string{"--tol"}},
+		{lambda("--tol", "Inf"), []string{"--tol"}},
+		{taylor("--eps-max", "Inf"), []string{"--eps-max"}},
+		{taylor("--tol", "Inf"), []string{"--tol"}},
+		{taylor("--batch", "0"), []string{"--batch"}},
+
+		// Sizes that ran out of memory or for many minutes.
+		{[]string{"bench", "hvp", "--batch", "2000000000", "--repeats", "1", "--device", "cpu"}, []string{"--batch 2000000000", "memory"}},
+		{hvp("--arch", "8x100000000000x3"), []string{"--arch", "memory"}},
+		{lambda("--samples", "100000000000"), []string{"--samples", "memory"}},
+		{taylor("--points", "100000000"), []string{"--points", "10000"}},
+
+		// Stray arguments.
+		{hvp("extra"), []string{`unexpected argument "extra"`}},
+		{lambda("extra"), []string{`unexpected argument "extra"`}},
+		{[]string{"demo", "--out", filepath.Join(dir, "demo"), "--steps", "1", "--device", "cpu", "--quiet", "extra"}, []string{`unexpected argument "extra"`}},
+		{[]string{"devices", "extra"}, []string{`unexpected argument "extra"`}},
+
+		// Files given by flags.
+		{[]string{"spectrum", "--model", filepath.Join(dir, "missing.json"), "--weights", weights, "--data", dataPath}, []string{"--model", "missing.json"}},
+		{[]string{"spectrum", "--model", model, "--weights", filepath.Join(dir, "missing.npz"), "--data", dataPath}, []string{"--weights", "missing.npz"}},
+		{[]string{"spectrum", "--model", model, "--weights", weights, "--data", filepath.Join(dir, "missing.npz")}, []string{"--data", "missing.npz"}},
+		{[]string{"taylor", "--model", filepath.Join(dir, "missing.json"), "--weights", weights, "--data", dataPath}, []string{"--model", "missing.json"}},
+		{spectrum("--data", "synthetic:bogus"), []string{"--data", "unknown synthetic dataset", "synthetic:gaussian", "synthetic:teacher"}},
+		{spectrum("--data", "builtin:bogus"), []string{"--data", "unknown built-in dataset", "builtin:digits"}},
+		{spectrum("--data", "synthetic:gaussian"), []string{"--data", "generated", "--run"}},
+	} {
+		name := short.Replace(strings.Join(c.args, " "))
+		t.Run(name, func(t *testing.T) {
+			// A regression that starts the work is cut short rather than
+			// left running; its error then lacks the flag.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := execute(ctx, c.args, &stdout, &stderr)
+			if err == nil {
+				t.Fatalf("no error\nstderr: %s", stderr.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// Unknown flags are usage errors (exit status 2) for every command,
+// devices included, naming the flag on stderr.
+func TestUnknownFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"devices", "--bogus"},
+		{"bench", "hvp", "--bogus"},
+		{"bench", "lambda", "--bogus"},
+		{"spectrum", "--bogus"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := execute(context.Background(), args, &stdout, &stderr)
+		if !errors.Is(err, errUsage) || exitCode(err) != 2 {
+			t.Errorf("%q: error %v, want the usage error", args, err)
+		}
+		if !strings.Contains(stderr.String(), "-bogus") {
+			t.Errorf("%q: stderr does not name the flag:\n%s", args, stderr.String())
+		}
+	}
+}
