@@ -158,7 +158,7 @@ func readCSV(r io.Reader, path string, opts CSVOptions) (*Dataset, error) {
 	default:
 		labels, classes, err := toLabels(yv, false)
 		if err != nil {
-			return nil, fmt.Errorf("data: %s: label column %d: %v (use CSVOptions.Targets for regression)", path, yLo+1, err)
+			return nil, fmt.Errorf("data: %s: label column %d: %v (the last CSV column must hold class labels; for regression targets use an NPZ with a float y of shape [N, C])", path, yLo+1, err)
 		}
 		d.Labels, d.Classes = labels, classes
 	}
