@@ -1,9 +1,7 @@
 package data
 
 import (
-	"archive/zip"
 	"fmt"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -33,24 +31,7 @@ func TestLoadNPZCorrupt(t *testing.T) {
 
 func TestLoadNPYCorrupt(t *testing.T) {
 	good := writeNPZ(t, "d.npz", map[string]any{"x.npy": [4][2]float64{{1, 2}, {3, 4}, {5, 6}, {7, 8}}, "y.npy": []int64{0, 1, 0, 1}})
-	zr, err := zip.OpenReader(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	members := map[string][]byte{}
-	for _, zf := range zr.File {
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		members[zf.Name] = b
-	}
+	_, members := npytest.Members(t, good)
 	dir := t.TempDir()
 	yPath := writeFile(t, filepath.Join(dir, "y.npy"), members["y.npy"])
 	if _, err := LoadNPY(writeFile(t, filepath.Join(dir, "x.npy"), members["x.npy"]), yPath); err != nil {

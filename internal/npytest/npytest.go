@@ -92,22 +92,16 @@ func WithHeaderLen(b []byte, n uint32) []byte {
 	return b
 }
 
-// RewriteMember copies the NPZ file src to dst with the member named member
-// passed through f.
-func RewriteMember(t *testing.T, src, dst, member string, f func([]byte) []byte) {
+// Members returns the members of the NPZ (zip) file path, by name, in the
+// order stored.
+func Members(t *testing.T, path string) (names []string, data map[string][]byte) {
 	t.Helper()
-	zr, err := zip.OpenReader(src)
+	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	zw := zip.NewWriter(out)
-	found := false
+	data = map[string][]byte{}
 	for _, zf := range zr.File {
 		rc, err := zf.Open()
 		if err != nil {
@@ -118,10 +112,31 @@ func RewriteMember(t *testing.T, src, dst, member string, f func([]byte) []byte)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if zf.Name == member {
-			b, found = f(b), true
+		names, data[zf.Name] = append(names, zf.Name), b
+	}
+	return names, data
+}
+
+// RewriteMember copies the NPZ file src to dst with the member named member
+// passed through f.
+func RewriteMember(t *testing.T, src, dst, member string, f func([]byte) []byte) {
+	t.Helper()
+	names, data := Members(t, src)
+	if _, ok := data[member]; !ok {
+		t.Fatalf("%s has no member %s", src, member)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	zw := zip.NewWriter(out)
+	for _, name := range names {
+		b := data[name]
+		if name == member {
+			b = f(b)
 		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: zf.Name, Method: zip.Deflate})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,9 +146,6 @@ func RewriteMember(t *testing.T, src, dst, member string, f func([]byte) []byte)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if !found {
-		t.Fatalf("%s has no member %s", src, member)
 	}
 }
 
