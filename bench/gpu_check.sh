@@ -33,6 +33,18 @@ if want 0; then
   ldconfig -p | grep -E 'libcuda\.|libcublas\.' | tee "$LOGS/libs.txt"
   find / -name 'libcublas.so*' -not -path '/proc/*' 2>/dev/null | head -20 | tee -a "$LOGS/libs.txt"
   $BIN devices 2>&1 | tee "$LOGS/devices.txt"
+  if ! grep -q '^cuda:0' "$LOGS/devices.txt"; then
+    # The loader's search and ours found no usable cuBLAS: try the newest
+    # one on disk for every later step (and say so: add its directory to
+    # kernels/cuda/libpath.go).
+    lib=$(find / -name 'libcublas.so.1[0-9]' -not -path '/proc/*' 2>/dev/null | sort -r | head -1)
+    if [ -n "$lib" ]; then
+      export CURVPROBE_CUBLAS=$lib
+      echo "devices found no GPU; retrying with CURVPROBE_CUBLAS=$lib" | tee -a "$OUT/summary.txt"
+      $BIN devices 2>&1 | tee -a "$LOGS/devices.txt" "$OUT/summary.txt"
+    fi
+  fi
+  grep '^cuda' "$LOGS/devices.txt" | tee -a "$OUT/summary.txt"
   pack
 fi
 

@@ -90,7 +90,8 @@ func cublasCandidates(e searchEnv, override string) []string {
 // /usr/local/cuda-* newest first), the distribution's library directories,
 // conda, and the nvidia/*/lib directories of Python wheels (nvidia/cublas/lib
 // for CUDA 11-12 wheels, nvidia/cu13/lib for CUDA 13) under every
-// dist-packages or site-packages directory found.
+// dist-packages or site-packages directory found (the system's, the active
+// virtual environment's or conda's, the user's, and /opt/*/.venv).
 func cublasDirs(e searchEnv) []string {
 	r := e.root
 	dirs := []string{r + "/usr/local/cuda/lib64", r + "/usr/local/cuda/targets/x86_64-linux/lib"}
@@ -114,6 +115,11 @@ func cublasDirs(e searchEnv) []string {
 	if h := e.getenv("HOME"); h != "" {
 		pyPrefixes = append(pyPrefixes, filepath.Join(r+h, ".local/lib"))
 	}
+	// Virtual environments installed under /opt (/opt/torch/.venv, as on
+	// the GPU machines of DESIGN.md) whether or not one is active.
+	venvs := e.glob(r + "/opt/*/.venv/lib")
+	slices.Sort(venvs)
+	pyPrefixes = append(pyPrefixes, venvs...)
 	for _, pre := range pyPrefixes {
 		for _, pk := range []string{"dist-packages", "site-packages"} {
 			for _, sp := range e.glob(filepath.Join(pre, "python3*", pk)) {

@@ -39,6 +39,7 @@ func TestCUBLASCandidates(t *testing.T) {
 		"usr/local/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
 		"home/u/.local/lib/python3.10/site-packages/nvidia/cublas/lib/libcublas.so.12",
 		"venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12",
+		"opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
 		"usr/local/cuda-12.4/lib64/libcublas.so", // unversioned: not ours
 	}, map[string]string{"HOME": "/home/u", "VIRTUAL_ENV": "/venv"})
 	got := cublasCandidates(e, "")
@@ -54,6 +55,7 @@ func TestCUBLASCandidates(t *testing.T) {
 		r + "/usr/local/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
 		r + "/venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12",
 		r + "/home/u/.local/lib/python3.10/site-packages/nvidia/cublas/lib/libcublas.so.12",
+		r + "/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("candidates:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
