@@ -172,3 +172,31 @@ func TestParsePTXHeader(t *testing.T) {
 		t.Error("PTX without a header: no error")
 	}
 }
+
+// TestPTXAssembles assembles every embedded PTX module with ptxas, where it
+// is on PATH, for the oldest target (sm_70, Volta), Ampere (sm_80) and
+// Hopper (sm_90, the H100/H200): what the driver's JIT does on those GPUs,
+// checked without one.
+func TestPTXAssembles(t *testing.T) {
+	ptxas, err := exec.LookPath("ptxas")
+	if err != nil {
+		t.Skip("ptxas not on PATH")
+	}
+	dir := t.TempDir()
+	for _, m := range modules {
+		ptx, err := ptxFS.ReadFile("ptx/" + m + ".ptx")
+		if err != nil {
+			t.Skipf("no PTX built: %v", err)
+		}
+		src := filepath.Join(dir, m+".ptx")
+		if err := os.WriteFile(src, ptx, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, arch := range []string{"sm_70", "sm_80", "sm_90"} {
+			out, err := exec.Command(ptxas, "-arch="+arch, "-o", filepath.Join(dir, m+"."+arch+".cubin"), src).CombinedOutput()
+			if err != nil {
+				t.Errorf("ptxas -arch=%s %s.ptx: %v\n%s", arch, m, err, out)
+			}
+		}
+	}
+}
