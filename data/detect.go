@@ -68,10 +68,13 @@ var ErrGenerated = errors.New("synthetic data are generated to fit a model by a 
 // when an IDX pair or CIFAR batches were chosen over other files, a line in
 // the dataset's Notes says what else the folder holds.
 func Load(path, format string) (*Dataset, error) {
+	format = strings.ToLower(strings.TrimSpace(format))
 	if path == "builtin:digits" {
+		if format != "" && format != FormatAuto && format != "auto" {
+			return nil, fmt.Errorf("data: builtin:digits is embedded; a format (%q) applies to files only", format)
+		}
 		return Digits()
 	}
-	format = strings.ToLower(strings.TrimSpace(format))
 	switch format {
 	case "auto":
 		format = FormatAuto

@@ -55,3 +55,14 @@ func TestLoadFolderWithoutData(t *testing.T) {
 		}
 	}
 }
+
+// A format names how to read a file: given for the embedded digits it is
+// a mistake, not ignored.
+func TestBuiltinRefusesFormat(t *testing.T) {
+	if _, err := Load("builtin:digits", "foo"); err == nil || !strings.Contains(err.Error(), "builtin:digits is embedded") {
+		t.Errorf("builtin:digits with format foo: %v", err)
+	}
+	if d, err := Load("builtin:digits", ""); err != nil || d.N != 1797 {
+		t.Errorf("builtin:digits: %v", err)
+	}
+}
