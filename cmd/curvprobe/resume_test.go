@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,5 +109,37 @@ func TestResumeRefusesConfigFlags(t *testing.T) {
 	}
 	if err := execute(context.Background(), []string{"train", "--out", out, "--resume", "--device", "cpu", "--quiet", "--no-plot"}, &so, &se); err != nil {
 		t.Errorf("resume with only --device, --quiet, --no-plot: %v", err)
+	}
+}
+
+// Flags that qualify another are errors without it, and --config takes no
+// run flags beside it: none is silently ignored.
+func TestTrainRefusesIgnoredFlags(t *testing.T) {
+	base := []string{"train", "--data", "synthetic:gaussian", "--subset", "40", "--arch", "5x7x2", "--steps", "5", "--device", "cpu", "--quiet", "--no-plot"}
+	for _, tc := range []struct {
+		extra []string
+		want  string
+	}{
+		{[]string{"--trace-probes", "10"}, "--trace-probes applies only with --probe-trace"},
+		{[]string{"--test-subset", "10"}, "--test-subset applies only with --test"},
+		{[]string{"--beta1", "0.8"}, "--beta1 applies only with --optimizer adam"},
+	} {
+		var so, se bytes.Buffer
+		args := append(append(slices.Clone(base), tc.extra...), "--out", filepath.Join(t.TempDir(), "r"))
+		if err := execute(context.Background(), args, &so, &se); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v; want %q", tc.extra, err, tc.want)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfg, []byte(`{"model":{"layers":[5,7,2],"activation":"tanh","loss":"cross_entropy"},"data":"synthetic:gaussian","subset":40,"optimizer":{"kind":"gd","lr":0.1},"steps":5,"probe_every":5,"seed":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var so, se bytes.Buffer
+	err := execute(context.Background(), []string{"train", "--config", cfg, "--steps", "9", "--out", filepath.Join(t.TempDir(), "r")}, &so, &se)
+	if err == nil || !strings.Contains(err.Error(), "--steps cannot be combined with --config") {
+		t.Errorf("--config with --steps: %v", err)
+	}
+	if err := execute(context.Background(), []string{"train", "--config", cfg, "--device", "cpu", "--quiet", "--no-plot", "--out", filepath.Join(t.TempDir(), "r")}, &so, &se); err != nil {
+		t.Errorf("--config with --device, --quiet, --no-plot: %v", err)
 	}
 }

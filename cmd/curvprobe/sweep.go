@@ -21,7 +21,7 @@ import (
 
 const sweepUsage = `usage: curvprobe sweep COMMAND ...
 
-Grids of training runs. A sweep file (JSON) holds a base run configuration
+Grids of training runs. A sweep file (YAML or JSON) holds a base run configuration
 (as RUN_DIR/config.json) and axes, each a dotted path with values, a range
 or a log-range:
 
@@ -329,6 +329,10 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	}
 	o.Runs = len(p.Runs)
 	if o.Shards == 0 {
+		o.Shards = len(p.Runs)
+	}
+	if o.Shards > len(p.Runs) {
+		fmt.Fprintf(stderr, "curvprobe: sweep %s: --shards %d > %d runs: %d tasks, one run each\n", kind, o.Shards, len(p.Runs), len(p.Runs))
 		o.Shards = len(p.Runs)
 	}
 	if o.Name == "" && f.Name != "" {

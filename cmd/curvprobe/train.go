@@ -29,7 +29,7 @@ type trainFlags struct {
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	c := &f.cfg
-	fs.StringVar(&f.configFile, "config", "", "read the run configuration from this JSON file (as written to RUN_DIR/config.json); other flags are ignored")
+	fs.StringVar(&f.configFile, "config", "", "read the run configuration from this JSON file (as written to RUN_DIR/config.json); only --out, --device, --tf32, --quiet and --no-plot may be added")
 	fs.StringVar(&f.modelFile, "model", "", "model file (JSON); overrides --arch, --act, --loss, --bias")
 	fs.StringVar(&f.arch, "arch", "784x200x200x10", "layer widths, input to output")
 	fs.StringVar(&f.act, "act", "tanh", "hidden activation: relu tanh sigmoid gelu softplus linear")
@@ -147,6 +147,31 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fixed = append(fixed, "--"+fl.Name)
 		}
 	})
+	// Flags that only qualify another one are errors without it, not ignored.
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for _, dep := range []struct {
+		flag, needs string
+		ok          bool
+	}{
+		{"trace-probes", "--probe-trace", f.cfg.ProbeTrace},
+		{"test-subset", "--test", f.cfg.Test != ""},
+		{"beta1", "--optimizer adam", f.cfg.Optimizer.Kind == "adam"},
+		{"beta2", "--optimizer adam", f.cfg.Optimizer.Kind == "adam"},
+	} {
+		if set[dep.flag] && !dep.ok && f.configFile == "" && !f.resume {
+			return fmt.Errorf("train: --%s applies only with %s", dep.flag, dep.needs)
+		}
+	}
+	if f.configFile != "" {
+		for name := range set {
+			switch name {
+			case "config", "out", "device", "tf32", "quiet", "no-plot":
+			default:
+				return fmt.Errorf("train: --%s cannot be combined with --config: the file holds the whole run configuration", name)
+			}
+		}
+	}
 	if f.resume && len(fixed) > 0 {
 		return fmt.Errorf("train --resume: %s cannot change a run: it continues as its %s/%s says (only --device, --tf32, --quiet and --no-plot apply)",
 			strings.Join(fixed, ", "), f.out, run.ConfigFile)
