@@ -27,7 +27,7 @@ const testSweep = `{
   "name": "lr-seed",
   "base": {"model": {"layers": [10, 16, 16, 3], "activation": "tanh", "loss": "cross_entropy"},
            "data": "synthetic:gaussian", "subset": 200,
-           "optimizer": {"kind": "gd", "lr": 0.1}, "steps": 150, "probe_every": 10,
+           "optimizer": {"kind": "gd", "lr": 0.1}, "steps": 150, "probe_every": 10, "checkpoint_every": 10,
            "seed": 1, "dtype": "float64"},
   "axes": [{"path": "optimizer.lr", "logrange": {"start": 0.5, "stop": 4, "num": 4}},
            {"path": "seed", "values": [1, 2]}]

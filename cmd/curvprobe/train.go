@@ -62,7 +62,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ProbeDensity, "probe-density", false, "also probe the spectral density (SLQ)")
 	fs.Float64Var(&c.PowerTol, "power-tol", 0, "power iteration's relative residual tolerance (0: 1e-5)")
 	fs.IntVar(&c.LogEvery, "log-every", 0, "log every this many steps (0: every step)")
-	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "checkpoint every this many steps (0: at every probe)")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "checkpoint every this many steps (0: at probes, at most once a minute; an interrupt always checkpoints)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
 	fs.StringVar(&c.DType, "dtype", "float32", "float32 or float64")

@@ -56,7 +56,8 @@ type TrainConfig struct {
 	// logged); 0 means every step.
 	LogEvery int `json:"log_every,omitempty"`
 	// CheckpointEvery writes a checkpoint every this many steps; 0 means
-	// at every probe.
+	// at probes, at most once a minute. An interrupted run (a cancelled
+	// context: SIGINT, SIGTERM) checkpoints before it stops either way.
 	CheckpointEvery int    `json:"checkpoint_every,omitempty"`
 	Seed            uint64 `json:"seed"`
 	// PlanBatch is the number of samples per backend pass (0: 512).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -163,5 +164,54 @@ func TestMarshalFinite(t *testing.T) {
 	}
 	if _, err := marshalFinite(&Record{Step: 7, Loss: math.NaN()}, ""); err == nil || !strings.Contains(err.Error(), "Loss") {
 		t.Errorf("a NaN loss: %v", err)
+	}
+}
+
+// cancelAt is a StepReporter that cancels the run after logging a step.
+type cancelAt struct {
+	step   int
+	cancel context.CancelFunc
+}
+
+func (c cancelAt) Step(r *Record, _ int) {
+	if r.Step == c.step {
+		c.cancel()
+	}
+}
+
+// An interrupted run checkpoints on the way out even when no periodic
+// checkpoint was due (the default spaces them a minute apart), so the
+// resume repeats nothing and ends with the uninterrupted run's log.
+func TestInterruptCheckpoints(t *testing.T) {
+	cfg := func() *TrainConfig {
+		return &TrainConfig{
+			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+			Data:      "synthetic:gaussian",
+			Subset:    40,
+			Optimizer: models.OptimizerSettings{Kind: "sgd", LR: 0.1, Momentum: 0.9},
+			Steps:     30, ProbeEvery: 10, Seed: 3,
+		}
+	}
+	ref := t.TempDir()
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg(), TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Train[float64](ctx, cpu.New[float64](), dir, cfg(), TrainOptions{Reporter: cancelAt{13, cancel}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	meta, err := readMeta(dir)
+	if err != nil || meta.Step != 14 {
+		t.Fatalf("checkpoint after an interrupt at step 13: %+v, %v; want step 14", meta, err)
+	}
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
+	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
+	if !bytes.Equal(got, want) {
+		t.Errorf("resumed log (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
 	}
 }

@@ -106,7 +106,15 @@ type trainer[T kernels.Float] struct {
 	hasEig     bool
 	hasEigP    bool
 	grad, prec kernels.Buffer
+	lastCkpt   time.Time // when the last checkpoint was written (or the loop began)
 }
+
+// minCheckpointInterval spaces the default checkpoints (CheckpointEvery 0,
+// at probes): writing the parameters and optimizer state of a large model
+// every few steps would cost as much as training it. A kill loses at most
+// this much work; an interrupt (SIGINT, SIGTERM, a cancelled context) loses
+// none, since the loop checkpoints before it returns.
+const minCheckpointInterval = time.Minute
 
 // Train runs (or, with opts.Resume, continues) the training run of cfg in
 // dir on be: the optimizer's steps, a curvature probe every cfg.ProbeEvery
@@ -275,8 +283,16 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 		}
 	}
 	every := cfg.probeEvery()
+	t.lastCkpt = time.Now()
 	for s := first; s <= cfg.Steps; s++ {
 		if err := ctx.Err(); err != nil {
+			if s > first {
+				// The state before step s is whole: keep it, so the resume
+				// repeats nothing.
+				if cerr := t.checkpoint(s); cerr != nil {
+					return sum, fmt.Errorf("%w (and the checkpoint on the way out failed: %v)", err, cerr)
+				}
+			}
 			return sum, err
 		}
 		lr := cfg.Optimizer.Schedule.LR(cfg.Optimizer.LR, s)
@@ -322,11 +338,9 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 			break
 		}
 		t.opt.Step(t.p.Params(), t.grad, lr)
-		ckEvery := cfg.CheckpointEvery
-		if ckEvery == 0 {
-			ckEvery = every
-		}
-		if (s+1)%ckEvery == 0 {
+		due := cfg.CheckpointEvery > 0 && (s+1)%cfg.CheckpointEvery == 0 ||
+			cfg.CheckpointEvery == 0 && (s+1)%every == 0 && time.Since(t.lastCkpt) >= minCheckpointInterval
+		if due {
 			if err := t.checkpoint(s + 1); err != nil {
 				return sum, err
 			}
@@ -542,6 +556,7 @@ func (t *trainer[T]) checkpoint(next int) error {
 	if old != nil && old.File != name {
 		os.Remove(filepath.Join(t.dir, old.File))
 	}
+	t.lastCkpt = time.Now()
 	return nil
 }
 
