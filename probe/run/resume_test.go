@@ -25,7 +25,7 @@ func resumeFixture(t *testing.T) string {
 		Data:      "synthetic:gaussian",
 		Subset:    40,
 		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
-		Steps:     30, ProbeEvery: 10, Seed: 3,
+		Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
 	}
 	dir := t.TempDir()
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
