@@ -12,6 +12,7 @@ import (
 type Eval struct {
 	Loss     float64 // mean loss over the dataset
 	Accuracy float64 // fraction of samples whose argmax output is the label; NaN without labels
+	GradNorm float64 // Euclidean norm of the gradient (Gradient only; 0 from Evaluate)
 }
 
 // Evaluate returns the loss and accuracy of the current parameters on d.
@@ -72,8 +73,9 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 	// In float32 the loss, summed in float64, can stay finite while the
 	// network's values overflow: the gradient shows it.
 	if grad != nil {
-		if nrm := p.be.Nrm2(grad); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
-			return ev, fmt.Errorf("%w: gradient has norm %v (loss %.6g)", ErrNonFinite, nrm, ev.Loss)
+		ev.GradNorm = p.be.Nrm2(grad)
+		if math.IsNaN(ev.GradNorm) || math.IsInf(ev.GradNorm, 0) {
+			return ev, fmt.Errorf("%w: gradient has norm %v (loss %.6g)", ErrNonFinite, ev.GradNorm, ev.Loss)
 		}
 	}
 	return ev, nil

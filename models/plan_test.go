@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"gonum.org/v1/gonum/floats"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -155,6 +156,9 @@ func TestPlanMatchesTape(t *testing.T) {
 			}
 			if spec.Loss == CrossEntropy && !(ev.Accuracy >= 0 && ev.Accuracy <= 1) {
 				t.Errorf("accuracy %v", ev.Accuracy)
+			}
+			if wantNorm := floats.Norm(wantGrad, 2); math.Abs(ev.GradNorm-wantNorm) > rel*wantNorm {
+				t.Errorf("gradient norm %.17g, tape's %.17g", ev.GradNorm, wantNorm)
 			}
 		})
 	}

@@ -312,7 +312,7 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 			return sum, err
 		}
 		sum.StepsDone = s
-		gn := t.be.Nrm2(t.grad)
+		gn := ev.GradNorm
 		rec := &Record{Step: s, Epoch: float64(s) / float64(t.stepsPerEpoch()), Loss: ev.Loss, LR: lr, GradNorm: &gn}
 		probed := s%every == 0 || s == cfg.Steps
 		if probed {
