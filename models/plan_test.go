@@ -3,13 +3,13 @@ package models
 import (
 	"context"
 	"fmt"
-	"gonum.org/v1/gonum/floats"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
 )
