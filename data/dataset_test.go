@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -244,5 +245,30 @@ func TestEpochPerm(t *testing.T) {
 		if v != i {
 			t.Fatalf("EpochPerm is not a permutation: %v", p1)
 		}
+	}
+}
+
+// Sample is ClassBalanced with labels, a seeded shuffle's head without, the
+// dataset itself for 0 or N, and an error past N.
+func TestSample(t *testing.T) {
+	d := labelled(0, 1, 2, 0, 1, 2, 0, 1, 2, 0)
+	s, err := d.Sample(6, 4)
+	want, _ := d.ClassBalanced(6, 4)
+	if err != nil || !slices.Equal(s.Labels, want.Labels) || !slices.Equal(s.X, want.X) {
+		t.Errorf("Sample(6) = %v, %v; want ClassBalanced's %v", s, err, want.Labels)
+	}
+	if s, err := d.Sample(0, 4); err != nil || s != d {
+		t.Errorf("Sample(0) = %v, %v; want d", s, err)
+	}
+	if s, err := d.Sample(d.N, 4); err != nil || s != d {
+		t.Errorf("Sample(N) = %v, %v; want d", s, err)
+	}
+	if _, err := d.Sample(11, 4); err == nil || !strings.Contains(err.Error(), "only 10 samples") {
+		t.Errorf("Sample(11): %v", err)
+	}
+	u := &Dataset{N: 10, D: 1, X: []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}
+	s, err = u.Sample(4, 4)
+	if err != nil || !slices.Equal(s.X, u.Shuffle(4).First(4).X) {
+		t.Errorf("unlabelled Sample(4) = %v, %v", s, err)
 	}
 }

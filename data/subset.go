@@ -77,6 +77,21 @@ func (d *Dataset) EpochPerm(seed uint64, epoch int) []int {
 	return newRand(seed, uint64(epoch)+0x5eed).Perm(d.N)
 }
 
+// Sample returns n of d's samples chosen with seed: a class-balanced subset
+// (ClassBalanced) when d has labels, else the first n of a seeded shuffle.
+// n = 0 or n = N returns d itself; n > N is an error ("only N samples").
+func (d *Dataset) Sample(n int, seed uint64) (*Dataset, error) {
+	switch {
+	case n < 0 || n > d.N:
+		return nil, fmt.Errorf("only %d samples", d.N)
+	case n == 0 || n == d.N:
+		return d, nil
+	case d.Labels != nil:
+		return d.ClassBalanced(n, seed)
+	}
+	return d.Shuffle(seed).First(n), nil
+}
+
 // Shuffle returns a new dataset with the samples in a seeded random order.
 func (d *Dataset) Shuffle(seed uint64) *Dataset {
 	return d.Subset(d.Perm(seed))

@@ -155,18 +155,8 @@ func loadData(path, format string, subset int, seed uint64) (*data.Dataset, erro
 	if err != nil {
 		return nil, fmt.Errorf("--data %s: %w", path, err)
 	}
-	if subset > ds.N {
-		return nil, fmt.Errorf("--subset %d: %s has only %d samples", subset, path, ds.N)
-	}
-	if subset > 0 && subset < ds.N {
-		if ds.Labels != nil {
-			ds, err = ds.ClassBalanced(subset, seed)
-			if err != nil {
-				return nil, fmt.Errorf("--subset %d of %s: %w", subset, path, err)
-			}
-		} else {
-			ds = ds.Shuffle(seed).First(subset)
-		}
+	if ds, err = ds.Sample(subset, seed); err != nil {
+		return nil, fmt.Errorf("--subset %d of %s: %w", subset, path, err)
 	}
 	return ds, nil
 }

@@ -179,17 +179,8 @@ func loadSubset(path, format string, n int, seed uint64) (*data.Dataset, error) 
 	if err != nil {
 		return nil, err
 	}
-	if n > ds.N {
-		return nil, fmt.Errorf("subset %d: %s has only %d samples", n, path, ds.N)
-	}
-	if n > 0 && n < ds.N {
-		if ds.Labels != nil {
-			if ds, err = ds.ClassBalanced(n, seed); err != nil {
-				return nil, fmt.Errorf("subset %d of %s: %w", n, path, err)
-			}
-		} else {
-			ds = ds.Shuffle(seed).First(n)
-		}
+	if ds, err = ds.Sample(n, seed); err != nil {
+		return nil, fmt.Errorf("subset %d of %s: %w", n, path, err)
 	}
 	return ds, nil
 }

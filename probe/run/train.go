@@ -217,7 +217,7 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 		return nil, fmt.Errorf("probe_set %d: the training set has only %d samples", cfg.ProbeSet, train.N)
 	}
 	if cfg.ProbeSet > 0 && cfg.ProbeSet < train.N {
-		sub, err := subsetOf(train, cfg.ProbeSet, cfg.Seed+2)
+		sub, err := train.Sample(cfg.ProbeSet, cfg.Seed+2)
 		if err != nil {
 			return nil, fmt.Errorf("probe set: %w", err)
 		}
@@ -231,13 +231,6 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 		t.eigP, t.prec = be.Alloc(n), be.Alloc(n)
 	}
 	return t, nil
-}
-
-func subsetOf(ds *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
-	if ds.Labels != nil {
-		return ds.ClassBalanced(n, seed)
-	}
-	return ds.Shuffle(seed).First(n), nil
 }
 
 func (t *trainer[T]) fullBatch() bool { return t.cfg.Batch == 0 || t.cfg.Batch >= t.train.N }
