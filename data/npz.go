@@ -3,7 +3,6 @@ package data
 import (
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -14,9 +13,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sbinet/npyio/npy"
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvprobe/curvprobe/internal/npyfile"
 )
 
 // maxClasses bounds the label values a loader accepts, so that a corrupt
@@ -49,7 +49,7 @@ const supportedDtypes = "bool, int8-64, uint8-64, float16/32/64"
 // readNPY decodes one .npy stream holding at most limit bytes.
 func readNPY(r io.Reader, limit int64) (*array, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	h, hlen, err := readNPYHeader(br, limit)
+	h, hlen, err := npyfile.ReadHeader(br, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -79,86 +79,6 @@ func readNPY(r io.Reader, limit int64) (*array, error) {
 		a.vals = fortranToC(a.vals, a.shape)
 	}
 	return a, nil
-}
-
-// maxNPYHeader bounds the header of a .npy array. NumPy writes headers of a
-// few dozen bytes for the numeric dtypes read here (and refuses to read
-// headers over 10000 bytes by default), so a longer one is a corrupt length.
-const maxNPYHeader = 1 << 20
-
-// readNPYHeader reads the header of a .npy stream of at most limit bytes and
-// returns it and its length in bytes. It checks the magic number, the version
-// and the header length before npyio parses the header, and the shape after:
-// npyio v0.6.0 slices by the length it reads and by the positions of the
-// dictionary's keys without checking them, and panics on a header that is
-// short, long or malformed. (models.readNPYHeader is the same function: the
-// packages share no code.)
-func readNPYHeader(r io.Reader, limit int64) (npy.Header, int64, error) {
-	buf := make([]byte, 12)
-	if _, err := io.ReadFull(r, buf[:8]); err != nil {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
-	}
-	if [6]byte(buf) != npy.Magic {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: not a NumPy array (magic %q)", buf[:6])
-	}
-	var pre, n int64 // lengths of the fixed part and of the dictionary
-	switch buf[6] {
-	case 1:
-		pre = 10
-	case 2:
-		pre = 12
-	default:
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: unsupported format version %d.%d", buf[6], buf[7])
-	}
-	if _, err := io.ReadFull(r, buf[8:pre]); err != nil {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
-	}
-	if pre == 10 {
-		n = int64(binary.LittleEndian.Uint16(buf[8:]))
-	} else {
-		n = int64(binary.LittleEndian.Uint32(buf[8:]))
-	}
-	switch {
-	case n > maxNPYHeader:
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header length %d exceeds the limit of %d bytes", n, maxNPYHeader)
-	case pre+n > limit:
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header length %d runs past the end (%d bytes in all)", n, limit)
-	}
-	buf = append(buf[:pre], make([]byte, n)...)
-	if _, err := io.ReadFull(r, buf[pre:]); err != nil {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: truncated: %v", err)
-	}
-	if n == 0 || buf[len(buf)-1] != '\n' {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: header of length %d does not end in a newline", n)
-	}
-	h, err := parseNPYHeader(buf, pre)
-	if err != nil {
-		return npy.Header{}, 0, fmt.Errorf("bad .npy header: %w", err)
-	}
-	for _, d := range h.Descr.Shape {
-		if d < 0 {
-			return npy.Header{}, 0, fmt.Errorf("bad .npy header: negative dimension in shape %v", h.Descr.Shape)
-		}
-	}
-	return h, pre + n, nil
-}
-
-// parseNPYHeader parses a whole .npy header, magic number to newline, whose
-// dictionary starts at pre, with npyio. npyio v0.6.0 slices the dictionary
-// between the positions of its keys and its closing brace without checking
-// that they are there in that order, so a malformed dictionary makes it
-// panic: the panic is a bad file, not a bug here, and is returned as an error.
-func parseNPYHeader(buf []byte, pre int64) (h npy.Header, err error) {
-	defer func() {
-		if recover() != nil {
-			h, err = npy.Header{}, fmt.Errorf("malformed dictionary %.100q", bytes.TrimSpace(buf[pre:]))
-		}
-	}()
-	r, err := npy.NewReader(bytes.NewReader(buf))
-	if err != nil {
-		return npy.Header{}, err
-	}
-	return r.Header, nil
 }
 
 // parseDtype splits a NumPy descr such as "<f4" or "|u1".
