@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
+	"github.com/curvprobe/curvprobe/kernels/cuda"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
@@ -239,4 +242,26 @@ func TestParseDevice(t *testing.T) {
 			t.Errorf("parseDevice(%q): %v", bad, err)
 		}
 	}
+}
+
+// A CUDA backend panic (its value wraps *cuda.Error) becomes the command's
+// error, out of memory with advice; any other panic still propagates.
+func TestGPUFailure(t *testing.T) {
+	oom := &cuda.Error{Op: "cuMemAlloc_v2", Code: 2, Desc: "CUDA_ERROR_OUT_OF_MEMORY (2): out of memory"}
+	err := func() (err error) {
+		defer gpuFailure(&err)
+		panic(fmt.Errorf("kernels: cuda Alloc(5) of 20 bytes: %w", oom))
+	}()
+	if err == nil || !strings.Contains(err.Error(), "out of GPU memory") || !errors.As(err, new(*cuda.Error)) {
+		t.Errorf("OOM panic became %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a panic that is not the GPU's was swallowed")
+		}
+	}()
+	_ = func() (err error) {
+		defer gpuFailure(&err)
+		panic("a bug")
+	}()
 }

@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/curvprobe/curvprobe/kernels/cuda"
 )
 
 const usage = `curvprobe: exact curvature of neural-network losses
@@ -61,7 +63,8 @@ func exitCode(err error) int {
 }
 
 // execute runs one command line; it is main without the process.
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	defer gpuFailure(&err)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -105,3 +108,26 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "curvprobe: unknown command %q\n\n%s", args[0], usage)
 	return errUsage
 }
+
+// gpuFailure, deferred, turns a panic of the CUDA backend (its value an
+// error wrapping *cuda.Error: out of device memory, a failed kernel) into
+// the command's error, said plainly; any other panic is a bug and goes on.
+// A run's log and checkpoints are on disk already: it can resume.
+func gpuFailure(err *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	var ce *cuda.Error
+	if e, ok := p.(error); ok && errors.As(e, &ce) {
+		*err = fmt.Errorf("GPU: %w", e)
+		if ce.Code == cudaOutOfMemory {
+			*err = fmt.Errorf("%w (out of GPU memory: try a smaller --batch or --plan-batch, float32, or --device cpu)", *err)
+		}
+		return
+	}
+	panic(p)
+}
+
+// cudaOutOfMemory is CUDA_ERROR_OUT_OF_MEMORY.
+const cudaOutOfMemory = 2
