@@ -215,3 +215,24 @@ func TestInterruptCheckpoints(t *testing.T) {
 		t.Errorf("resumed log (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
 	}
 }
+
+// Sizes larger than the data are errors, not silently "all".
+func TestTrainRefusesOversizedSets(t *testing.T) {
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{64, 7, 10}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+		Data:      "builtin:digits",
+		Subset:    40,
+		ProbeSet:  1000,
+		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+		Steps:     3,
+	}
+	_, err := Train[float64](context.Background(), cpu.New[float64](), t.TempDir(), cfg, TrainOptions{})
+	if err == nil || !strings.Contains(err.Error(), "probe_set 1000") || !strings.Contains(err.Error(), "only 40 samples") {
+		t.Errorf("probe_set 1000 of 40: %v", err)
+	}
+	cfg.ProbeSet, cfg.Subset = 0, 5000
+	_, err = Train[float64](context.Background(), cpu.New[float64](), t.TempDir(), cfg, TrainOptions{})
+	if err == nil || !strings.Contains(err.Error(), "subset 5000") || !strings.Contains(err.Error(), "only 1797 samples") {
+		t.Errorf("subset 5000 of the digits: %v", err)
+	}
+}

@@ -213,16 +213,15 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 		}
 	}
 	t.probeData = t.trainData
-	if cfg.ProbeSet > train.N {
-		return nil, fmt.Errorf("probe_set %d: the training set has only %d samples", cfg.ProbeSet, train.N)
-	}
-	if cfg.ProbeSet > 0 && cfg.ProbeSet < train.N {
+	if cfg.ProbeSet > 0 {
 		sub, err := train.Sample(cfg.ProbeSet, cfg.Seed+2)
 		if err != nil {
-			return nil, fmt.Errorf("probe set: %w", err)
+			return nil, fmt.Errorf("probe_set %d of the training set: %w", cfg.ProbeSet, err)
 		}
-		if t.probeData, err = Upload(p, sub, cfg.Data); err != nil {
-			return nil, err
+		if sub != train {
+			if t.probeData, err = Upload(p, sub, cfg.Data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	n := p.NumParams()
@@ -317,8 +316,7 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 				return sum, fmt.Errorf("probe at step %d: %w", s, err)
 			}
 		}
-		logEvery := max(cfg.LogEvery, 1)
-		if probed || s%logEvery == 0 {
+		if t.logs(s) {
 			if err := log.Write(rec); err != nil {
 				return sum, err
 			}
