@@ -345,3 +345,31 @@ func TestReportSurvivesABadLog(t *testing.T) {
 		t.Errorf("the other row: %+v", r)
 	}
 }
+
+// A finished run whose log lost its last line reports the step its summary
+// reached, and says the log is short.
+func TestReportStepFromSummary(t *testing.T) {
+	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5]}`))
+	dir := t.TempDir()
+	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(RunDir(dir, p.Runs[0].ID), run.LogFile)
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := bytes.TrimRight(b, "\n")
+	cut = cut[:len(cut)-5] // the last record, cut short
+	if err := os.WriteFile(logPath, cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := BuildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := p.Runs[0].Config.Steps
+	if r := rep.Rows[0]; r.Step != steps || !strings.Contains(r.Error, "ends at step") {
+		t.Errorf("row step %d (%q); want %d and a note", r.Step, r.Error, steps)
+	}
+}

@@ -79,7 +79,8 @@ func BuildReport(dir string) (*Report, error) {
 		rd := RunDir(dir, r.ID)
 		row := &rep.Rows[i]
 		row.Run = r
-		row.Status, _, row.Error = RunStatus(rd)
+		var sum *run.Summary
+		row.Status, sum, row.Error = RunStatus(rd)
 		row.Error = strings.TrimSpace(row.Error)
 		if row.Status == StatusPending {
 			continue
@@ -101,6 +102,15 @@ func BuildReport(dir string) (*Report, error) {
 			continue
 		}
 		row.fill(recs, r.Config.Steps)
+		if sum != nil && sum.StepsDone > row.Step {
+			// The log lost its last records after the run ended (a cut
+			// line is dropped when read): the summary knows how far it got.
+			if row.Error != "" {
+				row.Error += "; "
+			}
+			row.Error += fmt.Sprintf("%s ends at step %d, the run at step %d", run.LogFile, row.Step, sum.StepsDone)
+			row.Step = sum.StepsDone
+		}
 	}
 	return rep, nil
 }
