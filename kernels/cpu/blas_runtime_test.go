@@ -15,9 +15,14 @@ import (
 
 // runtimeOpenBLAS returns the OpenBLAS found at run time, skipping the test
 // when there is none, unless REQUIRE_OPENBLAS=1 (CI, which installs it).
+// CURVPROBE_BLAS=absent makes it behave as on a machine without OpenBLAS.
 func runtimeOpenBLAS(t *testing.T) *openBLAS {
 	t.Helper()
-	r := findOpenBLAS("")
+	env := ""
+	if os.Getenv(EnvBLAS) == "absent" {
+		env = "absent"
+	}
+	r := findOpenBLAS(env)
 	if r.err != nil {
 		if os.Getenv("REQUIRE_OPENBLAS") == "1" {
 			t.Fatalf("REQUIRE_OPENBLAS=1 but %v", r.err)
@@ -25,6 +30,18 @@ func runtimeOpenBLAS(t *testing.T) *openBLAS {
 		t.Skip(r.err)
 	}
 	return r.impl
+}
+
+// CURVPROBE_BLAS=absent is what a machine without OpenBLAS reports, word for
+// word, whatever is installed: the newcomer's tests in CI depend on it.
+func TestBLASAbsent(t *testing.T) {
+	r := findOpenBLAS("absent")
+	if r.impl != nil || r.err == nil || r.err.Error() != notFound {
+		t.Fatalf("absent: impl %v, err %v; want none and %q", r.impl, r.err, notFound)
+	}
+	if r := findOpenBLAS("gonum"); r.impl != nil || !strings.Contains(r.err.Error(), "gonum") {
+		t.Fatalf("gonum: impl %v, err %v", r.impl, r.err)
+	}
 }
 
 // OpenBLAS's products, bound at run time, equal gonum's on every transpose
