@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/kernels/cuda"
 )
 
@@ -45,6 +46,7 @@ Run 'curvprobe COMMAND -h' for a command's flags.
 var errUsage = errors.New("usage")
 
 func main() {
+	matchBLASCores()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -53,6 +55,26 @@ func main() {
 		}
 		os.Exit(exitCode(err))
 	}
+}
+
+// matchBLASCores re-executes curvprobe with OPENBLAS_CORETYPE set when
+// OpenBLAS, as loaded, runs kernels of a lower class than the CPU supports
+// (see cpu.CoreTypeRemedy): OpenBLAS reads the variable only when it is
+// loaded, so a new process is the way to change its kernels. A value the
+// user set is never overridden; should the exec fail, curvprobe carries on
+// and names the slower kernels in every header.
+func matchBLASCores() {
+	ct, why := cpu.CoreTypeRemedy()
+	if ct == "" {
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return
+	}
+	env := append(os.Environ(), cpu.EnvCoreType+"="+ct, cpu.EnvCoreTypeSet+"="+why)
+	err = syscall.Exec(exe, os.Args, env)
+	fmt.Fprintf(os.Stderr, "curvprobe: could not restart with %s=%s (%v); OpenBLAS keeps its slower kernels\n", cpu.EnvCoreType, ct, err)
 }
 
 func exitCode(err error) int {

@@ -22,3 +22,7 @@ func BLASName() string { return "OpenBLAS (netlib cgo)" }
 func defaultBLAS() (blas.Float32, blas.Float64) {
 	return netlib.Implementation{}, netlib.Implementation{}
 }
+
+// CoreTypeRemedy returns "": a binary linked with OpenBLAS through cgo takes
+// OpenBLAS's kernel class as it is (set OPENBLAS_CORETYPE to change it).
+func CoreTypeRemedy() (coretype, why string) { return "", "" }

@@ -136,9 +136,10 @@ func checkGemm(tA, tB blas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 
 // runtimeBLAS is the outcome of looking for OpenBLAS, once per process.
 type runtimeBLAS struct {
-	impl *openBLAS
-	desc string // library and configuration, for BLASName
-	err  error  // why gonum is used instead
+	impl     *openBLAS
+	desc     string // library and configuration, for BLASName
+	corename string // OpenBLAS's kernel class (openblas_get_corename), "" if unknown
+	err      error  // why gonum is used instead
 }
 
 var (
@@ -177,17 +178,17 @@ func findOpenBLAS(env string) runtimeBLAS {
 	case env == "absent":
 		return runtimeBLAS{err: errors.New(notFound)}
 	case env != "":
-		o, desc, err := openOpenBLAS(env)
+		o, desc, core, err := openOpenBLAS(env)
 		if err != nil {
 			return runtimeBLAS{err: fmt.Errorf("%s: %v", EnvBLAS, err)}
 		}
-		return runtimeBLAS{impl: o, desc: desc}
+		return runtimeBLAS{impl: o, desc: desc, corename: core}
 	}
 	var errs []string
 	for _, p := range openBLASCandidates() {
-		o, desc, err := openOpenBLAS(p)
+		o, desc, core, err := openOpenBLAS(p)
 		if err == nil {
-			return runtimeBLAS{impl: o, desc: desc}
+			return runtimeBLAS{impl: o, desc: desc, corename: core}
 		}
 		if !strings.Contains(err.Error(), "cannot open") && !strings.Contains(err.Error(), "No such file") {
 			errs = append(errs, err.Error()) // found but unusable: worth saying
@@ -201,22 +202,24 @@ func findOpenBLAS(env string) runtimeBLAS {
 }
 
 // openOpenBLAS loads the library at path (a soname or a file) and binds its
-// CBLAS products. The handle is kept for the life of the process.
-func openOpenBLAS(path string) (*openBLAS, string, error) {
+// CBLAS products. It returns the library's description for BLASName and
+// its kernel class (openblas_get_corename). The handle is kept for the life
+// of the process.
+func openOpenBLAS(path string) (_ *openBLAS, desc, corename string, _ error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %v", path, err)
+		return nil, "", "", fmt.Errorf("%s: %v", path, err)
 	}
 	o := &openBLAS{}
 	for name, fptr := range map[string]any{"cblas_sgemm": &o.sgemm, "cblas_dgemm": &o.dgemm} {
 		sym, err := purego.Dlsym(h, name)
 		if err != nil || sym == 0 {
 			purego.Dlclose(h)
-			return nil, "", fmt.Errorf("%s has no %s", path, name)
+			return nil, "", "", fmt.Errorf("%s has no %s", path, name)
 		}
 		purego.RegisterFunc(fptr, sym)
 	}
-	desc := filepath.Base(path)
+	desc = filepath.Base(path)
 	if sym, err := purego.Dlsym(h, "openblas_get_config"); err == nil && sym != 0 {
 		var config func() *byte
 		purego.RegisterFunc(&config, sym)
@@ -229,7 +232,15 @@ func openOpenBLAS(path string) (*openBLAS, string, error) {
 		purego.RegisterFunc(&threads, sym)
 		desc += fmt.Sprintf(", %d threads", threads())
 	}
-	return o, desc, nil
+	if sym, err := purego.Dlsym(h, "openblas_get_corename"); err == nil && sym != 0 {
+		var core func() *byte
+		purego.RegisterFunc(&core, sym)
+		corename = goString(core())
+	}
+	if note := coreNote(corename); note != "" {
+		desc += "; " + note
+	}
+	return o, desc, corename, nil
 }
 
 // goString copies the NUL-terminated C string at p.
