@@ -60,14 +60,25 @@ func (k *krylov[V]) free() {
 }
 
 // orthogonalise removes from x its components along the basis by classical
-// Gram-Schmidt, twice (twice is enough: Giraud, Langou, Rozložník 2005).
+// Gram-Schmidt, twice (twice is enough: Giraud, Langou, Rozložník 2005),
+// with a MultiSpace's one-pass DotMany and AxpyMany where the Space has
+// them (the same numbers as the loops of Dot and Axpy).
 func (k *krylov[V]) orthogonalise(x V) {
 	m := len(k.q)
 	if m == 0 {
 		return
 	}
+	ms, many := k.sp.(MultiSpace[V])
 	for pass := 0; pass < 2; pass++ {
 		k.coef = k.coef[:m]
+		if many {
+			ms.DotMany(k.coef, k.q, x)
+			for i := range k.coef {
+				k.coef[i] = -k.coef[i]
+			}
+			ms.AxpyMany(k.coef, k.q, x)
+			continue
+		}
 		for i, q := range k.q {
 			k.coef[i] = k.sp.Dot(q, x)
 		}

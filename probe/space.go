@@ -27,6 +27,19 @@ type Space[V any] interface {
 	Normal(dst V, seed uint64)
 }
 
+// MultiSpace is a Space that also forms many dot products with one vector,
+// and many axpys into one, in a single pass each: what Gram-Schmidt against
+// a Krylov basis spends its time on. The Krylov methods (Lanczos, SLQ) use
+// it when their Space has it, and the loops of Dot and Axpy otherwise, so
+// its results must equal those loops': DotMany(dst, q, x) sets dst[i] =
+// Dot(q[i], x), and AxpyMany(alpha, q, y) does Axpy(alpha[i], q[i], y) for
+// i = 0, 1, ... in turn. y does not alias any q[i].
+type MultiSpace[V any] interface {
+	Space[V]
+	DotMany(dst []float64, q []V, x V)
+	AxpyMany(alpha []float64, q []V, y V)
+}
+
 // Operator is a symmetric linear operator of dimension Dim, such as the
 // Hessian of a loss: Apply sets dst = H v. dst and v do not alias.
 // Apply returns an error for failures of the world (a device error, a
