@@ -176,6 +176,8 @@ type SharpnessResult[V any] struct {
 //  2. if it converged to a negative eigenvalue μ, which is then λmin,
 //     power iteration on H - μI, whose spectrum lies in [0, λmax - μ], so
 //     that its dominant eigenvalue is λmax - μ (warm started from Start);
+//     its estimate counts as converged when its residual is at most
+//     Tol·max(|λ|, 1e-4|μ|), the test Lanczos applies (|μ| = ‖H‖);
 //  3. if either stage did not converge, or the shifted one met an
 //     eigenvalue below μ, Lanczos for the top eigenvalue, which finds
 //     λmax whatever the magnitudes.
@@ -221,14 +223,33 @@ func Sharpness[V any](ctx context.Context, op Operator[V], sp Space[V], s Sharpn
 		// it the operator is positive semidefinite up to the tolerance.
 		mu := r.Value
 		ps.Shift = mu
-		r2, err := PowerIteration(ctx, op, sp, ps)
-		take(r2, "shifted power", mu)
-		if err != nil && !errors.Is(err, ErrNotConverged) {
-			return done(err)
+		// PowerIteration's test is relative to max(|λ|, |λ - μ|), which
+		// may be far larger than |λmax|: the sharpness is converged when
+		// its residual is within Tol of max(|λ|, floorRel |μ|), the same
+		// test (and floor against ‖H‖ = |μ|) as Lanczos'. One rerun from
+		// the vector so far with the tolerance tightened to match.
+		good := func(r *PowerResult[V]) bool {
+			return r.Residual <= tol*math.Max(math.Abs(r.Value), floorRel*math.Abs(mu))
 		}
-		// The top of H - μI is λmax - μ >= 0; a value below μ (beyond
-		// the residual) means the shift was not below the spectrum.
-		if err == nil && r2.Value >= mu-r2.Residual {
+		var r2 *PowerResult[V]
+		for pass := 0; pass < 2; pass++ {
+			r2, err = PowerIteration(ctx, op, sp, ps)
+			take(r2, "shifted power", mu)
+			if err != nil && !errors.Is(err, ErrNotConverged) {
+				return done(err)
+			}
+			// The top of H - μI is λmax - μ >= 0; a value below μ
+			// (beyond the residual) means the shift was not below the
+			// spectrum.
+			if err != nil || r2.Value < mu-r2.Residual || good(r2) {
+				break
+			}
+			want := tol * math.Max(math.Abs(r2.Value), floorRel*math.Abs(mu))
+			ps.Tol = want / math.Max(math.Abs(r2.Value), math.Abs(r2.Value-mu))
+			v := r2.Vector
+			ps.Start = &v
+		}
+		if err == nil && r2.Value >= mu-r2.Residual && good(r2) {
 			return done(nil)
 		}
 	case !errors.Is(err, ErrNotConverged):

@@ -143,16 +143,21 @@ func (row *Row) fill(recs []run.Record, steps int) {
 		if above {
 			row.StepsAboveBound += r.Step - prev
 		}
-		sharp := *r.LambdaMax
-		if r.PrecondLambdaMax != nil {
-			sharp = *r.PrecondLambdaMax
-		}
 		row.Probes++
+		sharp, ok := r.Sharpness()
+		if !ok {
+			// An unconverged estimate (lambda_max_converged false) is no
+			// sharpness: it is not a value, nor above or below the bound.
+			prev, above = r.Step, false
+			continue
+		}
 		row.FinalSharpness = ptr(sharp)
 		if row.MaxSharpness == nil || sharp > *row.MaxSharpness {
 			row.MaxSharpness = ptr(sharp)
 		}
-		row.FinalEtaLambda = ptr(r.LR * *r.LambdaMax)
+		if r.LambdaMaxConverged == nil || *r.LambdaMaxConverged {
+			row.FinalEtaLambda = ptr(r.LR * *r.LambdaMax)
+		}
 		row.FinalBound = nil
 		above = false
 		bound := math.NaN()
