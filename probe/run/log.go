@@ -102,7 +102,7 @@ func OpenLog(path string) (*LogWriter, error) {
 
 // Write appends one record.
 func (w *LogWriter) Write(r *Record) error {
-	b, err := marshalFinite(r, "")
+	b, err := MarshalJSON(r, "")
 	if err != nil {
 		return fmt.Errorf("log %s: step %d: %w", w.f.Name(), r.Step, err)
 	}

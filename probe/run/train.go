@@ -464,7 +464,7 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		if err := os.MkdirAll(filepath.Join(t.dir, "density"), 0o755); err != nil {
 			return err
 		}
-		b, err := json.Marshal(dr)
+		b, err := MarshalJSON(dr, "")
 		if err != nil {
 			return fmt.Errorf("density at step %d: %w", rec.Step, err)
 		}
@@ -700,7 +700,7 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
 		return err
 	}
-	b, err := marshalFinite(sum, "  ")
+	b, err := MarshalJSON(sum, "  ")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
