@@ -223,3 +223,60 @@ func TestSpectrumOneProbeJSON(t *testing.T) {
 		t.Errorf("spectrum JSON %s", b)
 	}
 }
+
+// float32 Lanczos bounds keep falling far below what float32 products
+// resolve (5.6e-18 was printed); the report raises them to ε32·max|λ|.
+func TestSpectrumResidualFloor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		eps  float64
+		run  func(spec models.Spec, params, x []float64, labels []int) (*SpectrumReport, error)
+	}{
+		{"float32", 0x1p-23, spectrumIn[float32]},
+		{"float64", 0x1p-52, spectrumIn[float64]},
+	} {
+		spec := models.Spec{Layers: []int{5, 7, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+		r := rand.New(rand.NewPCG(3, 4))
+		params := make([]float64, spec.NumParams())
+		for i := range params {
+			params[i] = r.NormFloat64()
+		}
+		x := make([]float64, 5*30)
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		labels := make([]int, 30)
+		for i := range labels {
+			labels[i] = r.IntN(3)
+		}
+		rep, err := tc.run(spec, params, x, labels)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		norm := math.Max(math.Abs(rep.TopEigenvalues[0]), math.Abs(rep.BottomEigenvalues[0]))
+		if want := tc.eps * norm; math.Abs(rep.ResidualFloor-want) > 1e-12*want {
+			t.Errorf("%s: floor %.3g, want %.3g", tc.name, rep.ResidualFloor, want)
+		}
+		for _, b := range append(append([]float64(nil), rep.TopResiduals...), rep.BottomResiduals...) {
+			if b < rep.ResidualFloor {
+				t.Errorf("%s: residual bound %.3g below the floor %.3g", tc.name, b, rep.ResidualFloor)
+			}
+		}
+		t.Logf("%s: bounds %v %v, floor %.3g", tc.name, rep.TopResiduals, rep.BottomResiduals, rep.ResidualFloor)
+	}
+}
+
+func spectrumIn[T kernels.Float](spec models.Spec, params, x []float64, labels []int) (*SpectrumReport, error) {
+	p, err := models.Build(cpu.New[T](), spec, models.Settings{})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.SetParams(params); err != nil {
+		return nil, err
+	}
+	d, err := p.NewData(x, len(labels), labels, nil)
+	if err != nil {
+		return nil, err
+	}
+	return Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 3, BottomK: 2})
+}
