@@ -34,7 +34,8 @@ type Row struct {
 	// FinalTestAcc are the accuracies of the last evaluation.
 	FinalLoss, FinalTrainAcc, FinalTestAcc *float64
 	// FinalSharpness and MaxSharpness are over the probes: λmax, or
-	// λmax(P^-1 H) for Adam, as run.Summary.
+	// λmax(P^-1 H) for Adam, as run.Summary; like it they leave out the
+	// probes the log flags as unconverged (lambda_max_converged false).
 	FinalSharpness, MaxSharpness *float64
 	// FinalEtaLambda is lr·λmax at the last probe (run.Summary's
 	// final_eta_lambda; 2 is the edge of stability for GD).
