@@ -4,6 +4,12 @@
 // Hutch++) and metrics derived from them (the edge of stability 2/λmax, the
 // condition number, the kind of critical point).
 //
+// The sharpness is the largest algebraic eigenvalue λmax, not the one of
+// largest magnitude that power iteration finds: Sharpness shifts the
+// operator when the dominant eigenvalue is negative and hands over to
+// Lanczos when power iteration does not converge, and says when its final
+// estimate did not converge either.
+//
 // The estimators see the Hessian only as an Operator (dst = H v) and its
 // vectors only through a Space (dot, axpy, scale, copy, norm, seeded random
 // fills), so they run unchanged on host slices (Host, Dense) and on a

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 )
@@ -122,4 +123,153 @@ func PowerIteration[V any](ctx context.Context, op Operator[V], sp Space[V], s P
 		sp.Copy(v, w)
 		sp.Scale(1/sp.Nrm2(w), v)
 	}
+}
+
+// SharpnessSettings configures Sharpness. The zero value is usable.
+type SharpnessSettings[V any] struct {
+	// Tol is the convergence tolerance of every stage, as in
+	// PowerSettings.Tol (and LanczosSettings.Tol for the Lanczos stage).
+	// Zero means 1e-6.
+	Tol float64
+	// MaxIter bounds the iterations of each power-iteration stage; zero
+	// means 200.
+	MaxIter int
+	// LanczosSteps bounds the Krylov dimension of the Lanczos stage; zero
+	// means 80.
+	LanczosSteps int
+	// Seed seeds the random start vectors.
+	Seed uint64
+	// Start, if not nil, points to a warm start vector (the eigenvector
+	// of the previous training step) for the power-iteration stages. It is
+	// copied, not modified, and must not be zero.
+	Start *V
+	// Recorder, if not nil, receives the stages' progress.
+	Recorder Recorder
+}
+
+// SharpnessResult is the outcome of Sharpness.
+type SharpnessResult[V any] struct {
+	// Value is the estimate of the largest (algebraic) eigenvalue λmax.
+	Value float64
+	// Vector is the unit-norm eigenvector estimate, allocated with the
+	// Space and owned by the caller.
+	Vector V
+	// Residual is ‖Hv - Value v‖ of Vector.
+	Residual float64
+	// Method names the stage that produced the estimate: "power",
+	// "shifted power" or "lanczos".
+	Method string
+	// Shift is the shift of the "shifted power" stage (zero otherwise).
+	Shift float64
+	// Stats counts the work of all stages together.
+	Stats Stats
+}
+
+// Sharpness estimates the largest algebraic eigenvalue λmax of op, the
+// sharpness of a loss surface, and its eigenvector. Power iteration alone
+// finds the eigenvalue of largest magnitude, which is λmin when the most
+// negative curvature dominates (as it does on a diverging run), so
+// Sharpness works in stages:
+//
+//  1. power iteration on H (warm started from Start when given); a
+//     converged, non-negative eigenvalue is λmax;
+//  2. if it converged to a negative eigenvalue μ, which is then λmin,
+//     power iteration on H - μI, whose spectrum lies in [0, λmax - μ], so
+//     that its dominant eigenvalue is λmax - μ (warm started from Start);
+//     its estimate counts as converged when its residual is at most
+//     Tol·max(|λ|, 1e-4|μ|), the test Lanczos applies (|μ| = ‖H‖);
+//  3. if either stage did not converge, or the shifted one met an
+//     eigenvalue below μ, Lanczos for the top eigenvalue, which finds
+//     λmax whatever the magnitudes.
+//
+// Every stage's estimate is the Rayleigh quotient of its vector, its
+// residual the true ‖Hv - λv‖. When the last stage does not converge,
+// Sharpness returns its estimate with ErrNotConverged: the value is then
+// not λmax to any known accuracy (only some eigenvalue of H lies within
+// Residual of it) and must be reported as unconverged. On cancellation or
+// an operator error it returns the estimate so far with that error.
+func Sharpness[V any](ctx context.Context, op Operator[V], sp Space[V], s SharpnessSettings[V]) (*SharpnessResult[V], error) {
+	start := time.Now()
+	if s.Tol < 0 || s.MaxIter < 0 || s.LanczosSteps < 0 {
+		panic("probe: negative SharpnessSettings.Tol, MaxIter or LanczosSteps")
+	}
+	tol := s.Tol
+	if tol == 0 {
+		tol = 1e-6
+	}
+	res := &SharpnessResult[V]{Value: math.NaN(), Residual: math.Inf(1)}
+	var stats Stats
+	done := func(err error) (*SharpnessResult[V], error) {
+		res.Stats = stats
+		res.Stats.Elapsed = time.Since(start)
+		return res, err
+	}
+	take := func(r *PowerResult[V], method string, shift float64) {
+		if method != "power" {
+			sp.Free(res.Vector)
+		}
+		res.Value, res.Vector, res.Residual, res.Method, res.Shift = r.Value, r.Vector, r.Residual, method, shift
+		stats.Applies += r.Stats.Applies
+		stats.Iterations += r.Stats.Iterations
+	}
+	ps := PowerSettings[V]{Tol: tol, MaxIter: s.MaxIter, Seed: s.Seed, Start: s.Start, Recorder: s.Recorder}
+	r, err := PowerIteration(ctx, op, sp, ps)
+	take(r, "power", 0)
+	switch {
+	case err == nil && r.Value >= 0:
+		return done(nil)
+	case err == nil:
+		// r.Value is the dominant eigenvalue and negative: λmin. Shifted by
+		// it the operator is positive semidefinite up to the tolerance.
+		mu := r.Value
+		ps.Shift = mu
+		// PowerIteration's test is relative to max(|λ|, |λ - μ|), which
+		// may be far larger than |λmax|: the sharpness is converged when
+		// its residual is within Tol of max(|λ|, floorRel |μ|), the same
+		// test (and floor against ‖H‖ = |μ|) as Lanczos'. One rerun from
+		// the vector so far with the tolerance tightened to match.
+		good := func(r *PowerResult[V]) bool {
+			return r.Residual <= tol*math.Max(math.Abs(r.Value), floorRel*math.Abs(mu))
+		}
+		var r2 *PowerResult[V]
+		for pass := 0; pass < 2; pass++ {
+			r2, err = PowerIteration(ctx, op, sp, ps)
+			take(r2, "shifted power", mu)
+			if err != nil && !errors.Is(err, ErrNotConverged) {
+				return done(err)
+			}
+			// The top of H - μI is λmax - μ >= 0; a value below μ
+			// (beyond the residual) means the shift was not below the
+			// spectrum.
+			if err != nil || r2.Value < mu-r2.Residual || good(r2) {
+				break
+			}
+			want := tol * math.Max(math.Abs(r2.Value), floorRel*math.Abs(mu))
+			ps.Tol = want / math.Max(math.Abs(r2.Value), math.Abs(r2.Value-mu))
+			v := r2.Vector
+			ps.Start = &v
+		}
+		if err == nil && r2.Value >= mu-r2.Residual && good(r2) {
+			return done(nil)
+		}
+	case !errors.Is(err, ErrNotConverged):
+		return done(err)
+	}
+	lz, err := Lanczos(ctx, op, sp, LanczosSettings{TopK: 1, MaxSteps: s.LanczosSteps, Tol: tol, Seed: subSeed(s.Seed, 1), Vectors: true, Recorder: s.Recorder})
+	stats.Applies += lz.Stats.Applies
+	stats.Iterations += lz.Stats.Iterations
+	if len(lz.TopVectors) == 0 {
+		// Interrupted before a Ritz pair existed: keep the power estimate.
+		if err == nil {
+			panic("probe: Lanczos returned no Ritz vector")
+		}
+		return done(err)
+	}
+	sp.Free(res.Vector)
+	res.Value, res.Vector, res.Method, res.Shift = lz.Top[0], lz.TopVectors[0], "lanczos", 0
+	res.Residual = lz.TopBounds[0]
+	if lz.TopResiduals != nil {
+		res.Residual = lz.TopResiduals[0]
+	}
+	return done(err)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -70,7 +69,7 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *jsonOut {
-		return json.NewEncoder(stdout).Encode(res)
+		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s %s %s batch %d %s on %s (%d threads), %d parameters\n", res.Arch, res.Activation, res.Loss, res.Batch, res.DType, res.Backend, res.Threads, res.Params)
 	fmt.Fprintf(stdout, "                      time    its GEMMs alone (the ceiling)\n")
@@ -178,7 +177,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(res)
+	return writeJSON(stdout, res)
 }
 
 func benchLambda[T kernels.Float](ctx context.Context, device string, s bench.LambdaSettings, stderr io.Writer) (*bench.LambdaResult, error) {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -181,8 +181,7 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 		}
 	}
 	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(rep)
+		return writeJSON(stdout, rep)
 	}
 	printSpectrum(stdout, spec, rep)
 	return nil
@@ -224,13 +223,22 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
 	}
 	if r.Trace != nil {
-		fmt.Fprintf(w, "trace       %.6g ± %.2g (%s, %d probes)\n", r.Trace.Value, r.Trace.StdErr, r.Trace.Method, r.Trace.Probes)
+		fmt.Fprintf(w, "trace       %.6g ± %s (%s, %d probes)\n", r.Trace.Value, stdErr(r.Trace.StdErr), r.Trace.Method, r.Trace.Probes)
 	}
 	if d := r.Density; d != nil {
-		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %.2g\n",
-			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], d.MomentStdErrs[0])
+		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
+			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
+}
+
+// stdErr formats a standard error; one that is not finite (a single
+// probe has none) is "undefined", as it is null in the JSON.
+func stdErr(se float64) string {
+	if math.IsNaN(se) || math.IsInf(se, 0) {
+		return "undefined"
+	}
+	return fmt.Sprintf("%.2g", se)
 }
 
 func floats(v []float64) string {

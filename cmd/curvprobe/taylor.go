@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,7 +123,7 @@ func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr 
 		out.Saddle = sad
 	}
 	if f.jsonOut {
-		return json.NewEncoder(stdout).Encode(out)
+		return writeJSON(stdout, out)
 	}
 	printTaylor(stdout, spec, out)
 	return nil

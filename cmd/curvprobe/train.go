@@ -233,7 +233,13 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 			fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
 		}
 		if sum.FinalSharpness != nil {
-			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
+			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g)", *sum.FinalSharpness, *sum.MaxSharpness)
+			if sum.FinalEtaLambda != nil {
+				fmt.Fprintf(stdout, ", lr*lambda_max %.3g", *sum.FinalEtaLambda)
+			}
+		}
+		if sum.UnconvergedProbes > 0 {
+			fmt.Fprintf(stdout, ", %d probes not converged", sum.UnconvergedProbes)
 		}
 		fmt.Fprintf(stdout, ", %.1fs\n", sum.Seconds)
 	}
@@ -267,9 +273,9 @@ func newBar(w io.Writer, quiet bool) *bar {
 // Step implements run.StepReporter.
 func (b *bar) Step(r *run.Record, steps int) {
 	if r.LambdaMax != nil {
-		b.sharp = *r.LambdaMax
-		if r.PrecondLambdaMax != nil {
-			b.sharp = *r.PrecondLambdaMax
+		// An unconverged estimate keeps the last sharpness on the bar.
+		if v, ok := r.Sharpness(); ok {
+			b.sharp = v
 		}
 		if r.StabilityBound != nil {
 			b.bound = *r.StabilityBound

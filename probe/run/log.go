@@ -30,10 +30,22 @@ type Record struct {
 
 	// Curvature on probed steps, on the probe set.
 	ProbeLoss *float64 `json:"probe_loss,omitempty"`
+	// LambdaMax is the sharpness, the largest algebraic eigenvalue of the
+	// Hessian on the probe set (probe.Sharpness: power iteration, shifted
+	// when the dominant eigenvalue is negative, Lanczos when it does not
+	// converge).
 	LambdaMax *float64 `json:"lambda_max,omitempty"`
-	// LambdaMaxResidual is ‖Hv - λv‖ of the power-iteration estimate.
+	// LambdaMaxResidual is ‖Hv - λv‖ of the estimate.
 	LambdaMaxResidual *float64 `json:"lambda_max_residual,omitempty"`
-	LambdaMaxIters    *int     `json:"lambda_max_iters,omitempty"`
+	// LambdaMaxIters counts the operator applications of all stages.
+	LambdaMaxIters *int `json:"lambda_max_iters,omitempty"`
+	// LambdaMaxConverged is written on every probed step: false when no
+	// stage met the tolerance (power_tol) within its iteration limit, and
+	// LambdaMax is then only a number within LambdaMaxResidual of some
+	// eigenvalue, not the sharpness: summaries and plots leave it out of
+	// the sharpness, and the record has no Margin. Logs of versions before
+	// the field was added lack it.
+	LambdaMaxConverged *bool `json:"lambda_max_converged,omitempty"`
 	// StabilityBound is the optimizer's stability threshold for the
 	// sharpness it is compared with: 2/lr for GD and SGD, (2+2β)/lr for
 	// heavy-ball momentum, (2+2β1)/((1-β1) lr) for Adam (compared with
@@ -41,11 +53,13 @@ type Record struct {
 	StabilityBound *float64 `json:"stability_bound,omitempty"`
 	Margin         *float64 `json:"margin,omitempty"`
 	// PrecondLambdaMax is λmax(P^-1 H) for Adam's preconditioner P.
-	PrecondLambdaMax *float64  `json:"precond_lambda_max,omitempty"`
-	LambdaMin        *float64  `json:"lambda_min,omitempty"`
-	TopK             []float64 `json:"top_k,omitempty"`
-	Trace            *float64  `json:"trace,omitempty"`
-	TraceStdErr      *float64  `json:"trace_stderr,omitempty"`
+	PrecondLambdaMax *float64 `json:"precond_lambda_max,omitempty"`
+	// PrecondLambdaMaxConverged is LambdaMaxConverged for PrecondLambdaMax.
+	PrecondLambdaMaxConverged *bool     `json:"precond_lambda_max_converged,omitempty"`
+	LambdaMin                 *float64  `json:"lambda_min,omitempty"`
+	TopK                      []float64 `json:"top_k,omitempty"`
+	Trace                     *float64  `json:"trace,omitempty"`
+	TraceStdErr               *float64  `json:"trace_stderr,omitempty"`
 	// DensityFile names the file (in the run directory) holding the SLQ
 	// density of this step, when densities are probed.
 	DensityFile      string   `json:"density_file,omitempty"`
@@ -55,6 +69,20 @@ type Record struct {
 
 // Probed reports whether the record carries a curvature probe.
 func (r *Record) Probed() bool { return r.LambdaMax != nil }
+
+// Sharpness returns the sharpness the optimizer's stability bound is
+// compared with (PrecondLambdaMax when present, else LambdaMax) and
+// whether it is a converged estimate: ok is false on a step without a
+// probe and when the log flags the estimate as unconverged.
+func (r *Record) Sharpness() (v float64, ok bool) {
+	switch {
+	case r.PrecondLambdaMax != nil:
+		return *r.PrecondLambdaMax, r.PrecondLambdaMaxConverged == nil || *r.PrecondLambdaMaxConverged
+	case r.LambdaMax != nil:
+		return *r.LambdaMax, r.LambdaMaxConverged == nil || *r.LambdaMaxConverged
+	}
+	return 0, false
+}
 
 // LogWriter appends Records to a JSON Lines file, flushing each record to
 // the operating system as it is written, so a killed run loses nothing it
@@ -74,7 +102,7 @@ func OpenLog(path string) (*LogWriter, error) {
 
 // Write appends one record.
 func (w *LogWriter) Write(r *Record) error {
-	b, err := marshalFinite(r, "")
+	b, err := MarshalJSON(r, "")
 	if err != nil {
 		return fmt.Errorf("log %s: step %d: %w", w.f.Name(), r.Step, err)
 	}

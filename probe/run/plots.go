@@ -56,7 +56,9 @@ func seriesColor(i int) color.Color { return palette[i%len(palette)] }
 //     loss over the steps above, and below, on the same step axis, the
 //     sharpness λmax at the probed steps (the preconditioned sharpness
 //     λmax(P^-1 H) for Adam) with the optimizer's stability bound
-//     (2/η for gradient descent);
+//     (2/η for gradient descent); a probe the log flags as unconverged
+//     (lambda_max_converged false) has no value and is marked by a cross
+//     on the step axis;
 //   - loss: the step loss, and the train and test losses of the probed
 //     steps; accuracy: the train and test accuracies, when logged;
 //   - eigenvalues: the top-k eigenvalues, one line per rank, and λmin,
@@ -217,23 +219,37 @@ func lossPanel(recs []Record) (*plot.Plot, error) {
 	return p, nil
 }
 
+// sharpnessPoints splits the probed steps of recs into the sharpness
+// values to draw, λmax (plain) and λmax(P^-1 H) (precond), and the steps
+// whose estimate the log flags as unconverged (unconverged, X only): those
+// have no value to draw.
+func sharpnessPoints(recs []Record) (plain, precond, unconverged plotter.XYs) {
+	for i := range recs {
+		r := &recs[i]
+		if !r.Probed() {
+			continue
+		}
+		v, ok := r.Sharpness()
+		switch {
+		case !ok:
+			unconverged = append(unconverged, plotter.XY{X: float64(r.Step)})
+		case !finite(v):
+		case r.PrecondLambdaMax != nil:
+			precond = append(precond, plotter.XY{X: float64(r.Step), Y: v})
+		default:
+			plain = append(plain, plotter.XY{X: float64(r.Step), Y: v})
+		}
+	}
+	return plain, precond, unconverged
+}
+
 // sharpnessPanel is the bottom panel of the EoS figure: λmax (or
 // λmax(P^-1 H) where the record has it) at the probed steps, and the
-// stability bound.
+// stability bound. Steps whose estimate did not converge are marked by
+// crosses on the step axis, not drawn as values.
 func sharpnessPanel(recs []Record) (*plot.Plot, error) {
 	p := newPlot("", "step", "sharpness")
-	plain := collect(recs, func(r *Record) (float64, bool) {
-		if r.PrecondLambdaMax != nil || r.LambdaMax == nil {
-			return 0, false
-		}
-		return *r.LambdaMax, true
-	})
-	precond := collect(recs, func(r *Record) (float64, bool) {
-		if r.PrecondLambdaMax == nil {
-			return 0, false
-		}
-		return *r.PrecondLambdaMax, true
-	})
+	plain, precond, unconverged := sharpnessPoints(recs)
 	bound := boundSteps(recs)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, set := range []plotter.XYs{plain, precond, bound} {
@@ -244,6 +260,9 @@ func sharpnessPanel(recs []Record) (*plot.Plot, error) {
 	if len(plain) == 0 && len(precond) == 0 {
 		// No probed steps: an empty panel that says so.
 		p.Title.Text = "no probed steps"
+		if len(unconverged) > 0 {
+			p.Title.Text = "no converged sharpness estimate"
+		}
 		if len(bound) == 0 {
 			p.Y.Min, p.Y.Max = 0, 1
 			p.Y.Tick.Marker = plot.ConstantTicks{}
@@ -291,6 +310,20 @@ func sharpnessPanel(recs []Record) (*plot.Plot, error) {
 		sc.Radius = vg.Points(2)
 		p.Add(l, sc)
 		p.Legend.Add(s.label, l, sc)
+	}
+	if len(unconverged) > 0 {
+		for i := range unconverged {
+			unconverged[i].Y = p.Y.Min
+		}
+		sc, err := plotter.NewScatter(unconverged)
+		if err != nil {
+			return nil, err
+		}
+		sc.Color = colorRed
+		sc.Shape = draw.CrossGlyph{}
+		sc.Radius = vg.Points(3)
+		p.Add(sc)
+		p.Legend.Add("probe not converged (no value)", sc)
 	}
 	p.Legend.Top = true
 	p.Legend.Left = true

@@ -91,10 +91,19 @@ type SpectrumReport struct {
 	GradNorm          float64   `json:"grad_norm"`
 	TopEigenvalues    []float64 `json:"top_eigenvalues"`
 	BottomEigenvalues []float64 `json:"bottom_eigenvalues"`
-	TopResiduals      []float64 `json:"top_residuals,omitempty"`
-	BottomResiduals   []float64 `json:"bottom_residuals,omitempty"`
-	LanczosSteps      int       `json:"lanczos_steps"`
-	Converged         bool      `json:"converged"`
+	// TopResiduals and BottomResiduals are Lanczos' residual bounds (true
+	// residuals ‖Hx - θx‖ with Vectors), raised to ResidualFloor: in exact
+	// arithmetic the bounds keep falling (to 1e-18 in float32), but the
+	// products themselves err by about ε‖H‖, so a smaller bound claims an
+	// accuracy the precision does not have.
+	TopResiduals    []float64 `json:"top_residuals,omitempty"`
+	BottomResiduals []float64 `json:"bottom_residuals,omitempty"`
+	// ResidualFloor is ε·max|λ| over the reported eigenvalues, with ε the
+	// machine epsilon of DType (2^-23 for float32, 2^-52 for float64):
+	// the smallest residual the report states.
+	ResidualFloor float64 `json:"residual_floor"`
+	LanczosSteps  int     `json:"lanczos_steps"`
+	Converged     bool    `json:"converged"`
 
 	Sharpness       float64  `json:"sharpness,omitempty"`
 	EdgeOfStability *float64 `json:"max_stable_lr,omitempty"` // 2/λmax
@@ -182,6 +191,9 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 			be.Free(v)
 		}
 	}
+	rep.ResidualFloor = residualFloor(elem, lz.Top, lz.Bottom)
+	rep.TopResiduals = clampBelow(rep.TopResiduals, rep.ResidualFloor)
+	rep.BottomResiduals = clampBelow(rep.BottomResiduals, rep.ResidualFloor)
 	if len(lz.Top) > 0 {
 		lmax := lz.Top[0]
 		rep.Sharpness = lmax
@@ -268,6 +280,38 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 		dr.Weights = append(dr.Weights, dens.Weights(j))
 	}
 	return dr
+}
+
+// residualFloor is the machine epsilon of a float of elem bytes times the
+// largest magnitude among the eigenvalues: the accuracy limit of residuals
+// computed from products in that precision.
+func residualFloor(elem int, eigs ...[]float64) float64 {
+	eps := 0x1p-52
+	if elem == 4 {
+		eps = 0x1p-23
+	}
+	m := 0.0
+	for _, v := range eigs {
+		for _, x := range v {
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				m = math.Max(m, math.Abs(x))
+			}
+		}
+	}
+	return eps * m
+}
+
+// clampBelow returns v with every value below floor raised to it (a new
+// slice; v is not modified).
+func clampBelow(v []float64, floor float64) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Max(x, floor)
+	}
+	return out
 }
 
 func nonNil(v []float64) []float64 {

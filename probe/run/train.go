@@ -68,11 +68,16 @@ type Summary struct {
 	FinalEtaLambda *float64 `json:"final_eta_lambda,omitempty"`
 	// StepsAboveBound counts the steps, in units of probe intervals, whose
 	// probe found the sharpness above the optimizer's stability bound.
-	StepsAboveBound int     `json:"steps_above_bound"`
-	Probes          int     `json:"probes"`
-	Diverged        bool    `json:"diverged"`
-	Error           string  `json:"error,omitempty"`
-	Seconds         float64 `json:"seconds"`
+	StepsAboveBound int `json:"steps_above_bound"`
+	Probes          int `json:"probes"`
+	// UnconvergedProbes counts the probes whose sharpness estimate did
+	// not converge (lambda_max_converged false in the log); they are left
+	// out of FinalSharpness, MaxSharpness, FinalEtaLambda and
+	// StepsAboveBound, which describe the converged probes only.
+	UnconvergedProbes int     `json:"unconverged_probes"`
+	Diverged          bool    `json:"diverged"`
+	Error             string  `json:"error,omitempty"`
+	Seconds           float64 `json:"seconds"`
 }
 
 // checkpointMeta is RUN_DIR/checkpoint.json; it names the NPZ holding the
@@ -349,18 +354,22 @@ func (sum *Summary) add(r *Record) {
 	if !r.Probed() {
 		return
 	}
-	sharp := *r.LambdaMax
-	if r.PrecondLambdaMax != nil {
-		sharp = *r.PrecondLambdaMax
-	}
 	sum.Probes++
+	sharp, ok := r.Sharpness()
+	if !ok {
+		// An unconverged estimate is no sharpness: counted, not used.
+		sum.UnconvergedProbes++
+		return
+	}
 	sum.FinalSharpness = &sharp
 	if sum.MaxSharpness == nil || sharp > *sum.MaxSharpness {
 		m := sharp
 		sum.MaxSharpness = &m
 	}
-	el := r.LR * *r.LambdaMax
-	sum.FinalEtaLambda = &el
+	if r.LambdaMaxConverged == nil || *r.LambdaMaxConverged {
+		el := r.LR * *r.LambdaMax
+		sum.FinalEtaLambda = &el
+	}
 	if r.StabilityBound != nil && sharp > *r.StabilityBound {
 		sum.StepsAboveBound++
 	}
@@ -396,28 +405,31 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 	}
 	op := p.CurvatureOperator(t.probeData, models.Hessian)
 	defer op.Close()
-	lmax, res, iters, err := t.topEigen(ctx, op, t.eig, &t.hasEig)
+	lmax, err := t.sharpness(ctx, op, t.eig, &t.hasEig)
 	if err != nil {
 		return err
 	}
-	rec.LambdaMax, rec.LambdaMaxResidual, rec.LambdaMaxIters = &lmax, &res, &iters
+	rec.LambdaMax, rec.LambdaMaxResidual, rec.LambdaMaxIters, rec.LambdaMaxConverged = &lmax.value, &lmax.residual, &lmax.iters, &lmax.converged
 	sharp := lmax
 	if t.opt.Preconditioner(t.prec) {
 		pre := &preconditioned[T]{op: op, d: t.prec, be: be, tmp: be.Alloc(p.NumParams())}
-		pl, _, _, err := t.topEigen(ctx, pre, t.eigP, &t.hasEigP)
+		pl, err := t.sharpness(ctx, pre, t.eigP, &t.hasEigP)
 		be.Free(pre.tmp)
 		if err != nil {
 			return err
 		}
-		rec.PrecondLambdaMax = &pl
+		rec.PrecondLambdaMax, rec.PrecondLambdaMaxConverged = &pl.value, &pl.converged
 		sharp = pl
 	}
 	// Adam's bound applies to the preconditioned sharpness, which does not
-	// exist before its first step.
+	// exist before its first step. An unconverged sharpness has no margin.
 	if cfg.Optimizer.Kind != "adam" || rec.PrecondLambdaMax != nil {
 		bound := cfg.Optimizer.StabilityBound(lr)
-		margin := bound - sharp
-		rec.StabilityBound, rec.Margin = &bound, &margin
+		rec.StabilityBound = &bound
+		if sharp.converged {
+			margin := bound - sharp.value
+			rec.Margin = &margin
+		}
 	}
 	if cfg.ProbeBottom || cfg.ProbeTopK > 0 {
 		bk := 0
@@ -452,7 +464,7 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		if err := os.MkdirAll(filepath.Join(t.dir, "density"), 0o755); err != nil {
 			return err
 		}
-		b, err := json.Marshal(dr)
+		b, err := MarshalJSON(dr, "")
 		if err != nil {
 			return fmt.Errorf("density at step %d: %w", rec.Step, err)
 		}
@@ -465,37 +477,42 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 	return nil
 }
 
-// topEigen returns the largest eigenvalue of op by power iteration warm
-// started from vec (when *has), which it updates. Power iteration finds the
-// eigenvalue of largest magnitude; when that is negative, a second run on
-// H - λI finds the largest.
-func (t *trainer[T]) topEigen(ctx context.Context, op probe.Operator[kernels.Buffer], vec kernels.Buffer, has *bool) (lmax, res float64, iters int, err error) {
-	s := probe.PowerSettings[kernels.Buffer]{Tol: t.cfg.PowerTol, MaxIter: t.cfg.PowerMaxIter, Seed: t.cfg.Seed + 3}
+// sharpEstimate is one sharpness probe: the estimate of λmax, its residual
+// ‖Hv - λv‖, the operator applications it took, and whether it converged.
+type sharpEstimate struct {
+	value, residual float64
+	iters           int
+	converged       bool
+}
+
+// sharpness estimates the largest algebraic eigenvalue of op
+// (probe.Sharpness: power iteration, shifted when the dominant eigenvalue
+// is negative, Lanczos when it does not converge), warm started from vec
+// (when *has), which it updates. An estimate that did not converge is
+// returned with converged false, for the log to flag.
+func (t *trainer[T]) sharpness(ctx context.Context, op probe.Operator[kernels.Buffer], vec kernels.Buffer, has *bool) (sharpEstimate, error) {
+	s := probe.SharpnessSettings[kernels.Buffer]{Tol: t.cfg.PowerTol, MaxIter: t.cfg.PowerMaxIter, Seed: t.cfg.Seed + 3}
 	if s.Tol == 0 {
 		s.Tol = 1e-5
+	}
+	if s.MaxIter > 0 {
+		// A cap on the work of a probe caps the Lanczos fallback too.
+		s.LanczosSteps = min(80, s.MaxIter)
 	}
 	if *has {
 		s.Start = &vec
 	}
-	r, err := probe.PowerIteration[kernels.Buffer](ctx, op, t.be, s)
+	r, err := probe.Sharpness[kernels.Buffer](ctx, op, t.be, s)
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
-		return 0, 0, 0, fmt.Errorf("power iteration: %w", err)
-	}
-	iters = r.Stats.Iterations
-	if r.Value < 0 {
-		s.Shift, s.Start = r.Value, nil
-		r2, err := probe.PowerIteration[kernels.Buffer](ctx, op, t.be, s)
-		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+		if r.Method != "" {
 			t.be.Free(r.Vector)
-			return 0, 0, 0, fmt.Errorf("shifted power iteration: %w", err)
 		}
-		t.be.Free(r.Vector)
-		r, iters = r2, iters+r2.Stats.Iterations
+		return sharpEstimate{}, fmt.Errorf("sharpness (%s): %w", r.Method, err)
 	}
 	t.be.Copy(vec, r.Vector)
 	t.be.Free(r.Vector)
 	*has = true
-	return r.Value, r.Residual, iters, nil
+	return sharpEstimate{value: r.Value, residual: r.Residual, iters: r.Stats.Iterations, converged: err == nil}, nil
 }
 
 // preconditioned applies P^-1/2 H P^-1/2 for a diagonal P^-1/2 = d; its
@@ -683,7 +700,7 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
 		return err
 	}
-	b, err := marshalFinite(sum, "  ")
+	b, err := MarshalJSON(sum, "  ")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}

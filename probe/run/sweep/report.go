@@ -34,7 +34,8 @@ type Row struct {
 	// FinalTestAcc are the accuracies of the last evaluation.
 	FinalLoss, FinalTrainAcc, FinalTestAcc *float64
 	// FinalSharpness and MaxSharpness are over the probes: λmax, or
-	// λmax(P^-1 H) for Adam, as run.Summary.
+	// λmax(P^-1 H) for Adam, as run.Summary; like it they leave out the
+	// probes the log flags as unconverged (lambda_max_converged false).
 	FinalSharpness, MaxSharpness *float64
 	// FinalEtaLambda is lr·λmax at the last probe (run.Summary's
 	// final_eta_lambda; 2 is the edge of stability for GD).
@@ -143,16 +144,21 @@ func (row *Row) fill(recs []run.Record, steps int) {
 		if above {
 			row.StepsAboveBound += r.Step - prev
 		}
-		sharp := *r.LambdaMax
-		if r.PrecondLambdaMax != nil {
-			sharp = *r.PrecondLambdaMax
-		}
 		row.Probes++
+		sharp, ok := r.Sharpness()
+		if !ok {
+			// An unconverged estimate (lambda_max_converged false) is no
+			// sharpness: it is not a value, nor above or below the bound.
+			prev, above = r.Step, false
+			continue
+		}
 		row.FinalSharpness = ptr(sharp)
 		if row.MaxSharpness == nil || sharp > *row.MaxSharpness {
 			row.MaxSharpness = ptr(sharp)
 		}
-		row.FinalEtaLambda = ptr(r.LR * *r.LambdaMax)
+		if r.LambdaMaxConverged == nil || *r.LambdaMaxConverged {
+			row.FinalEtaLambda = ptr(r.LR * *r.LambdaMax)
+		}
 		row.FinalBound = nil
 		above = false
 		bound := math.NaN()
