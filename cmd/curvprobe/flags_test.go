@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,37 @@ func TestUnknownFlag(t *testing.T) {
 		}
 		if !strings.Contains(stderr.String(), "-bogus") {
 			t.Errorf("%q: stderr does not name the flag:\n%s", args, stderr.String())
+		}
+	}
+}
+
+// --top-k alone computes only the top: --bottom-k defaults to 0 with it and
+// to 1 without it; an explicit --bottom-k always holds.
+func TestSpectrumBottomKDefault(t *testing.T) {
+	model, weights, dataPath := taylorFiles(t)
+	for _, c := range []struct {
+		args     []string
+		top, bot int
+	}{
+		{nil, 1, 1},
+		{[]string{"--top-k", "5"}, 5, 0},
+		{[]string{"--top-k", "5", "--bottom-k", "2"}, 5, 2},
+		{[]string{"--bottom-k", "3"}, 1, 3},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath, "--device", "cpu", "--quiet", "--json"}, c.args...)
+		if err := execute(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%v: %v\n%s", c.args, err, stderr.String())
+		}
+		var rep struct {
+			Top    []float64 `json:"top_eigenvalues"`
+			Bottom []float64 `json:"bottom_eigenvalues"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Top) != c.top || len(rep.Bottom) != c.bot {
+			t.Errorf("%v: %d top and %d bottom eigenvalues, want %d and %d", c.args, len(rep.Top), len(rep.Bottom), c.top, c.bot)
 		}
 	}
 }
