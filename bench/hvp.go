@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -103,7 +103,7 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 		return median(ts), nil
 	}
 	res := &HVPResult{Backend: be.Name(), Arch: spec.Arch(), Activation: models.ActivationName(spec.Activation),
-		Loss: spec.Loss.String(), Batch: n, DType: kernels.DTypeName[T](), Params: np, Repeats: s.Repeats, Threads: runtime.GOMAXPROCS(0)}
+		Loss: spec.Loss.String(), Batch: n, DType: kernels.DTypeName[T](), Params: np, Repeats: s.Repeats, Threads: cpu.Threads()}
 	if res.GradMS, err = time1(func() error { _, err := p.Gradient(ctx, g, d); return err }); err != nil {
 		return nil, fmt.Errorf("gradient: %w", err)
 	}

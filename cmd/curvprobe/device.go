@@ -34,9 +34,15 @@ var gpuTF32 bool
 // deviceHelp describes --device.
 const deviceHelp = "auto (the GPU when one is usable, else the CPU), cpu, cuda, or cuda:N (the GPU of ordinal N)"
 
-// deviceFlag registers --device (into p, default def) and --tf32 on fs.
+// cpuThreads is --threads, registered with --device by deviceFlag: the CPU
+// backend's threads, OpenBLAS's and its own loops' (0: one per core).
+var cpuThreads int
+
+// deviceFlag registers --device (into p, default def), --tf32 and --threads
+// on fs.
 func deviceFlag(fs *flag.FlagSet, p *string, def string) {
 	fs.StringVar(p, "device", def, deviceHelp)
+	fs.IntVar(&cpuThreads, "threads", 0, "threads on the CPU, shared by OpenBLAS and curvprobe's own loops, never both at once (0: one per core)")
 	fs.BoolVar(&gpuTF32, "tf32", false, "on the GPU, let cuBLAS use TF32 tensor cores for float32 GEMMs (faster; products then carry ~1e-3 relative error, so off by default)")
 }
 
@@ -82,6 +88,10 @@ func openBackend[T kernels.Float](device string, stderr io.Writer) (kernels.Back
 	if err != nil {
 		return nil, err
 	}
+	if cpuThreads < 0 {
+		return nil, fmt.Errorf("--threads %d: want 0 (one per core) or more", cpuThreads)
+	}
+	cpu.SetThreads(cpuThreads)
 	switch kind {
 	case "cpu":
 		return cpu.New[T](), nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/curvprobe/curvprobe/kernels/cpu"
 )
 
 // Invalid flag values and stray arguments are errors that name the flag
@@ -169,5 +171,26 @@ func TestSpectrumBottomKDefault(t *testing.T) {
 		if len(rep.Top) != c.top || len(rep.Bottom) != c.bot {
 			t.Errorf("%v: %d top and %d bottom eigenvalues, want %d and %d", c.args, len(rep.Top), len(rep.Bottom), c.top, c.bot)
 		}
+	}
+}
+
+// --threads reaches the CPU backend (bench hvp reports it) and a negative
+// count is refused by name.
+func TestThreadsFlag(t *testing.T) {
+	defer func() { cpuThreads = 0; cpu.SetThreads(0) }()
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "cpu", "--json"}
+	if err := execute(context.Background(), append(args, "--threads", "1"), &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var res struct {
+		Threads int `json:"threads"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Threads != 1 {
+		t.Fatalf("bench hvp --threads 1 reports %d threads (%v)", res.Threads, err)
+	}
+	err := execute(context.Background(), append(args, "--threads", "-2"), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "--threads -2") {
+		t.Fatalf("--threads -2: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -180,6 +181,15 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *workers < 1 {
 		return fmt.Errorf("sweep run: --workers %d: want at least 1", *workers)
+	}
+	if cpuThreads >= 0 && *workers > 1 {
+		// Runs train at once in one process and OpenBLAS's thread count
+		// is the process's: each gets its share of --threads.
+		total := cpuThreads
+		if total == 0 {
+			total = runtime.GOMAXPROCS(0)
+		}
+		cpuThreads = max(1, total / *workers)
 	}
 	_, p, err := loadPlan(file, *dtype)
 	if err != nil {

@@ -8,6 +8,7 @@ package cpu
 
 /*
 #cgo LDFLAGS: -lopenblas
+void openblas_set_num_threads(int);
 */
 import "C"
 
@@ -26,3 +27,6 @@ func defaultBLAS() (blas.Float32, blas.Float64) {
 // CoreTypeRemedy returns "": a binary linked with OpenBLAS through cgo takes
 // OpenBLAS's kernel class as it is (set OPENBLAS_CORETYPE to change it).
 func CoreTypeRemedy() (coretype, why string) { return "", "" }
+
+// setBLASThreads gives OpenBLAS n threads.
+func setBLASThreads(n int) { C.openblas_set_num_threads(C.int(n)) }

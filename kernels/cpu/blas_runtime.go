@@ -40,7 +40,14 @@ func BLASName() string {
 	if rt.err != nil {
 		return "gonum (pure Go; " + rt.err.Error() + ")"
 	}
-	return "OpenBLAS (" + rt.desc + ", loaded at run time)"
+	return fmt.Sprintf("OpenBLAS (%s, loaded at run time; %d threads)", rt.desc, Threads())
+}
+
+// setBLASThreads gives OpenBLAS n threads, if it is in use.
+func setBLASThreads(n int) {
+	if rt := loadOpenBLAS(); rt.err == nil && rt.impl.setThreads != nil {
+		rt.impl.setThreads(int32(n))
+	}
 }
 
 func defaultBLAS() (blas.Float32, blas.Float64) {
@@ -55,8 +62,9 @@ func defaultBLAS() (blas.Float32, blas.Float64) {
 // gonum's: it is memory-bound and vectorised there already.
 type openBLAS struct {
 	gonum.Implementation
-	sgemm cblasGemm[float32]
-	dgemm cblasGemm[float64]
+	sgemm      cblasGemm[float32]
+	dgemm      cblasGemm[float64]
+	setThreads func(int32) // openblas_set_num_threads; nil if absent
 }
 
 // CBLAS enumerations (cblas.h).
@@ -148,7 +156,12 @@ var (
 )
 
 func loadOpenBLAS() *runtimeBLAS {
-	rtOnce.Do(func() { rt = findOpenBLAS(os.Getenv(EnvBLAS)) })
+	rtOnce.Do(func() {
+		rt = findOpenBLAS(os.Getenv(EnvBLAS))
+		if rt.err == nil && rt.impl.setThreads != nil {
+			rt.impl.setThreads(int32(Threads()))
+		}
+	})
 	return &rt
 }
 
@@ -227,10 +240,8 @@ func openOpenBLAS(path string) (_ *openBLAS, desc, corename string, _ error) {
 			desc += ": " + s
 		}
 	}
-	if sym, err := purego.Dlsym(h, "openblas_get_num_threads"); err == nil && sym != 0 {
-		var threads func() int32
-		purego.RegisterFunc(&threads, sym)
-		desc += fmt.Sprintf(", %d threads", threads())
+	if sym, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil && sym != 0 {
+		purego.RegisterFunc(&o.setThreads, sym)
 	}
 	if sym, err := purego.Dlsym(h, "openblas_get_corename"); err == nil && sym != 0 {
 		var core func() *byte

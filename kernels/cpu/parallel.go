@@ -1,9 +1,6 @@
 package cpu
 
-import (
-	"runtime"
-	"sync"
-)
+import "sync"
 
 // parallelMin is the least work, in units of one memory-bound element
 // operation, that is split across goroutines; costTranscendental is the
@@ -23,11 +20,11 @@ const (
 )
 
 // parallel calls f on contiguous chunks [lo, hi) covering [0, n), in
-// parallel across runtime.GOMAXPROCS goroutines when n*cost is at least
+// parallel across Threads() goroutines when n*cost is at least
 // parallelMin, and as f(0, n) otherwise. cost is the relative work per
 // index (1 for an element, cols for a row).
 func parallel(n, cost int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
+	p := Threads()
 	if p < 2 || n < 2 || n*cost < parallelMin {
 		f(0, n)
 		return
