@@ -46,7 +46,12 @@ type Plan[T kernels.Float] struct {
 }
 
 // Build builds spec's Gorgonia graph, lowers it and returns its Plan on be.
+// Like NewPlan it refuses a network that does not fit be's memory, before
+// building anything.
 func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan[T], error) {
+	if _, err := CheckMemory(be, spec, Usage{Vectors: 1, Rows: s.batch()}); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
 	dt := tensor.Float64
 	if kernels.ElemSize[T]() == 4 {
 		dt = tensor.Float32
@@ -67,10 +72,17 @@ func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan
 	return p, nil
 }
 
-// NewPlan returns the Plan of a lowered program on be, with zeroed parameters.
+// NewPlan returns the Plan of a lowered program on be, with zeroed
+// parameters. A network whose parameters and one pass's scratch do not fit
+// be's memory (CheckMemory) is an error wrapping ErrTooLarge.
 func NewPlan[T kernels.Float](be kernels.Backend[T], prog *Program, s Settings) (*Plan[T], error) {
 	spec := prog.Spec()
 	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	// The parameters and one pass's scratch, before allocating either:
+	// callers check their whole usage first, naming what they were given.
+	if _, err := CheckMemory(be, spec, Usage{Vectors: 1, Rows: s.batch()}); err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
 	p := &Plan[T]{be: be, prog: *prog, spec: spec, batch: s.batch(), cache: s.CacheBytes, blocks: spec.Blocks()}
