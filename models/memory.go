@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/curvprobe/curvprobe/kernels"
 )
@@ -222,6 +223,30 @@ func CheckMemory[T kernels.Float](be kernels.Backend[T], spec Spec, u Usage) (Fo
 		return f, &MemoryError{Need: f, Have: host, Host: true}
 	}
 	return f, nil
+}
+
+// fits reports whether bytes more fit the memory p's backend can still
+// allocate (true where it cannot tell).
+func (p *Plan[T]) fits(bytes int64) bool {
+	r, ok := p.be.(kernels.MemoryReporter)
+	if !ok {
+		return true
+	}
+	mi, err := r.MemInfo()
+	return err != nil || bytes <= mi.Available
+}
+
+// StateVectors returns the number of parameter-length vectors the
+// optimizer of s keeps (NewOptimizer): Adam's two moments, a momentum
+// buffer, or none.
+func (s OptimizerSettings) StateVectors() int {
+	switch {
+	case strings.EqualFold(s.Kind, "adam"):
+		return 2
+	case s.Momentum > 0:
+		return 1
+	}
+	return 0
 }
 
 // FormatBytes writes b in binary units with three significant digits,

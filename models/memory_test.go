@@ -212,3 +212,44 @@ func TestLoadWeightsChecksShapesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// StateVectors counts the vectors NewOptimizer allocates.
+func TestStateVectors(t *testing.T) {
+	for _, s := range []OptimizerSettings{{Kind: "gd", LR: 0.1}, {Kind: "sgd", LR: 0.1}, {Kind: "sgd", LR: 0.1, Momentum: 0.9},
+		{Kind: "nesterov", LR: 0.1, Momentum: 0.9}, {Kind: "adam", LR: 0.1}, {Kind: "Adam", LR: 0.1}} {
+		be := &limitedBackend[float64]{Backend: cpu.New[float64](), mem: machine16}
+		if _, err := NewOptimizer[float64](be, 10, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := be.allocs / 10; got != s.StateVectors() {
+			t.Errorf("%+v: NewOptimizer allocated %d vectors, StateVectors says %d", s, got, s.StateVectors())
+		}
+	}
+}
+
+// A Hessian operator keeps its forward passes only where they fit the
+// memory the backend can still allocate, whatever Settings.CacheBytes
+// allows (bench lambda's 8 GiB cache on a smaller machine).
+func TestOperatorCacheFitsMemory(t *testing.T) {
+	spec := Spec{Layers: []int{5, 9, 4}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 20, 3)
+	for _, c := range []struct {
+		avail  int64
+		cached bool
+	}{{1 << 30, true}, {8 << 10, false}} {
+		be := &limitedBackend[float64]{Backend: cpu.New[float64](), mem: kernels.MemInfo{Available: c.avail, Total: 1 << 30, Host: true, Where: "this machine"}}
+		p, err := Build[float64](be, spec, Settings{Batch: 8, CacheBytes: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.NewData(pr.x, pr.n, pr.labels, pr.targets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := p.CurvatureOperator(d, Hessian)
+		if got := op.cached != nil; got != c.cached {
+			t.Errorf("%d bytes available: cached %v, want %v", c.avail, got, c.cached)
+		}
+		op.Close()
+	}
+}

@@ -11,7 +11,8 @@ import (
 
 // Settings configure a Plan. The zero value is usable.
 type Settings struct {
-	// Batch is the number of samples per backend pass; 0 means 512.
+	// Batch is the number of samples per backend pass; 0 means
+	// DefaultBatch (512).
 	// Full-dataset quantities are accumulated over batches of this size.
 	Batch int
 	// CacheBytes bounds the memory a Hessian operator may use to keep each
@@ -20,9 +21,12 @@ type Settings struct {
 	CacheBytes int64
 }
 
+// DefaultBatch is the samples per backend pass of Settings{}.
+const DefaultBatch = 512
+
 func (s Settings) batch() int {
 	if s.Batch <= 0 {
-		return 512
+		return DefaultBatch
 	}
 	return s.Batch
 }
