@@ -122,3 +122,14 @@ func TestMedian(t *testing.T) {
 		t.Errorf("median of 4,1,3,2 = %v, want 2.5", m)
 	}
 }
+
+// The GEMM recorder passes the wrapped backend's memory through, so that
+// models' memory checks (Build, the operator's cache) see the real limit.
+func TestGemmRecorderMemInfo(t *testing.T) {
+	rec := &gemmRecorder[float64]{Backend: cpu.New[float64]()}
+	want, werr := cpu.New[float64]().MemInfo()
+	got, err := rec.MemInfo()
+	if (err == nil) != (werr == nil) || got.Total != want.Total || got.Where != want.Where {
+		t.Errorf("recorder: %+v, %v; backend: %+v, %v", got, err, want, werr)
+	}
+}

@@ -1,6 +1,10 @@
 package bench
 
-import "github.com/curvprobe/curvprobe/kernels"
+import (
+	"errors"
+
+	"github.com/curvprobe/curvprobe/kernels"
+)
 
 // gemmCall is one recorded Backend.Gemm call, operands included.
 type gemmCall struct {
@@ -32,6 +36,15 @@ func (r *gemmRecorder[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64,
 		r.calls = append(r.calls, gemmCall{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc})
 	}
 	r.Backend.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// MemInfo reports the wrapped backend's memory, so that the Plan's memory
+// checks see through the recorder (kernels.MemoryReporter).
+func (r *gemmRecorder[T]) MemInfo() (kernels.MemInfo, error) {
+	if m, ok := r.Backend.(kernels.MemoryReporter); ok {
+		return m.MemInfo()
+	}
+	return kernels.MemInfo{}, errors.New("bench: the backend does not report its memory")
 }
 
 // record runs f with recording on and returns the Gemm calls it made.

@@ -102,8 +102,9 @@ func (c Curvature) String() string {
 // Operator applies the Hessian (or Gauss-Newton matrix) of the mean loss
 // over a dataset at the parameters it was made at. It satisfies
 // probe.Operator[kernels.Buffer] and probe.BatchOperator[kernels.Buffer].
-// When the per-batch forward passes fit in Settings.CacheBytes they are
-// computed once and kept; otherwise every product recomputes them.
+// When the per-batch forward passes fit in Settings.CacheBytes and in the
+// memory the backend can still allocate, they are computed once and kept;
+// otherwise every product recomputes them.
 // Changing the Plan's parameters invalidates an Operator: make a new one.
 type Operator[T kernels.Float] struct {
 	p      *Plan[T]
@@ -120,7 +121,9 @@ func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
 	op := &Operator[T]{p: p, d: d, kind: kind}
 	nb := (d.N + p.batch - 1) / p.batch
 	rows := min(p.batch, d.N)
-	if p.cache > 0 && int64(nb)*p.stateBytes(rows, false) <= p.cache {
+	var c checked
+	need := c.mul(int64(nb), p.stateBytes(rows, false))
+	if p.cache > 0 && !c.overflow && need <= p.cache && p.fits(need) {
 		for start := 0; start < d.N; start += p.batch {
 			op.cached = append(op.cached, p.newState(min(p.batch, d.N-start), false))
 		}

@@ -11,7 +11,8 @@ import (
 
 // Settings configure a Plan. The zero value is usable.
 type Settings struct {
-	// Batch is the number of samples per backend pass; 0 means 512.
+	// Batch is the number of samples per backend pass; 0 means
+	// DefaultBatch (512).
 	// Full-dataset quantities are accumulated over batches of this size.
 	Batch int
 	// CacheBytes bounds the memory a Hessian operator may use to keep each
@@ -20,9 +21,12 @@ type Settings struct {
 	CacheBytes int64
 }
 
+// DefaultBatch is the samples per backend pass of Settings{}.
+const DefaultBatch = 512
+
 func (s Settings) batch() int {
 	if s.Batch <= 0 {
-		return 512
+		return DefaultBatch
 	}
 	return s.Batch
 }
@@ -46,7 +50,12 @@ type Plan[T kernels.Float] struct {
 }
 
 // Build builds spec's Gorgonia graph, lowers it and returns its Plan on be.
+// Like NewPlan it refuses a network that does not fit be's memory, before
+// building anything.
 func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan[T], error) {
+	if _, err := CheckMemory(be, spec, Usage{Vectors: 1, Rows: s.batch()}); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
 	dt := tensor.Float64
 	if kernels.ElemSize[T]() == 4 {
 		dt = tensor.Float32
@@ -67,10 +76,17 @@ func Build[T kernels.Float](be kernels.Backend[T], spec Spec, s Settings) (*Plan
 	return p, nil
 }
 
-// NewPlan returns the Plan of a lowered program on be, with zeroed parameters.
+// NewPlan returns the Plan of a lowered program on be, with zeroed
+// parameters. A network whose parameters and one pass's scratch do not fit
+// be's memory (CheckMemory) is an error wrapping ErrTooLarge.
 func NewPlan[T kernels.Float](be kernels.Backend[T], prog *Program, s Settings) (*Plan[T], error) {
 	spec := prog.Spec()
 	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	// The parameters and one pass's scratch, before allocating either:
+	// callers check their whole usage first, naming what they were given.
+	if _, err := CheckMemory(be, spec, Usage{Vectors: 1, Rows: s.batch()}); err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
 	p := &Plan[T]{be: be, prog: *prog, spec: spec, batch: s.batch(), cache: s.CacheBytes, blocks: spec.Blocks()}

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -107,6 +108,9 @@ func ParseArch(s string) ([]int, error) {
 		if err != nil || n <= 0 {
 			return nil, fmt.Errorf("architecture %q: width %q is not a positive integer", s, p)
 		}
+		if n > MaxWidth {
+			return nil, fmt.Errorf("architecture %q: width %d is above the ceiling of %d units per layer", s, n, MaxWidth)
+		}
 		widths[i] = n
 	}
 	return widths, nil
@@ -121,6 +125,14 @@ func (s Spec) Validate() error {
 		if n <= 0 {
 			return fmt.Errorf("layers[%d] = %d: widths must be positive", i, n)
 		}
+		if n > MaxWidth {
+			return fmt.Errorf("layers[%d] = %d: above the ceiling of %d units per layer", i, n, MaxWidth)
+		}
+	}
+	if n, ok := s.numParams(); !ok {
+		return fmt.Errorf("layers %v: more parameters than int64 holds, above the ceiling of %d", s.Layers, MaxParams)
+	} else if n > MaxParams {
+		return fmt.Errorf("layers %v: %d parameters, above the ceiling of %d", s.Layers, n, MaxParams)
 	}
 	if _, ok := activationNames[s.Activation]; !ok {
 		return fmt.Errorf("activation %d unknown", int(s.Activation))
@@ -187,13 +199,29 @@ func (s Spec) Blocks() []Block {
 	return blocks
 }
 
-// NumParams returns the length of the flat parameter vector.
+// NumParams returns the length of the flat parameter vector. The Spec
+// must be valid (Validate): a count that overflows int panics.
 func (s Spec) NumParams() int {
-	n := 0
-	for _, b := range s.Blocks() {
-		n += b.Size()
+	n, ok := s.numParams()
+	if !ok {
+		panic("models: NumParams of an unvalidated Spec overflows")
 	}
-	return n
+	return int(n)
+}
+
+// numParams returns the parameter count in checked arithmetic, and false
+// when it overflows int64 (widths must be positive).
+func (s Spec) numParams() (int64, bool) {
+	var c checked
+	var n int64
+	for l := 0; l < s.NumLayers(); l++ {
+		in, out := int64(s.Layers[l]), int64(s.Layers[l+1])
+		n = c.add(n, c.mul(in, out))
+		if s.Bias {
+			n = c.add(n, out)
+		}
+	}
+	return n, !c.overflow && n <= math.MaxInt
 }
 
 // modelFile is the JSON model file of DESIGN.md.

@@ -33,8 +33,12 @@ func LoadWeights(path string, spec Spec) ([]float64, error) {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
 	}
 	defer zr.Close()
-	flat := make([]float64, spec.NumParams())
-	for _, b := range spec.Blocks() {
+	// Every array's presence and shape is checked from the headers before
+	// the parameters are allocated: a file for another (or an absurd)
+	// model is refused without allocating the model.
+	blocks := spec.Blocks()
+	members := make([]*zip.File, len(blocks))
+	for k, b := range blocks {
 		i := slices.IndexFunc(zr.File, func(zf *zip.File) bool { return zf.Name == b.Name+".npy" })
 		if i < 0 {
 			keys := make([]string, len(zr.File))
@@ -44,16 +48,17 @@ func LoadWeights(path string, spec Spec) ([]float64, error) {
 			return nil, fmt.Errorf("weights %s: no array %q for a %s model (arrays present: %s)",
 				path, b.Name, spec.Arch(), strings.Join(trimNpy(keys), " "))
 		}
-		vals, err := loadBlock(zr.File[i], b, spec.Layers)
+		members[k] = zr.File[i]
+		m, err := openBlock(members[k], b, spec.Layers)
 		if err != nil {
 			return nil, fmt.Errorf("weights %s: %w", path, err)
 		}
-		copy(flat[b.Offset:], vals)
+		m.Close()
 	}
 	// Arrays the model does not use mean the file is for another model
 	// (biases for a model without them, another layer): not ignored.
 	used := map[string]bool{}
-	for _, b := range spec.Blocks() {
+	for _, b := range blocks {
 		used[b.Name+".npy"] = true
 	}
 	var extra []string
@@ -66,17 +71,24 @@ func LoadWeights(path string, spec Spec) ([]float64, error) {
 		return nil, fmt.Errorf("weights %s: arrays %s are not parameters of the %s model (bias %v): the file is for another model",
 			path, strings.Join(trimNpy(extra), " "), spec.Arch(), spec.Bias)
 	}
+	flat := make([]float64, spec.NumParams())
+	for k, b := range blocks {
+		vals, err := loadBlock(members[k], b, spec.Layers)
+		if err != nil {
+			return nil, fmt.Errorf("weights %s: %w", path, err)
+		}
+		copy(flat[b.Offset:], vals)
+	}
 	return flat, nil
 }
 
-// loadBlock reads block b of a model with the given layer widths from the
-// .npy member zf and returns its values in C order.
-func loadBlock(zf *zip.File, b Block, layers []int) ([]float64, error) {
+// openBlock opens the .npy member zf of block b of a model with the given
+// layer widths and checks its shape.
+func openBlock(zf *zip.File, b Block, layers []int) (*npyMember, error) {
 	m, err := openNPY(zf)
 	if err != nil {
 		return nil, fmt.Errorf("array %s: %w", b.Name, err)
 	}
-	defer m.Close()
 	shape := m.hdr.Descr.Shape
 	want := fmt.Sprint([]int{b.Rows, b.Cols})
 	okShape := len(shape) == 2 && shape[0] == b.Rows && shape[1] == b.Cols
@@ -85,8 +97,20 @@ func loadBlock(zf *zip.File, b Block, layers []int) ([]float64, error) {
 		okShape = (len(shape) == 1 && shape[0] == b.Cols) || (len(shape) == 2 && shape[0] == 1 && shape[1] == b.Cols)
 	}
 	if !okShape {
+		m.Close()
 		return nil, fmt.Errorf("array %s has shape %v, want %v for layers %v (W_l is [in, out])", b.Name, shape, want, layers)
 	}
+	return m, nil
+}
+
+// loadBlock reads block b of a model with the given layer widths from the
+// .npy member zf and returns its values in C order.
+func loadBlock(zf *zip.File, b Block, layers []int) ([]float64, error) {
+	m, err := openBlock(zf, b, layers)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
 	vals, err := m.floats()
 	if err != nil {
 		return nil, fmt.Errorf("array %s: %w", b.Name, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/curvprobe/curvprobe/bench"
 	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
 )
 
 func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,8 +36,7 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	elem, err := benchElemSize(*dtype)
-	if err != nil {
+	if _, err := benchElemSize(*dtype); err != nil {
 		return err
 	}
 	switch {
@@ -45,23 +45,13 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *repeats < 1:
 		return fmt.Errorf("--repeats %d: want at least 1", *repeats)
 	}
-	// The plan's parameters and the gradient, direction and product
-	// vectors; the batch is both the data and one pass.
-	// The flag to blame is --batch if a smaller batch would fit.
-	if need := estimateMemory(spec, elem, 4, *batch, *batch); need.total() > memoryLimit() {
-		name := fmt.Sprintf("--batch %d", *batch)
-		if estimateMemory(spec, elem, 4, 1, 1).total() > memoryLimit() {
-			name = "--arch " + *arch
-		}
-		return fmt.Errorf("%s: %s", name, need.explain(spec, *dtype))
-	}
 	s := bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed}
 	var res *bench.HVPResult
 	switch *dtype {
 	case "float32":
-		res, err = benchHVP[float32](ctx, *device, s, stderr)
+		res, err = benchHVP[float32](ctx, *device, *arch, s, stderr)
 	case "float64":
-		res, err = benchHVP[float64](ctx, *device, s, stderr)
+		res, err = benchHVP[float64](ctx, *device, *arch, s, stderr)
 	default:
 		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
 	}
@@ -92,10 +82,19 @@ func benchElemSize(dtype string) (int, error) {
 	return 0, fmt.Errorf("--dtype %q: want float32 or float64", dtype)
 }
 
-func benchHVP[T kernels.Float](ctx context.Context, device string, s bench.HVPSettings, stderr io.Writer) (*bench.HVPResult, error) {
+func benchHVP[T kernels.Float](ctx context.Context, device, arch string, s bench.HVPSettings, stderr io.Writer) (*bench.HVPResult, error) {
 	be, err := openBackend[T](device, stderr)
 	if err != nil {
 		return nil, err
+	}
+	// The plan's parameters and the gradient, direction and product
+	// vectors; the batch is both the data and one pass. The flag to
+	// blame is --batch if a smaller batch would fit.
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Batch, Rows: s.Batch}); err != nil {
+		if !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}) {
+			return nil, fmt.Errorf("--arch %s: %w", arch, err)
+		}
+		return nil, fmt.Errorf("--batch %d: %w", s.Batch, err)
 	}
 	return bench.HVP(ctx, be, s)
 }
@@ -125,8 +124,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	elem, err := benchElemSize(*dtype)
-	if err != nil {
+	if _, err := benchElemSize(*dtype); err != nil {
 		return err
 	}
 	if err := checkFinite("--tol", *tol); err != nil {
@@ -147,19 +145,6 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	// A pass never holds more samples than there are; the results do not
 	// depend on it.
 	rows := min(*batch, *samples)
-	// The plan's parameters and power iteration's three vectors.
-	// The flag to blame is the first whose lowering alone would fit:
-	// --batch, then --samples, else --arch.
-	if need := estimateMemory(spec, elem, 4, *samples, rows); need.total() > memoryLimit() {
-		name := fmt.Sprintf("--batch %d", *batch)
-		switch {
-		case estimateMemory(spec, elem, 4, 1, 1).total() > memoryLimit():
-			name = "--arch " + *arch
-		case estimateMemory(spec, elem, 4, *samples, 1).total() > memoryLimit():
-			name = fmt.Sprintf("--samples %d", *samples)
-		}
-		return fmt.Errorf("%s: %s", name, need.explain(spec, *dtype))
-	}
 	cache := *cacheMiB << 20
 	if cache <= 0 {
 		cache = -1 // models.Settings: 0 would mean its 1 GiB default
@@ -168,9 +153,9 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	var res *bench.LambdaResult
 	switch *dtype {
 	case "float32":
-		res, err = benchLambda[float32](ctx, *device, s, stderr)
+		res, err = benchLambda[float32](ctx, *device, *arch, *batch, s, stderr)
 	case "float64":
-		res, err = benchLambda[float64](ctx, *device, s, stderr)
+		res, err = benchLambda[float64](ctx, *device, *arch, *batch, s, stderr)
 	default:
 		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
 	}
@@ -180,10 +165,24 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	return writeJSON(stdout, res)
 }
 
-func benchLambda[T kernels.Float](ctx context.Context, device string, s bench.LambdaSettings, stderr io.Writer) (*bench.LambdaResult, error) {
+// benchLambda runs bench lambda on the --device backend; arch and batch
+// are the flags' values, for errors.
+func benchLambda[T kernels.Float](ctx context.Context, device, arch string, batch int, s bench.LambdaSettings, stderr io.Writer) (*bench.LambdaResult, error) {
 	be, err := openBackend[T](device, stderr)
 	if err != nil {
 		return nil, err
+	}
+	// The plan's parameters and power iteration's three vectors. The flag
+	// to blame is the first whose lowering alone would fit: --batch, then
+	// --samples, else --arch.
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: s.Batch}); err != nil {
+		switch {
+		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}):
+			return nil, fmt.Errorf("--arch %s: %w", arch, err)
+		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: 1}):
+			return nil, fmt.Errorf("--samples %d: %w", s.Samples, err)
+		}
+		return nil, fmt.Errorf("--batch %d: %w", batch, err)
 	}
 	return bench.TopEigenvalue(ctx, be, s)
 }

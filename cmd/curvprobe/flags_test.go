@@ -84,7 +84,8 @@ func TestFlagErrors(t *testing.T) {
 
 		// Sizes that ran out of memory or for many minutes.
 		{[]string{"bench", "hvp", "--batch", "2000000000", "--repeats", "1", "--device", "cpu"}, []string{"--batch 2000000000", "memory"}},
-		{hvp("--arch", "8x100000000000x3"), []string{"--arch", "memory"}},
+		{hvp("--arch", "8x1000000000x3"), []string{"--arch", "memory"}},
+		{hvp("--arch", "8x100000000000x3"), []string{"--arch", "ceiling"}}, // models.MaxWidth
 		{lambda("--samples", "100000000000"), []string{"--samples", "memory"}},
 		{taylor("--points", "100000000"), []string{"--points", "10000"}},
 

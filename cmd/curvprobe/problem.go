@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -94,16 +89,13 @@ func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Pla
 	}
 	var spec models.Spec
 	var err error
+	modelFrom := "--model " + f.model
 	if f.model != "" || cfg == nil {
 		if spec, err = models.LoadSpec(f.model); err != nil {
 			return nil, nil, fmt.Errorf("--model %s: %w", f.model, err)
 		}
 	} else {
-		spec = cfg.Model
-	}
-	params, err := models.LoadWeights(f.weights, spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", weightsFrom, err)
+		spec, modelFrom = cfg.Model, "--run "+f.runDir
 	}
 	var ds *data.Dataset
 	if f.dataPath == "" && cfg != nil {
@@ -122,15 +114,30 @@ func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Pla
 	for _, n := range ds.Notes {
 		fmt.Fprintf(stderr, "curvprobe: data: %s\n", n)
 	}
-	// A pass never holds more samples than there are: a larger --batch
-	// gives the same results, and the plan's scratch is sized by it.
-	batch := min(f.batch, ds.N)
-	if need := estimateMemory(spec, kernels.ElemSize[T](), 0, 0, batch); need.total() > memoryLimit() {
-		return nil, nil, fmt.Errorf("--batch %d: %s", f.batch, need.explain(spec, kernels.DTypeName[T]()))
-	}
 	be, err := openBackend[T](f.device, stderr)
 	if err != nil {
 		return nil, nil, err
+	}
+	// A pass never holds more samples than there are: a larger --batch
+	// gives the same results, and the plan's scratch is sized by it.
+	batch := min(f.batch, ds.N)
+	// The parameters, gradient, a direction and its product, the weights
+	// read on the host, the samples and one pass: refused before the
+	// weights are read, blaming the model when one sample does not fit,
+	// --batch when one sample per pass would, else the data.
+	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: batch}
+	if _, err := models.CheckMemory(be, spec, u); err != nil {
+		switch {
+		case !fits(be, spec, models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
+			return nil, nil, fmt.Errorf("%s: %w", modelFrom, err)
+		case fits(be, spec, models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: 1}):
+			return nil, nil, fmt.Errorf("--batch %d: %w", f.batch, err)
+		}
+		return nil, nil, fmt.Errorf("--data %s (%d samples): %w", f.dataPath, ds.N, err)
+	}
+	params, err := models.LoadWeights(f.weights, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", weightsFrom, err)
 	}
 	p, err := models.Build(be, spec, models.Settings{Batch: batch})
 	if err != nil {
@@ -144,6 +151,13 @@ func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Pla
 		return nil, nil, err
 	}
 	return p, d, nil
+}
+
+// fits reports whether u of spec fits be's memory (models.CheckMemory):
+// asked of smaller usages to find the flag to blame for a refusal.
+func fits[T kernels.Float](be kernels.Backend[T], spec models.Spec, u models.Usage) bool {
+	_, err := models.CheckMemory(be, spec, u)
+	return err == nil
 }
 
 // loadData reads the --data set and takes its --subset.
@@ -215,87 +229,4 @@ func checkFinite(name string, v float64) error {
 		return fmt.Errorf("%s %v: want a finite number", name, v)
 	}
 	return nil
-}
-
-// memoryNeed is an estimate, in bytes, of what a Plan holds: parameter-
-// length vectors, uploaded samples and one pass's scratch.
-type memoryNeed struct {
-	params, data, pass  float64
-	vecs, samples, rows int
-}
-
-func (m memoryNeed) total() float64 { return m.params + m.data + m.pass }
-
-// explain says what m needs against the machine's memory.
-func (m memoryNeed) explain(spec models.Spec, dtype string) string {
-	return fmt.Sprintf("a %s %s network needs about %s of memory (%d parameter vectors %s, %d samples %s, a pass over %d samples %s); this machine has %s",
-		spec.Arch(), dtype, formatBytes(m.total()), m.vecs, formatBytes(m.params), m.samples, formatBytes(m.data), m.rows, formatBytes(m.pass), formatBytes(memoryLimit()))
-}
-
-// estimateMemory estimates the memory a Plan of spec in elem-byte floats
-// needs for vecs parameter-length vectors, samples uploaded samples (with
-// the float64 host copy they are made from and their labels or targets) and
-// the scratch of one pass over rows samples with its tangents: per sample,
-// nine values per hidden unit, five per output and the widest layer's
-// input once (models/pass.go: newState and newTangents). It is computed in
-// float64 so that absurd sizes cannot overflow.
-func estimateMemory(spec models.Spec, elem, vecs, samples, rows int) memoryNeed {
-	e := float64(elem)
-	in, out := float64(spec.Inputs()), float64(spec.Outputs())
-	var hidden, widest float64
-	for l := 0; l < spec.NumLayers(); l++ {
-		widest = max(widest, float64(spec.Layers[l]))
-		if l > 0 {
-			hidden += float64(spec.Layers[l])
-		}
-	}
-	return memoryNeed{
-		params:  float64(vecs) * float64(spec.NumParams()) * e,
-		data:    float64(samples) * (in + out + 1) * (8 + 2*e),
-		pass:    float64(rows) * (9*hidden + 5*out + widest) * e,
-		vecs:    vecs,
-		samples: samples,
-		rows:    rows,
-	}
-}
-
-// fallbackMemory is the bound on estimated memory where the machine's is
-// unknown (no /proc/meminfo).
-const fallbackMemory = 1 << 40
-
-// memoryLimit returns the machine's physical memory in bytes (MemTotal),
-// or fallbackMemory where it cannot be read: the bound past which sizes
-// given by flags are refused before anything is allocated.
-var memoryLimit = sync.OnceValue(func() float64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return fallbackMemory
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// MemTotal:       24514624 kB
-		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 2 && fields[1] == "kB" {
-			if kb, err := strconv.ParseFloat(fields[0], 64); err == nil && kb > 0 {
-				return kb * 1024
-			}
-		}
-	}
-	return fallbackMemory
-})
-
-// formatBytes writes b in binary units.
-func formatBytes(b float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	i := 0
-	for b >= 1024 && i < len(units)-1 {
-		b /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.3g %s", b, units[i])
 }

@@ -138,16 +138,16 @@ func (f *spectrumFlags) check(fs *flag.FlagSet) error {
 	return err
 }
 
-// checkSize reports eigenvalue counts and Krylov bases that do not fit a
-// model of n parameters in elem-byte floats.
-func (f *spectrumFlags) checkSize(n, elem int) error {
+// checkSize reports eigenvalue counts and Krylov bases that do not fit the
+// model of p (models.CheckMemory, for what is still to be allocated).
+func checkSize[T kernels.Float](f *spectrumFlags, p *models.Plan[T]) error {
+	n := p.NumParams()
 	if f.topK+f.bottomK > n {
 		return fmt.Errorf("--top-k %d + --bottom-k %d = %d eigenvalues: the model has only %d parameters", f.topK, f.bottomK, f.topK+f.bottomK, n)
 	}
 	basis := func(name string, steps int) error {
-		b := float64(min(steps, n)) * float64(n) * float64(elem)
-		if b > memoryLimit() {
-			return fmt.Errorf("%s %d: a Krylov basis of %d vectors of %d parameters needs about %s; this machine has %s", name, steps, min(steps, n), n, formatBytes(b), formatBytes(memoryLimit()))
+		if _, err := models.CheckMemory(p.Backend(), p.Spec(), models.Usage{Vectors: min(steps, n)}); err != nil {
+			return fmt.Errorf("%s %d: a Krylov basis of %d vectors of %d parameters: %w", name, steps, min(steps, n), n, err)
 		}
 		return nil
 	}
@@ -165,7 +165,7 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 	if err != nil {
 		return err
 	}
-	if err := f.checkSize(p.NumParams(), kernels.ElemSize[T]()); err != nil {
+	if err := checkSize(&f, p); err != nil {
 		return fmt.Errorf("spectrum: %w", err)
 	}
 	spec := p.Spec()

@@ -219,6 +219,11 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 	if err != nil {
 		return err
 	}
+	// The model alone, before anything is loaded, naming what gave it;
+	// run.Train checks the whole run, naming config.json's fields.
+	if err := run.CheckModelMemory(be, cfg); err != nil {
+		return fmt.Errorf("%s: %w", f.modelSource(cfg), err)
+	}
 	bar := newBar(stderr, f.quiet)
 	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot, Notes: stderr})
 	bar.Done()
@@ -247,6 +252,21 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 		return fmt.Errorf("interrupted; continue with: curvprobe train --out %s --resume", f.out)
 	}
 	return err
+}
+
+// modelSource names the flag or file that gave the run's model.
+func (f *trainFlags) modelSource(cfg *run.TrainConfig) string {
+	switch {
+	case f.resume:
+		return fmt.Sprintf("--resume: the model of %s", filepath.Join(f.out, run.ConfigFile))
+	case f.configFile != "":
+		return "--config " + f.configFile
+	case f.modelFile != "":
+		return "--model " + f.modelFile
+	case f.arch != "":
+		return "--arch " + f.arch
+	}
+	return "model " + cfg.Model.Arch()
 }
 
 // bar is the training progress bar on stderr: redrawn in place on a

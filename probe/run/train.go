@@ -195,8 +195,20 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 }
 
 func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainConfig) (*trainer[T], error) {
+	// The model (and the data a generator will make) before loading or
+	// generating anything, then everything, before allocating the Plan.
+	if err := checkMemory(be, cfg, cfg.generatedSamples(), 0); err != nil {
+		return nil, err
+	}
 	train, test, err := LoadTrainData(cfg)
 	if err != nil {
+		return nil, err
+	}
+	nTest := 0
+	if test != nil {
+		nTest = test.N
+	}
+	if err := checkMemory(be, cfg, train.N, nTest); err != nil {
 		return nil, err
 	}
 	p, err := models.Build(be, cfg.Model, models.Settings{Batch: cfg.PlanBatch})

@@ -1,0 +1,87 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// memoryUsage is what a run of c holds (see newTrainer) for train, test
+// and probe-set samples: on the backend the parameters, the gradient,
+// power iteration's warm start, a direction and its product, the
+// optimizer's state and, for Adam, the preconditioned warm start and the
+// diagonal; on the host one copy of the parameters (checkpoints); the
+// samples, with SGD's shuffled copy of the training set; and passes of
+// plan_batch samples.
+func (c *TrainConfig) memoryUsage(train, test, probe int) models.Usage {
+	vecs := 5 + c.Optimizer.StateVectors()
+	if c.Optimizer.Kind == "adam" {
+		vecs += 2
+	}
+	samples := train + test + probe
+	if c.Batch > 0 && c.Batch < train {
+		samples += train
+	}
+	rows := c.PlanBatch
+	if rows <= 0 {
+		rows = models.DefaultBatch
+	}
+	return models.Usage{Vectors: vecs, HostVectors: 1, Samples: samples, Rows: rows}
+}
+
+// generatedSamples returns the number of samples a generator of c makes
+// (LoadTrainData), 0 for data from files.
+func (c *TrainConfig) generatedSamples() int {
+	switch c.Data {
+	case "synthetic:gaussian", "synthetic:teacher":
+		if c.Subset == 0 {
+			return 1000
+		}
+		return c.Subset
+	}
+	return 0
+}
+
+// CheckModelMemory refuses the model of c when a run of it would not fit
+// be's memory even with one sample (the usage of Train, with no data and
+// passes of one sample). Commands call it before Train to name the flag or
+// file that gave the model; Train checks the whole run before allocating
+// it, naming config.json's fields.
+func CheckModelMemory[T kernels.Float](be kernels.Backend[T], c *TrainConfig) error {
+	u := c.memoryUsage(0, 0, 0)
+	u.Rows = 1
+	_, err := models.CheckMemory(be, c.Model, u)
+	return err
+}
+
+// checkMemory refuses a run of c with train training and test test samples
+// whose memory (memoryUsage, models.CheckMemory) does not fit be, naming
+// the field to blame: the model when one sample does not fit, plan_batch
+// when one sample per pass would, else the data.
+func checkMemory[T kernels.Float](be kernels.Backend[T], c *TrainConfig, train, test int) error {
+	probe := 0
+	if c.ProbeSet > 0 && c.ProbeSet < train {
+		probe = c.ProbeSet
+	}
+	u := c.memoryUsage(train, test, probe)
+	_, err := models.CheckMemory(be, c.Model, u)
+	if err == nil {
+		return nil
+	}
+	fits := func(samples, rows int) bool {
+		v := u
+		v.Samples, v.Rows = samples, rows
+		_, err := models.CheckMemory(be, c.Model, v)
+		return err == nil
+	}
+	switch {
+	case !fits(0, 1):
+		return fmt.Errorf("model %s: %w", c.Model.Arch(), err)
+	case fits(u.Samples, 1):
+		return fmt.Errorf("plan_batch %d: %w", u.Rows, err)
+	case c.generatedSamples() > 0:
+		return fmt.Errorf("subset %d of %s: %w", train, c.Data, err)
+	}
+	return fmt.Errorf("data %s (%d samples with the test and probe sets): %w", c.Data, u.Samples, err)
+}
