@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -234,5 +235,75 @@ func TestTrainRefusesOversizedSets(t *testing.T) {
 	_, err = Train[float64](context.Background(), cpu.New[float64](), t.TempDir(), cfg, TrainOptions{})
 	if err == nil || !strings.Contains(err.Error(), "subset 5000") || !strings.Contains(err.Error(), "only 1797 samples") {
 		t.Errorf("subset 5000 of the digits: %v", err)
+	}
+}
+
+// pauseAt is a StepReporter that, on logging step, signals paused and waits
+// for resume.
+type pauseAt struct {
+	step           int
+	paused, resume chan struct{}
+}
+
+func (p pauseAt) Step(r *Record, _ int) {
+	if r.Step == p.step {
+		close(p.paused)
+		<-p.resume
+	}
+}
+
+// A run directory has one writer: while a Train (new or resumed) runs, a
+// second one on the same directory fails at once, naming the first (pid,
+// host, start), and changes nothing in the log.
+func TestOneWriterPerRun(t *testing.T) {
+	cfg := func() *TrainConfig {
+		return &TrainConfig{
+			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+			Data:      "synthetic:gaussian",
+			Subset:    40,
+			Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+			Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
+		}
+	}
+	for _, resume := range []bool{false, true} {
+		dir := t.TempDir()
+		if resume {
+			if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := pauseAt{step: 30, paused: make(chan struct{}), resume: make(chan struct{})}
+		if !resume {
+			p.step = 12
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{Resume: resume, Reporter: p})
+			done <- err
+		}()
+		<-p.paused
+		before, err := os.ReadFile(filepath.Join(dir, LogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, second := range []bool{true, false} {
+			_, err = Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{Resume: second})
+			want := fmt.Sprintf("being written by pid %d on host", os.Getpid())
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "one writer") {
+				t.Errorf("resume %v: a second writer (resume %v): %v; want an error saying %q", resume, second, err, want)
+			}
+		}
+		after, _ := os.ReadFile(filepath.Join(dir, LogFile))
+		if !bytes.Equal(before, after) {
+			t.Errorf("resume %v: the refused writers changed the log: %d bytes -> %d", resume, len(before), len(after))
+		}
+		close(p.resume)
+		if err := <-done; err != nil {
+			t.Fatalf("resume %v: the first writer: %v", resume, err)
+		}
+		// The lock goes with its writer: the run can be resumed again.
+		if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+			t.Errorf("resume %v: resuming after the writer ended: %v", resume, err)
+		}
 	}
 }

@@ -27,6 +27,10 @@ const (
 	CheckpointFile = "checkpoint.json"
 	SummaryFile    = "summary.json"
 	WeightsFile    = "weights.npz"
+	// LockFile is locked (flock) by the run's one writer, a new or resumed
+	// Train, for as long as it runs; it holds the writer's process id, host
+	// and start time, which a refused second writer reports.
+	LockFile = "train.lock"
 )
 
 // StepReporter receives every record as it is logged (for progress bars).
@@ -125,20 +129,32 @@ const minCheckpointInterval = time.Minute
 func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir string, cfg *TrainConfig, opts TrainOptions) (*Summary, error) {
 	start := time.Now()
 	if opts.Resume {
+		if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", dir, err)
+		}
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// One writer per run directory, from here to the summary.
+	unlock, err := lockRun(dir, start)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if opts.Resume {
 		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
 		if err != nil {
 			return nil, fmt.Errorf("resume %s: %w", dir, err)
 		}
 		cfg = saved
 	} else {
-		if err := cfg.Validate(); err != nil {
-			return nil, err
-		}
 		if _, err := os.Stat(filepath.Join(dir, LogFile)); err == nil {
 			return nil, fmt.Errorf("%s already holds a run (%s); pass --resume to continue it or choose another --out", dir, LogFile)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
 		}
 		b, err := json.MarshalIndent(cfg, "", "  ")
 		if err != nil {
@@ -187,6 +203,32 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		runErr = err
 	}
 	return sum, runErr
+}
+
+// lockRun takes the writer lock of run directory dir (LockFile) and writes
+// this process's id, host and start time in it; when another writer holds
+// it, the error names that writer.
+func lockRun(dir string, start time.Time) (unlock func(), err error) {
+	path := filepath.Join(dir, LockFile)
+	f, unlock, ok, err := TryLock(path)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
+	if !ok {
+		who := "another process"
+		if b, err := os.ReadFile(path); err == nil {
+			if s := strings.TrimSpace(string(b)); s != "" && len(s) < 300 && strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+				who = s
+			}
+		}
+		return nil, fmt.Errorf("run %s is being written by %s (it holds %s): a run has one writer; wait for it to end or stop it", dir, who, path)
+	}
+	host, _ := os.Hostname()
+	info := fmt.Sprintf("pid %d on host %q since %s", os.Getpid(), host, start.UTC().Format(time.RFC3339))
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(info+"\n"), 0) // a description only: the lock is what counts
+	}
+	return unlock, nil
 }
 
 func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainConfig) (*trainer[T], error) {
