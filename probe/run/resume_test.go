@@ -68,6 +68,17 @@ func TestResumeRefusesInconsistentRuns(t *testing.T) {
 		{"checkpoint outside the run", CheckpointFile, func(m map[string]any) { m["file"] = "../weights.npz" }, "in the run directory"},
 		{"no checkpoint file", CheckpointFile, func(m map[string]any) { delete(m, "file") }, "ckpt-<step>.npz"},
 		{"model edited", ConfigFile, func(m map[string]any) { m["model"].(map[string]any)["activation"] = "relu" }, "differs from the checkpoint's"},
+		// Every field that changes the records is checked, not only the model.
+		{"lr edited", ConfigFile, func(m map[string]any) { m["optimizer"].(map[string]any)["lr"] = 0.5 }, "in optimizer.lr (0.1, now 0.5)"},
+		{"seed edited", ConfigFile, func(m map[string]any) { m["seed"] = 7 }, "in seed (3, now 7)"},
+		{"subset edited", ConfigFile, func(m map[string]any) { m["subset"] = 30 }, "in subset (40, now 30)"},
+		{"probe_every edited", ConfigFile, func(m map[string]any) { m["probe_every"] = 5 }, "in probe_every (10, now 5)"},
+		{"log_every added", ConfigFile, func(m map[string]any) { m["log_every"] = 2 }, "in log_every (unset, now 2)"},
+		{"momentum added", ConfigFile, func(m map[string]any) {
+			m["optimizer"].(map[string]any)["kind"] = "sgd"
+			m["optimizer"].(map[string]any)["momentum"] = 0.9
+		}, `in optimizer.kind ("gd", now "sgd"), optimizer.momentum (unset, now 0.9)`},
+		{"two fields", ConfigFile, func(m map[string]any) { m["seed"] = 7; m["standardize"] = true }, "in seed (3, now 7), standardize (unset, now true)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := resumeFixture(t)
@@ -85,6 +96,33 @@ func TestResumeRefusesInconsistentRuns(t *testing.T) {
 				t.Errorf("a refused resume changed the log: %d bytes -> %d", len(before), len(after))
 			}
 		})
+	}
+}
+
+// The fields that change no record may change on resume: the run's length
+// and the checkpoint cadence. A run lengthened so ends with the log of a run
+// given the longer length from the start.
+func TestResumeAcceptsLengthAndCadence(t *testing.T) {
+	dir := resumeFixture(t)
+	editJSON(t, filepath.Join(dir, ConfigFile), func(m map[string]any) { m["steps"] = 40; m["checkpoint_every"] = 4 })
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	ref := t.TempDir()
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+		Data:      "synthetic:gaussian",
+		Subset:    40,
+		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+		Steps:     40, ProbeEvery: 10, Seed: 3,
+	}
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg, TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
+	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
+	if !bytes.Equal(got, want) {
+		t.Errorf("the lengthened run's log (%d bytes) differs from the 40-step run's (%d bytes)", len(got), len(want))
 	}
 }
 

@@ -88,6 +88,10 @@ type checkpointMeta struct {
 	// Model is the model the parameters belong to (absent in checkpoints
 	// of early versions), so that a config.json edited since is caught.
 	Model *models.Spec `json:"model,omitempty"`
+	// Config is the run configuration the checkpoint was trained with
+	// (absent in checkpoints of early versions): a resume compares
+	// config.json with it field by field (configChanges).
+	Config *TrainConfig `json:"config,omitempty"`
 }
 
 // ErrDiverged reports a run whose loss, gradient or curvature probe became
@@ -150,6 +154,15 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
 		if err != nil {
 			return nil, fmt.Errorf("resume %s: %w", dir, err)
+		}
+		// A config.json edited since the last checkpoint would continue
+		// the run with other settings and mix records: refused. (Without a
+		// checkpoint the resume starts from step 0 with an empty log.)
+		if meta, err := readMeta(dir); err == nil && meta.Config != nil {
+			if ch := configChanges(meta.Config, saved); len(ch) > 0 {
+				return nil, fmt.Errorf("resume %s: %s differs from the checkpoint's configuration, the one the run was trained with, in %s: a resumed run keeps every setting that changes its records (only steps, epochs and checkpoint_every may change); restore %s or start a new run",
+					dir, ConfigFile, strings.Join(ch, ", "), ConfigFile)
+			}
 		}
 		cfg = saved
 	} else {
@@ -579,7 +592,7 @@ func (t *trainer[T]) checkpoint(next int) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	old, _ := readMeta(t.dir)
-	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model})
+	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model, Config: t.cfg})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
