@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -342,6 +343,37 @@ func TestOneWriterPerRun(t *testing.T) {
 		// The lock goes with its writer: the run can be resumed again.
 		if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
 			t.Errorf("resume %v: resuming after the writer ended: %v", resume, err)
+		}
+	}
+}
+
+// The temporary files of a writer killed mid-write (a checkpoint, the log
+// rewritten by a resume, a density) are removed when the run is resumed;
+// other files, look-alikes included, are kept.
+func TestResumeRemovesStaleTemps(t *testing.T) {
+	dir := resumeFixture(t)
+	if err := os.MkdirAll(filepath.Join(dir, "density"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".ckpt-0000020.npz.tmp123456", ".log.jsonl.tmp42", ".checkpoint.json.tmp7", ".summary.json.tmp1",
+		".weights.npz.tmp99", ".config.json.tmp3", ".log.csv.tmp5", "log.csv.tmp", "density/.step_000010.json.tmp8"}
+	keep := []string{"notes.tmp1", ".mydata.npz.tmp3", ".ckpt-x.npz.tmp1", ".log.jsonl.tmp", "log.jsonl.tmp4", "density/.other.json.tmp2"}
+	for _, n := range append(slices.Clone(stale), keep...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale %s: %v; want it removed", n, err)
+		}
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s: %v; want it kept", n, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -150,6 +151,9 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		return nil, err
 	}
 	defer unlock()
+	if err := removeStaleTemps(dir); err != nil {
+		return nil, err
+	}
 	if opts.Resume {
 		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
 		if err != nil {
@@ -242,6 +246,40 @@ func lockRun(dir string, start time.Time) (unlock func(), err error) {
 		f.WriteAt([]byte(info+"\n"), 0) // a description only: the lock is what counts
 	}
 	return unlock, nil
+}
+
+// staleTemp matches the temporary files of the run's own files that a
+// writer killed mid-write leaves (models.WriteAtomic's ".<name>.tmp<N>",
+// and log.csv.tmp of earlier versions); staleDensityTemp those in density/.
+var (
+	staleTemp        = regexp.MustCompile(`^(\.(config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|ckpt-[0-9]+\.npz)\.tmp[0-9]+|log\.csv\.tmp)$`)
+	staleDensityTemp = regexp.MustCompile(`^\.step_[0-9]+\.json\.tmp[0-9]+$`)
+)
+
+// removeStaleTemps removes the temporary files left in run directory dir by
+// killed writers; the caller holds the run's lock, so no live writer owns
+// them. Other files are left alone.
+func removeStaleTemps(dir string) error {
+	for _, d := range []struct {
+		sub string
+		re  *regexp.Regexp
+	}{{"", staleTemp}, {"density", staleDensityTemp}} {
+		ents, err := os.ReadDir(filepath.Join(dir, d.sub))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && d.re.MatchString(e.Name()) {
+				if err := os.Remove(filepath.Join(dir, d.sub, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("removing a temporary file left by a killed run: %w", err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainConfig) (*trainer[T], error) {
