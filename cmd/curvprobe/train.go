@@ -241,6 +241,9 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 		}
 		if sum.FinalSharpness != nil {
 			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
+			if sum.FinalProbeStep != nil && *sum.FinalProbeStep < sum.StepsDone {
+				fmt.Fprintf(stdout, " at step %d", *sum.FinalProbeStep)
+			}
 		}
 		fmt.Fprintf(stdout, ", %.1fs\n", sum.Seconds)
 	}

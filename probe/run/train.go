@@ -62,11 +62,20 @@ type Summary struct {
 	Steps          int      `json:"steps"`
 	StepsDone      int      `json:"steps_done"`
 	FinalLoss      float64  `json:"final_loss"`
+	// The final_train_* and final_test_* values are those of the last
+	// logged evaluation whose training loss is finite, at FinalEvalStep
+	// (absent when there is none); in a run that diverged that is earlier
+	// than StepsDone.
 	FinalTrainLoss *float64 `json:"final_train_loss,omitempty"`
 	FinalTrainAcc  *float64 `json:"final_train_acc,omitempty"`
 	FinalTestLoss  *float64 `json:"final_test_loss,omitempty"`
 	FinalTestAcc   *float64 `json:"final_test_acc,omitempty"`
+	FinalEvalStep  *int     `json:"final_eval_step,omitempty"`
+	// FinalSharpness and FinalEtaLambda are those of the last logged probe
+	// whose sharpness is finite, at FinalProbeStep (absent when there is
+	// none).
 	FinalSharpness *float64 `json:"final_sharpness,omitempty"`
+	FinalProbeStep *int     `json:"final_probe_step,omitempty"`
 	MaxSharpness   *float64 `json:"max_sharpness,omitempty"`
 	// FinalEtaLambda is lr * sharpness at the last probe (2 is the edge
 	// for GD).
@@ -435,9 +444,11 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 
 func (sum *Summary) add(r *Record) {
 	sum.FinalLoss = r.Loss
-	if r.TrainLoss != nil {
+	if r.TrainLoss != nil && isFinite(*r.TrainLoss) {
+		step := r.Step
 		sum.FinalTrainLoss, sum.FinalTrainAcc = r.TrainLoss, r.TrainAcc
 		sum.FinalTestLoss, sum.FinalTestAcc = r.TestLoss, r.TestAcc
+		sum.FinalEvalStep = &step
 	}
 	if !r.Probed() {
 		return
@@ -447,7 +458,11 @@ func (sum *Summary) add(r *Record) {
 		sharp = *r.PrecondLambdaMax
 	}
 	sum.Probes++
-	sum.FinalSharpness = &sharp
+	if !isFinite(sharp) {
+		return
+	}
+	step := r.Step
+	sum.FinalSharpness, sum.FinalProbeStep = &sharp, &step
 	if sum.MaxSharpness == nil || sharp > *sum.MaxSharpness {
 		m := sharp
 		sum.MaxSharpness = &m
@@ -793,6 +808,8 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	}
 	return nil
 }
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func toT[T kernels.Float](v []float64) []T {
 	out := make([]T, len(v))
