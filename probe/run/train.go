@@ -59,9 +59,9 @@ type Summary struct {
 	// Steps is the run's length in optimizer steps; StepsDone is the last
 	// step whose loss was computed (Steps when the run completed, less when
 	// it diverged, failed or was interrupted).
-	Steps          int      `json:"steps"`
-	StepsDone      int      `json:"steps_done"`
-	FinalLoss      float64  `json:"final_loss"`
+	Steps     int     `json:"steps"`
+	StepsDone int     `json:"steps_done"`
+	FinalLoss float64 `json:"final_loss"`
 	// The final_train_* and final_test_* values are those of the last
 	// logged evaluation whose training loss is finite, at FinalEvalStep
 	// (absent when there is none); in a run that diverged that is earlier
