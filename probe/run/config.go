@@ -1,12 +1,13 @@
 package run
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sort"
-	"strings"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/models"
@@ -192,14 +193,24 @@ func LoadTrainConfig(path string) (*TrainConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseTrainConfig(b, path)
+}
+
+// ParseTrainConfig parses and validates the config.json text b; name (the
+// file's path) prefixes every error. Unknown fields and anything after the
+// JSON object are errors.
+func ParseTrainConfig(b []byte, name string) (*TrainConfig, error) {
 	var c TrainConfig
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("config %s: text after the JSON object at byte %d", name, dec.InputOffset())
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil
 }
