@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -302,4 +303,46 @@ func derefInt(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+// The log does not depend on the number of threads: the CPU backend splits
+// elementwise work (activations, the Adam update) across GOMAXPROCS
+// goroutines but computes every element by the same expression, and never
+// splits a reduction; gonum's GEMM sums each element along k in one order
+// whatever the number of workers. So a run resumed under another thread
+// count ends with the same bytes. The sizes are chosen so that the splits
+// happen (tanh of 300x256 elements, an Adam update of 19210 parameters,
+// GEMMs of 8 or more 64x64 blocks).
+func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four small runs")
+	}
+	cfg := func(kind string) *TrainConfig {
+		return &TrainConfig{
+			Model:       models.Spec{Layers: []int{64, 256, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
+			Data:        "builtin:digits",
+			Subset:      300,
+			Standardize: true,
+			Optimizer:   models.OptimizerSettings{Kind: kind, LR: 0.05},
+			Steps:       12, ProbeEvery: 6, PowerMaxIter: 30, Seed: 1,
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, kind := range []string{"gd", "adam"} {
+		var logs [2][]byte
+		for i, procs := range []int{1, 3} {
+			runtime.GOMAXPROCS(procs)
+			dir := t.TempDir()
+			if _, err := Train[float32](context.Background(), cpu.New[float32](), dir, cfg(kind), TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if logs[i], err = os.ReadFile(filepath.Join(dir, LogFile)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(logs[0], logs[1]) {
+			t.Errorf("%s: the log under GOMAXPROCS 1 differs from the one under 3:\n%s\n%s", kind, logs[0], logs[1])
+		}
+	}
 }
