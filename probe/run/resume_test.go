@@ -377,3 +377,32 @@ func TestResumeRemovesStaleTemps(t *testing.T) {
 		}
 	}
 }
+
+// renamed is a backend under another name (as the CPU backend is with
+// another BLAS or OpenBLAS thread count).
+type renamed struct {
+	kernels.Backend[float64]
+	name string
+}
+
+func (r renamed) Name() string { return r.name }
+
+// A resume on another backend than the checkpoint's says that the records
+// from there may differ in the last digits; on the same one it says nothing.
+func TestResumeNotesAnotherBackend(t *testing.T) {
+	dir := resumeFixture(t)
+	var notes bytes.Buffer
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	if notes.Len() != 0 {
+		t.Errorf("resume on the same backend: notes %q", notes.String())
+	}
+	be := renamed{cpu.New[float64](), "cpu (OpenBLAS, 7 threads)"}
+	if _, err := Train[float64](context.Background(), be, dir, nil, TrainOptions{Resume: true, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	if s := notes.String(); !strings.Contains(s, "written on "+cpu.New[float64]().Name()) || !strings.Contains(s, "on cpu (OpenBLAS, 7 threads)") || !strings.Contains(s, "OPENBLAS_NUM_THREADS") {
+		t.Errorf("resume on another backend: notes %q", s)
+	}
+}

@@ -102,6 +102,10 @@ type checkpointMeta struct {
 	// (absent in checkpoints of early versions): a resume compares
 	// config.json with it field by field (configChanges).
 	Config *TrainConfig `json:"config,omitempty"`
+	// Backend is the name of the backend that trained up to the
+	// checkpoint (its BLAS and thread count on the CPU): a resume on
+	// another says that its records may differ in the last digits.
+	Backend string `json:"backend,omitempty"`
 }
 
 // ErrDiverged reports a run whose loss, gradient or curvature probe became
@@ -645,7 +649,7 @@ func (t *trainer[T]) checkpoint(next int) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	old, _ := readMeta(t.dir)
-	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model, Config: t.cfg})
+	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model, Config: t.cfg, Backend: t.be.Name()})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -741,6 +745,10 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 			}
 		}
 		next = meta.Step
+		if notes != nil && meta.Backend != "" && meta.Backend != t.be.Name() {
+			fmt.Fprintf(notes, "resume: the checkpoint at step %d was written on %s and the run goes on on %s: from there its records may differ in the last digits from an uninterrupted run's (a byte-identical log needs the same device, BLAS and OPENBLAS_NUM_THREADS)\n",
+				next, meta.Backend, t.be.Name())
+		}
 	}
 	recs, err := ReadLog(logPath)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
