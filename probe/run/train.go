@@ -144,6 +144,12 @@ const minCheckpointInterval = time.Minute
 // with opts.Plot, the figures. When the loss, the gradient or a probe's
 // products become NaN or infinite it writes the summary (diverged) and
 // returns ErrDiverged.
+//
+// A run directory has one writer: Train holds LockFile from start to
+// summary and fails at once, naming the holder, when another does. Under
+// the lock it removes temporary files that killed writers left. A resume
+// refuses a config.json edited since the last checkpoint in any field but
+// steps, epochs and checkpoint_every, changing nothing.
 func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir string, cfg *TrainConfig, opts TrainOptions) (*Summary, error) {
 	start := time.Now()
 	if opts.Resume {
