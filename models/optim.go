@@ -10,14 +10,16 @@ import (
 
 // OptimizerSettings configure an Optimizer. Zero values mean the defaults noted.
 type OptimizerSettings struct {
-	// Kind is "gd" (full-batch gradient descent), "sgd" (plain, or heavy-ball
-	// momentum when Momentum > 0), "nesterov" or "adam".
+	// Kind is "gd" (full-batch gradient descent, no momentum), "sgd" (plain,
+	// or heavy-ball momentum when Momentum > 0), "nesterov" or "adam". Each
+	// takes only its own options: Momentum is an error for gd and adam, and
+	// Beta1, Beta2 and Eps for all but adam.
 	Kind string `json:"kind"`
 	// LR is the base learning rate η.
 	LR float64 `json:"lr"`
-	// Momentum is β for sgd and nesterov.
+	// Momentum is β for sgd and nesterov (only).
 	Momentum float64 `json:"momentum,omitempty"`
-	// Beta1, Beta2, Eps are Adam's; 0 means 0.9, 0.999, 1e-8.
+	// Beta1, Beta2, Eps are Adam's (only); 0 means 0.9, 0.999, 1e-8.
 	Beta1 float64 `json:"beta1,omitempty"`
 	Beta2 float64 `json:"beta2,omitempty"`
 	Eps   float64 `json:"eps,omitempty"`
@@ -75,14 +77,24 @@ func (s OptimizerSettings) Validate() error {
 			return fmt.Errorf("optimizer %s %v: must be a finite number", f.name, f.v)
 		}
 	}
-	if !(s.LR > 0) {
-		return fmt.Errorf("optimizer lr %v: must be positive", s.LR)
+	// An option of another optimizer is an error, not ignored: a run must
+	// log the stability bound of the update it takes.
+	if s.Momentum != 0 && s.Kind != "sgd" && s.Kind != "nesterov" {
+		hint := "use sgd with momentum for heavy ball (full-batch without batch)"
+		if s.Kind == "adam" {
+			hint = "adam's momentum is beta1"
+		}
+		return fmt.Errorf("optimizer %s: momentum %v applies only to sgd (heavy ball) and nesterov; %s", s.Kind, s.Momentum, hint)
 	}
-	if b := s.StabilityBound(s.LR); math.IsInf(b, 0) {
-		return fmt.Errorf("optimizer lr %v: too small (the stability bound 2/lr overflows)", s.LR)
-	}
-	if s.Eps < 0 {
-		return fmt.Errorf("optimizer eps %v: must be positive (0: 1e-8)", s.Eps)
+	if s.Kind != "adam" {
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"beta1", s.Beta1}, {"beta2", s.Beta2}, {"eps", s.Eps}} {
+			if f.v != 0 {
+				return fmt.Errorf("optimizer %s: %s %v applies only to adam", s.Kind, f.name, f.v)
+			}
+		}
 	}
 	if s.Momentum < 0 || s.Momentum >= 1 {
 		return fmt.Errorf("optimizer momentum %v: want 0 <= momentum < 1", s.Momentum)
@@ -90,9 +102,20 @@ func (s OptimizerSettings) Validate() error {
 	if s.Kind == "nesterov" && s.Momentum == 0 {
 		return fmt.Errorf("optimizer nesterov needs momentum > 0")
 	}
-	b1, b2, _ := s.adam()
-	if b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1 {
-		return fmt.Errorf("optimizer beta1 %v, beta2 %v: want values in [0, 1)", b1, b2)
+	if s.Beta1 < 0 || s.Beta1 >= 1 {
+		return fmt.Errorf("optimizer beta1 %v: want 0 <= beta1 < 1 (0: 0.9)", s.Beta1)
+	}
+	if s.Beta2 < 0 || s.Beta2 >= 1 {
+		return fmt.Errorf("optimizer beta2 %v: want 0 <= beta2 < 1 (0: 0.999)", s.Beta2)
+	}
+	if s.Eps < 0 {
+		return fmt.Errorf("optimizer eps %v: must be positive (0: 1e-8)", s.Eps)
+	}
+	if !(s.LR > 0) {
+		return fmt.Errorf("optimizer lr %v: must be positive", s.LR)
+	}
+	if b := s.StabilityBound(s.LR); math.IsInf(b, 0) {
+		return fmt.Errorf("optimizer lr %v: too small (the stability bound %s overflows)", s.LR, s.boundFormula())
 	}
 	if s.WeightDecay < 0 {
 		return fmt.Errorf("optimizer weight_decay %v: must be >= 0", s.WeightDecay)
@@ -140,7 +163,8 @@ func (s OptimizerSettings) adam() (b1, b2, eps float64) {
 // to be compared with the preconditioned sharpness λmax(P^-1 H).
 func (s OptimizerSettings) StabilityBound(lr float64) float64 {
 	switch s.Kind {
-	case "sgd":
+	case "gd", "sgd":
+		// gd takes no momentum (Validate): 2/lr.
 		return (2 + 2*s.Momentum) / lr
 	case "nesterov":
 		return (2 + 2*s.Momentum) / ((1 + 2*s.Momentum) * lr)
@@ -149,6 +173,19 @@ func (s OptimizerSettings) StabilityBound(lr float64) float64 {
 		return (2 + 2*b1) / ((1 - b1) * lr)
 	}
 	return 2 / lr
+}
+
+// boundFormula names the formula of StabilityBound for s.Kind.
+func (s OptimizerSettings) boundFormula() string {
+	switch {
+	case s.Kind == "nesterov":
+		return "(2+2β)/((1+2β) lr)"
+	case s.Kind == "adam":
+		return "(2+2β1)/((1-β1) lr)"
+	case s.Momentum != 0:
+		return "(2+2β)/lr"
+	}
+	return "2/lr"
 }
 
 // Optimizer updates a Plan's flat parameters from gradients, keeping its

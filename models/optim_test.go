@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -159,5 +160,57 @@ func TestInitSchemes(t *testing.T) {
 	}
 	if err := (Spec{Layers: []int{3, 2}, Loss: MSE, Init: "orthogonal"}).Validate(); err == nil {
 		t.Error("unknown init accepted")
+	}
+}
+
+// Each optimizer takes only its own options: one that it would ignore (or,
+// for gd with momentum, one that changes the update behind a 2/lr bound) is
+// an error naming the option and the optimizer, and an out-of-range β names
+// β, not the learning rate. The bound is the one of the update that runs.
+func TestOptimizerOwnOptions(t *testing.T) {
+	for _, c := range []struct {
+		s    OptimizerSettings
+		want []string
+	}{
+		{OptimizerSettings{Kind: "gd", LR: 0.02, Momentum: 0.9}, []string{"optimizer gd", "momentum 0.9", "sgd"}},
+		{OptimizerSettings{Kind: "adam", LR: 0.02, Momentum: 0.9}, []string{"optimizer adam", "momentum 0.9", "beta1"}},
+		{OptimizerSettings{Kind: "sgd", LR: 0.02, Beta1: 0.8}, []string{"optimizer sgd", "beta1 0.8", "only to adam"}},
+		{OptimizerSettings{Kind: "gd", LR: 0.02, Beta2: 0.99}, []string{"optimizer gd", "beta2 0.99", "only to adam"}},
+		{OptimizerSettings{Kind: "nesterov", LR: 0.02, Momentum: 0.5, Eps: 1e-6}, []string{"optimizer nesterov", "eps 1e-06", "only to adam"}},
+		{OptimizerSettings{Kind: "adam", LR: 0.02, Beta1: 1}, []string{"beta1 1"}},
+		{OptimizerSettings{Kind: "adam", LR: 0.02, Beta1: 1.5}, []string{"beta1 1.5"}},
+		{OptimizerSettings{Kind: "adam", LR: 0.02, Beta1: -0.1}, []string{"beta1 -0.1"}},
+		{OptimizerSettings{Kind: "adam", LR: 0.02, Beta2: 1}, []string{"beta2 1"}},
+	} {
+		err := c.s.Validate()
+		if err == nil {
+			t.Errorf("%+v: accepted", c.s)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q does not contain %q", c.s, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "lr") {
+			t.Errorf("%+v: error %q blames the learning rate", c.s, err)
+		}
+	}
+	for _, c := range []struct {
+		s    OptimizerSettings
+		want float64
+	}{
+		{OptimizerSettings{Kind: "gd", LR: 0.02}, 100},
+		{OptimizerSettings{Kind: "sgd", LR: 0.02}, 100},
+		{OptimizerSettings{Kind: "sgd", LR: 0.02, Momentum: 0.9}, 190},
+		{OptimizerSettings{Kind: "nesterov", LR: 0.02, Momentum: 0.5}, 3 / (2 * 0.02)},
+		{OptimizerSettings{Kind: "adam", LR: 0.02}, 3.8 / (0.1 * 0.02)},
+	} {
+		if err := c.s.Validate(); err != nil {
+			t.Errorf("%+v: %v", c.s, err)
+		}
+		if got := c.s.StabilityBound(c.s.LR); math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("%+v: bound %v, want %v", c.s, got, c.want)
+		}
 	}
 }

@@ -123,6 +123,12 @@ func TestTrainRefusesIgnoredFlags(t *testing.T) {
 		{[]string{"--trace-probes", "10"}, "--trace-probes applies only with --probe-trace"},
 		{[]string{"--test-subset", "10"}, "--test-subset applies only with --test"},
 		{[]string{"--beta1", "0.8"}, "--beta1 applies only with --optimizer adam"},
+		// gd with --momentum ran heavy ball behind gd's 2/lr bound; adam
+		// stored and ignored it; --beta1 1 blamed the lr.
+		{[]string{"--optimizer", "gd", "--momentum", "0.9", "--lr", "0.02"}, "--momentum applies only with --optimizer sgd (heavy ball) or nesterov, not --optimizer gd"},
+		{[]string{"--optimizer", "adam", "--momentum", "0.9"}, "--momentum applies only with --optimizer sgd (heavy ball) or nesterov, not --optimizer adam"},
+		{[]string{"--optimizer", "sgd", "--beta2", "0.99"}, "--beta2 applies only with --optimizer adam, not --optimizer sgd"},
+		{[]string{"--optimizer", "adam", "--beta1", "1"}, "optimizer beta1 1: want 0 <= beta1 < 1"},
 	} {
 		var so, se bytes.Buffer
 		args := append(append(slices.Clone(base), tc.extra...), "--out", filepath.Join(t.TempDir(), "r"))
@@ -134,8 +140,17 @@ func TestTrainRefusesIgnoredFlags(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`{"model":{"layers":[5,7,2],"activation":"tanh","loss":"cross_entropy"},"data":"synthetic:gaussian","subset":40,"optimizer":{"kind":"gd","lr":0.1},"steps":5,"probe_every":5,"seed":1}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same rule holds for a config file.
+	bad := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(bad, []byte(`{"model":{"layers":[5,7,2],"activation":"tanh","loss":"cross_entropy"},"data":"synthetic:gaussian","subset":40,"optimizer":{"kind":"adam","lr":0.1,"momentum":0.9},"steps":5,"probe_every":5,"seed":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var so, se bytes.Buffer
-	err := execute(context.Background(), []string{"train", "--config", cfg, "--steps", "9", "--out", filepath.Join(t.TempDir(), "r")}, &so, &se)
+	err := execute(context.Background(), []string{"train", "--config", bad, "--device", "cpu", "--quiet", "--out", filepath.Join(t.TempDir(), "r")}, &so, &se)
+	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "optimizer adam: momentum 0.9 applies only to sgd") {
+		t.Errorf("config with adam and momentum: %v", err)
+	}
+	err = execute(context.Background(), []string{"train", "--config", cfg, "--steps", "9", "--out", filepath.Join(t.TempDir(), "r")}, &so, &se)
 	if err == nil || !strings.Contains(err.Error(), "--steps cannot be combined with --config") {
 		t.Errorf("--config with --steps: %v", err)
 	}

@@ -44,9 +44,9 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.TestSubset, "test-subset", 0, "class-balanced subset of the test data")
 	fs.StringVar(&c.Optimizer.Kind, "optimizer", "gd", "gd, sgd, nesterov or adam")
 	fs.Float64Var(&c.Optimizer.LR, "lr", 0.02, "learning rate")
-	fs.Float64Var(&c.Optimizer.Momentum, "momentum", 0, "momentum β (sgd: heavy ball; nesterov)")
-	fs.Float64Var(&c.Optimizer.Beta1, "beta1", 0, "Adam β1 (0: 0.9)")
-	fs.Float64Var(&c.Optimizer.Beta2, "beta2", 0, "Adam β2 (0: 0.999)")
+	fs.Float64Var(&c.Optimizer.Momentum, "momentum", 0, "momentum β, for sgd (heavy ball) and nesterov only")
+	fs.Float64Var(&c.Optimizer.Beta1, "beta1", 0, "Adam β1, in [0, 1) (0: 0.9)")
+	fs.Float64Var(&c.Optimizer.Beta2, "beta2", 0, "Adam β2, in [0, 1) (0: 0.999)")
 	fs.Float64Var(&c.Optimizer.WeightDecay, "wd", 0, "weight decay (L2 for gd/sgd/nesterov, decoupled for adam)")
 	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN_LR]")
 	fs.IntVar(&c.Optimizer.Schedule.Warmup, "warmup", 0, "linear warm-up steps")
@@ -150,16 +150,23 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Flags that only qualify another one are errors without it, not ignored.
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	// Each optimizer takes only its own options (models.OptimizerSettings).
+	kind := f.cfg.Optimizer.Kind
+	adam, heavy := kind == "adam", kind == "sgd" || kind == "nesterov"
 	for _, dep := range []struct {
-		flag, needs string
-		ok          bool
+		flag, needs, got string
+		ok               bool
 	}{
-		{"trace-probes", "--probe-trace", f.cfg.ProbeTrace},
-		{"test-subset", "--test", f.cfg.Test != ""},
-		{"beta1", "--optimizer adam", f.cfg.Optimizer.Kind == "adam"},
-		{"beta2", "--optimizer adam", f.cfg.Optimizer.Kind == "adam"},
+		{"trace-probes", "--probe-trace", "", f.cfg.ProbeTrace},
+		{"test-subset", "--test", "", f.cfg.Test != ""},
+		{"beta1", "--optimizer adam", kind, adam},
+		{"beta2", "--optimizer adam", kind, adam},
+		{"momentum", "--optimizer sgd (heavy ball) or nesterov", kind, heavy},
 	} {
 		if set[dep.flag] && !dep.ok && f.configFile == "" && !f.resume {
+			if dep.got != "" {
+				return fmt.Errorf("train: --%s applies only with %s, not --optimizer %s", dep.flag, dep.needs, dep.got)
+			}
 			return fmt.Errorf("train: --%s applies only with %s", dep.flag, dep.needs)
 		}
 	}
@@ -241,6 +248,9 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g)", *sum.FinalSharpness, *sum.MaxSharpness)
 			if sum.FinalEtaLambda != nil {
 				fmt.Fprintf(stdout, ", lr*lambda_max %.3g", *sum.FinalEtaLambda)
+			}
+			if sum.FinalProbeStep != nil && *sum.FinalProbeStep < sum.StepsDone {
+				fmt.Fprintf(stdout, " at step %d", *sum.FinalProbeStep)
 			}
 		}
 		if sum.UnconvergedProbes > 0 {

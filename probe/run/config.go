@@ -1,10 +1,13 @@
 package run
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"strings"
+	"reflect"
+	"sort"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/models"
@@ -120,20 +123,94 @@ func (c *TrainConfig) probeEvery() int {
 	return c.ProbeEvery
 }
 
+// resumable lists the config.json fields that a resumed run may change,
+// since they change no record: the run's length (a checkpoint past it is
+// refused on its own) and the checkpoint cadence.
+var resumable = map[string]bool{"steps": true, "epochs": true, "checkpoint_every": true}
+
+// configChanges returns, in JSON's dotted names with old and new values,
+// the fields of now that differ from was, leaving out the resumable ones.
+func configChanges(was, now *TrainConfig) []string {
+	tree := func(c *TrainConfig) map[string]any {
+		b, err := json.Marshal(c)
+		if err != nil {
+			panic("run: a validated TrainConfig does not marshal: " + err.Error())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic("run: " + err.Error())
+		}
+		return m
+	}
+	var out []string
+	var diff func(path string, a, b any)
+	diff = func(path string, a, b any) {
+		am, aok := a.(map[string]any)
+		bm, bok := b.(map[string]any)
+		if aok && bok {
+			keys := map[string]bool{}
+			for k := range am {
+				keys[k] = true
+			}
+			for k := range bm {
+				keys[k] = true
+			}
+			names := make([]string, 0, len(keys))
+			for k := range keys {
+				if path != "" || !resumable[k] {
+					names = append(names, k)
+				}
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				diff(p, am[k], bm[k])
+			}
+			return
+		}
+		if reflect.DeepEqual(a, b) {
+			return
+		}
+		show := func(v any) string {
+			if v == nil {
+				return "unset"
+			}
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+		out = append(out, fmt.Sprintf("%s (%s, now %s)", path, show(a), show(b)))
+	}
+	diff("", tree(was), tree(now))
+	return out
+}
+
 // LoadTrainConfig reads a config.json.
 func LoadTrainConfig(path string) (*TrainConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return ParseTrainConfig(b, path)
+}
+
+// ParseTrainConfig parses and validates the config.json text b; name (the
+// file's path) prefixes every error. Unknown fields and anything after the
+// JSON object are errors.
+func ParseTrainConfig(b []byte, name string) (*TrainConfig, error) {
 	var c TrainConfig
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("config %s: text after the JSON object at byte %d", name, dec.InputOffset())
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil
 }

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/curvprobe/curvprobe/models"
 )
 
 // WriteCSV writes records as CSV: a header naming every field that appears
@@ -50,20 +52,7 @@ func ExportCSV(dir string) (string, error) {
 		return "", fmt.Errorf("csv: %w", err)
 	}
 	path := filepath.Join(dir, "log.csv")
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", fmt.Errorf("csv: %w", err)
-	}
-	err = WriteCSV(f, recs)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := models.WriteAtomic(path, func(f *os.File) error { return WriteCSV(f, recs) }); err != nil {
 		return "", fmt.Errorf("csv %s: %w", path, err)
 	}
 	return path, nil

@@ -86,9 +86,21 @@ func (r *Record) Sharpness() (v float64, ok bool) {
 
 // LogWriter appends Records to a JSON Lines file, flushing each record to
 // the operating system as it is written, so a killed run loses nothing it
-// logged.
+// logged. It never leaves a torn line: each record is one write of the
+// whole line, and a write that fails part-way (a full disk) is cut back to
+// the records before it.
 type LogWriter struct {
-	f *os.File
+	f    logFile
+	size int64 // the length of the whole records in the file
+}
+
+// logFile is what a LogWriter needs of its file (an *os.File; tests give
+// one that fails part-way through a write).
+type logFile interface {
+	io.Writer
+	Truncate(size int64) error
+	Close() error
+	Name() string
 }
 
 // OpenLog opens path for appending, creating it if needed.
@@ -97,19 +109,34 @@ func OpenLog(path string) (*LogWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &LogWriter{f: f}, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &LogWriter{f: f, size: st.Size()}, nil
 }
 
-// Write appends one record.
+// Write appends one record, whole or not at all.
 func (w *LogWriter) Write(r *Record) error {
 	b, err := MarshalJSON(r, "")
 	if err != nil {
 		return fmt.Errorf("log %s: step %d: %w", w.f.Name(), r.Step, err)
 	}
 	b = append(b, '\n')
-	if _, err := w.f.Write(b); err != nil {
-		return fmt.Errorf("log %s: %w", w.f.Name(), err)
+	n, err := w.f.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
 	}
+	if err != nil {
+		if n > 0 {
+			if terr := w.f.Truncate(w.size); terr != nil {
+				return fmt.Errorf("log %s: step %d: %w (and cutting back its partial line failed: %v; a resume mends it)", w.f.Name(), r.Step, err, terr)
+			}
+		}
+		return fmt.Errorf("log %s: step %d not logged: %w", w.f.Name(), r.Step, err)
+	}
+	w.size += int64(n)
 	return nil
 }
 

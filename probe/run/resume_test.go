@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +69,17 @@ func TestResumeRefusesInconsistentRuns(t *testing.T) {
 		{"checkpoint outside the run", CheckpointFile, func(m map[string]any) { m["file"] = "../weights.npz" }, "in the run directory"},
 		{"no checkpoint file", CheckpointFile, func(m map[string]any) { delete(m, "file") }, "ckpt-<step>.npz"},
 		{"model edited", ConfigFile, func(m map[string]any) { m["model"].(map[string]any)["activation"] = "relu" }, "differs from the checkpoint's"},
+		// Every field that changes the records is checked, not only the model.
+		{"lr edited", ConfigFile, func(m map[string]any) { m["optimizer"].(map[string]any)["lr"] = 0.5 }, "in optimizer.lr (0.1, now 0.5)"},
+		{"seed edited", ConfigFile, func(m map[string]any) { m["seed"] = 7 }, "in seed (3, now 7)"},
+		{"subset edited", ConfigFile, func(m map[string]any) { m["subset"] = 30 }, "in subset (40, now 30)"},
+		{"probe_every edited", ConfigFile, func(m map[string]any) { m["probe_every"] = 5 }, "in probe_every (10, now 5)"},
+		{"log_every added", ConfigFile, func(m map[string]any) { m["log_every"] = 2 }, "in log_every (unset, now 2)"},
+		{"momentum added", ConfigFile, func(m map[string]any) {
+			m["optimizer"].(map[string]any)["kind"] = "sgd"
+			m["optimizer"].(map[string]any)["momentum"] = 0.9
+		}, `in optimizer.kind ("gd", now "sgd"), optimizer.momentum (unset, now 0.9)`},
+		{"two fields", ConfigFile, func(m map[string]any) { m["seed"] = 7; m["standardize"] = true }, "in seed (3, now 7), standardize (unset, now true)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := resumeFixture(t)
@@ -84,6 +97,33 @@ func TestResumeRefusesInconsistentRuns(t *testing.T) {
 				t.Errorf("a refused resume changed the log: %d bytes -> %d", len(before), len(after))
 			}
 		})
+	}
+}
+
+// The fields that change no record may change on resume: the run's length
+// and the checkpoint cadence. A run lengthened so ends with the log of a run
+// given the longer length from the start.
+func TestResumeAcceptsLengthAndCadence(t *testing.T) {
+	dir := resumeFixture(t)
+	editJSON(t, filepath.Join(dir, ConfigFile), func(m map[string]any) { m["steps"] = 40; m["checkpoint_every"] = 4 })
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	ref := t.TempDir()
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+		Data:      "synthetic:gaussian",
+		Subset:    40,
+		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+		Steps:     40, ProbeEvery: 10, Seed: 3,
+	}
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg, TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
+	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
+	if !bytes.Equal(got, want) {
+		t.Errorf("the lengthened run's log (%d bytes) differs from the 40-step run's (%d bytes)", len(got), len(want))
 	}
 }
 
@@ -235,5 +275,135 @@ func TestTrainRefusesOversizedSets(t *testing.T) {
 	_, err = Train[float64](context.Background(), cpu.New[float64](), t.TempDir(), cfg, TrainOptions{})
 	if err == nil || !strings.Contains(err.Error(), "subset 5000") || !strings.Contains(err.Error(), "only 1797 samples") {
 		t.Errorf("subset 5000 of the digits: %v", err)
+	}
+}
+
+// pauseAt is a StepReporter that, on logging step, signals paused and waits
+// for resume.
+type pauseAt struct {
+	step           int
+	paused, resume chan struct{}
+}
+
+func (p pauseAt) Step(r *Record, _ int) {
+	if r.Step == p.step {
+		close(p.paused)
+		<-p.resume
+	}
+}
+
+// A run directory has one writer: while a Train (new or resumed) runs, a
+// second one on the same directory fails at once, naming the first (pid,
+// host, start), and changes nothing in the log.
+func TestOneWriterPerRun(t *testing.T) {
+	cfg := func() *TrainConfig {
+		return &TrainConfig{
+			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
+			Data:      "synthetic:gaussian",
+			Subset:    40,
+			Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
+			Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
+		}
+	}
+	for _, resume := range []bool{false, true} {
+		dir := t.TempDir()
+		if resume {
+			if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := pauseAt{step: 30, paused: make(chan struct{}), resume: make(chan struct{})}
+		if !resume {
+			p.step = 12
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{Resume: resume, Reporter: p})
+			done <- err
+		}()
+		<-p.paused
+		before, err := os.ReadFile(filepath.Join(dir, LogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, second := range []bool{true, false} {
+			_, err = Train[float64](context.Background(), cpu.New[float64](), dir, cfg(), TrainOptions{Resume: second})
+			want := fmt.Sprintf("being written by pid %d on host", os.Getpid())
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "one writer") {
+				t.Errorf("resume %v: a second writer (resume %v): %v; want an error saying %q", resume, second, err, want)
+			}
+		}
+		after, _ := os.ReadFile(filepath.Join(dir, LogFile))
+		if !bytes.Equal(before, after) {
+			t.Errorf("resume %v: the refused writers changed the log: %d bytes -> %d", resume, len(before), len(after))
+		}
+		close(p.resume)
+		if err := <-done; err != nil {
+			t.Fatalf("resume %v: the first writer: %v", resume, err)
+		}
+		// The lock goes with its writer: the run can be resumed again.
+		if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+			t.Errorf("resume %v: resuming after the writer ended: %v", resume, err)
+		}
+	}
+}
+
+// The temporary files of a writer killed mid-write (a checkpoint, the log
+// rewritten by a resume, a density) are removed when the run is resumed;
+// other files, look-alikes included, are kept.
+func TestResumeRemovesStaleTemps(t *testing.T) {
+	dir := resumeFixture(t)
+	if err := os.MkdirAll(filepath.Join(dir, "density"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".ckpt-0000020.npz.tmp123456", ".log.jsonl.tmp42", ".checkpoint.json.tmp7", ".summary.json.tmp1",
+		".weights.npz.tmp99", ".config.json.tmp3", ".log.csv.tmp5", "log.csv.tmp", "density/.step_000010.json.tmp8"}
+	keep := []string{"notes.tmp1", ".mydata.npz.tmp3", ".ckpt-x.npz.tmp1", ".log.jsonl.tmp", "log.jsonl.tmp4", "density/.other.json.tmp2"}
+	for _, n := range append(slices.Clone(stale), keep...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale %s: %v; want it removed", n, err)
+		}
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s: %v; want it kept", n, err)
+		}
+	}
+}
+
+// renamed is a backend under another name (as the CPU backend is with
+// another BLAS or OpenBLAS thread count).
+type renamed struct {
+	kernels.Backend[float64]
+	name string
+}
+
+func (r renamed) Name() string { return r.name }
+
+// A resume on another backend than the checkpoint's says that the records
+// from there may differ in the last digits; on the same one it says nothing.
+func TestResumeNotesAnotherBackend(t *testing.T) {
+	dir := resumeFixture(t)
+	var notes bytes.Buffer
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	if notes.Len() != 0 {
+		t.Errorf("resume on the same backend: notes %q", notes.String())
+	}
+	be := renamed{cpu.New[float64](), "cpu (OpenBLAS, 7 threads)"}
+	if _, err := Train[float64](context.Background(), be, dir, nil, TrainOptions{Resume: true, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	if s := notes.String(); !strings.Contains(s, "written on "+cpu.New[float64]().Name()) || !strings.Contains(s, "on cpu (OpenBLAS, 7 threads)") || !strings.Contains(s, "OPENBLAS_NUM_THREADS") {
+		t.Errorf("resume on another backend: notes %q", s)
 	}
 }

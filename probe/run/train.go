@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ const (
 	CheckpointFile = "checkpoint.json"
 	SummaryFile    = "summary.json"
 	WeightsFile    = "weights.npz"
+	// LockFile is locked (flock) by the run's one writer, a new or resumed
+	// Train, for as long as it runs; it holds the writer's process id, host
+	// and start time, which a refused second writer reports.
+	LockFile = "train.lock"
 )
 
 // StepReporter receives every record as it is logged (for progress bars).
@@ -54,14 +59,23 @@ type Summary struct {
 	// Steps is the run's length in optimizer steps; StepsDone is the last
 	// step whose loss was computed (Steps when the run completed, less when
 	// it diverged, failed or was interrupted).
-	Steps          int      `json:"steps"`
-	StepsDone      int      `json:"steps_done"`
-	FinalLoss      float64  `json:"final_loss"`
+	Steps     int     `json:"steps"`
+	StepsDone int     `json:"steps_done"`
+	FinalLoss float64 `json:"final_loss"`
+	// The final_train_* and final_test_* values are those of the last
+	// logged evaluation whose training loss is finite, at FinalEvalStep
+	// (absent when there is none); in a run that diverged that is earlier
+	// than StepsDone.
 	FinalTrainLoss *float64 `json:"final_train_loss,omitempty"`
 	FinalTrainAcc  *float64 `json:"final_train_acc,omitempty"`
 	FinalTestLoss  *float64 `json:"final_test_loss,omitempty"`
 	FinalTestAcc   *float64 `json:"final_test_acc,omitempty"`
+	FinalEvalStep  *int     `json:"final_eval_step,omitempty"`
+	// FinalSharpness and FinalEtaLambda are those of the last logged probe
+	// whose sharpness is finite, at FinalProbeStep (absent when there is
+	// none).
 	FinalSharpness *float64 `json:"final_sharpness,omitempty"`
+	FinalProbeStep *int     `json:"final_probe_step,omitempty"`
 	MaxSharpness   *float64 `json:"max_sharpness,omitempty"`
 	// FinalEtaLambda is lr * sharpness at the last probe (2 is the edge
 	// for GD).
@@ -89,6 +103,14 @@ type checkpointMeta struct {
 	// Model is the model the parameters belong to (absent in checkpoints
 	// of early versions), so that a config.json edited since is caught.
 	Model *models.Spec `json:"model,omitempty"`
+	// Config is the run configuration the checkpoint was trained with
+	// (absent in checkpoints of early versions): a resume compares
+	// config.json with it field by field (configChanges).
+	Config *TrainConfig `json:"config,omitempty"`
+	// Backend is the name of the backend that trained up to the
+	// checkpoint (its BLAS and thread count on the CPU): a resume on
+	// another says that its records may differ in the last digits.
+	Backend string `json:"backend,omitempty"`
 }
 
 // ErrDiverged reports a run whose loss, gradient or curvature probe became
@@ -127,23 +149,53 @@ const minCheckpointInterval = time.Minute
 // with opts.Plot, the figures. When the loss, the gradient or a probe's
 // products become NaN or infinite it writes the summary (diverged) and
 // returns ErrDiverged.
+//
+// A run directory has one writer: Train holds LockFile from start to
+// summary and fails at once, naming the holder, when another does. Under
+// the lock it removes temporary files that killed writers left. A resume
+// refuses a config.json edited since the last checkpoint in any field but
+// steps, epochs and checkpoint_every, changing nothing.
 func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir string, cfg *TrainConfig, opts TrainOptions) (*Summary, error) {
 	start := time.Now()
+	if opts.Resume {
+		if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", dir, err)
+		}
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// One writer per run directory, from here to the summary.
+	unlock, err := lockRun(dir, start)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := removeStaleTemps(dir); err != nil {
+		return nil, err
+	}
 	if opts.Resume {
 		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
 		if err != nil {
 			return nil, fmt.Errorf("resume %s: %w", dir, err)
 		}
+		// A config.json edited since the last checkpoint would continue
+		// the run with other settings and mix records: refused. (Without a
+		// checkpoint the resume starts from step 0 with an empty log.)
+		if meta, err := readMeta(dir); err == nil && meta.Config != nil {
+			if ch := configChanges(meta.Config, saved); len(ch) > 0 {
+				return nil, fmt.Errorf("resume %s: %s differs from the checkpoint's configuration, the one the run was trained with, in %s: a resumed run keeps every setting that changes its records (only steps, epochs and checkpoint_every may change); restore %s or start a new run",
+					dir, ConfigFile, strings.Join(ch, ", "), ConfigFile)
+			}
+		}
 		cfg = saved
 	} else {
-		if err := cfg.Validate(); err != nil {
-			return nil, err
-		}
 		if _, err := os.Stat(filepath.Join(dir, LogFile)); err == nil {
 			return nil, fmt.Errorf("%s already holds a run (%s); pass --resume to continue it or choose another --out", dir, LogFile)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
 		}
 		b, err := json.MarshalIndent(cfg, "", "  ")
 		if err != nil {
@@ -192,6 +244,66 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		runErr = err
 	}
 	return sum, runErr
+}
+
+// lockRun takes the writer lock of run directory dir (LockFile) and writes
+// this process's id, host and start time in it; when another writer holds
+// it, the error names that writer.
+func lockRun(dir string, start time.Time) (unlock func(), err error) {
+	path := filepath.Join(dir, LockFile)
+	f, unlock, ok, err := TryLock(path)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
+	if !ok {
+		who := "another process"
+		if b, err := os.ReadFile(path); err == nil {
+			if s := strings.TrimSpace(string(b)); s != "" && len(s) < 300 && strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+				who = s
+			}
+		}
+		return nil, fmt.Errorf("run %s is being written by %s (it holds %s): a run has one writer; wait for it to end or stop it", dir, who, path)
+	}
+	host, _ := os.Hostname()
+	info := fmt.Sprintf("pid %d on host %q since %s", os.Getpid(), host, start.UTC().Format(time.RFC3339))
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(info+"\n"), 0) // a description only: the lock is what counts
+	}
+	return unlock, nil
+}
+
+// staleTemp matches the temporary files of the run's own files that a
+// writer killed mid-write leaves (models.WriteAtomic's ".<name>.tmp<N>",
+// and log.csv.tmp of earlier versions); staleDensityTemp those in density/.
+var (
+	staleTemp        = regexp.MustCompile(`^(\.(config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|ckpt-[0-9]+\.npz)\.tmp[0-9]+|log\.csv\.tmp)$`)
+	staleDensityTemp = regexp.MustCompile(`^\.step_[0-9]+\.json\.tmp[0-9]+$`)
+)
+
+// removeStaleTemps removes the temporary files left in run directory dir by
+// killed writers; the caller holds the run's lock, so no live writer owns
+// them. Other files are left alone.
+func removeStaleTemps(dir string) error {
+	for _, d := range []struct {
+		sub string
+		re  *regexp.Regexp
+	}{{"", staleTemp}, {"density", staleDensityTemp}} {
+		ents, err := os.ReadDir(filepath.Join(dir, d.sub))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && d.re.MatchString(e.Name()) {
+				if err := os.Remove(filepath.Join(dir, d.sub, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("removing a temporary file left by a killed run: %w", err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainConfig) (*trainer[T], error) {
@@ -359,9 +471,11 @@ func (t *trainer[T]) loop(ctx context.Context, log *LogWriter, first int, rep St
 
 func (sum *Summary) add(r *Record) {
 	sum.FinalLoss = r.Loss
-	if r.TrainLoss != nil {
+	if r.TrainLoss != nil && isFinite(*r.TrainLoss) {
+		step := r.Step
 		sum.FinalTrainLoss, sum.FinalTrainAcc = r.TrainLoss, r.TrainAcc
 		sum.FinalTestLoss, sum.FinalTestAcc = r.TestLoss, r.TestAcc
+		sum.FinalEvalStep = &step
 	}
 	if !r.Probed() {
 		return
@@ -373,7 +487,11 @@ func (sum *Summary) add(r *Record) {
 		sum.UnconvergedProbes++
 		return
 	}
-	sum.FinalSharpness = &sharp
+	if !isFinite(sharp) {
+		return
+	}
+	step := r.Step
+	sum.FinalSharpness, sum.FinalProbeStep = &sharp, &step
 	if sum.MaxSharpness == nil || sharp > *sum.MaxSharpness {
 		m := sharp
 		sum.MaxSharpness = &m
@@ -566,7 +684,7 @@ func (t *trainer[T]) checkpoint(next int) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	old, _ := readMeta(t.dir)
-	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model})
+	b, err := json.Marshal(checkpointMeta{Step: next, OptSteps: t.opt.Steps, File: name, Model: &t.cfg.Model, Config: t.cfg, Backend: t.be.Name()})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -662,6 +780,10 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 			}
 		}
 		next = meta.Step
+		if notes != nil && meta.Backend != "" && meta.Backend != t.be.Name() {
+			fmt.Fprintf(notes, "resume: the checkpoint at step %d was written on %s and the run goes on on %s: from there its records may differ in the last digits from an uninterrupted run's (a byte-identical log needs the same device, BLAS and OPENBLAS_NUM_THREADS)\n",
+				next, meta.Backend, t.be.Name())
+		}
 	}
 	recs, err := ReadLog(logPath)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -729,6 +851,8 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	}
 	return nil
 }
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func toT[T kernels.Float](v []float64) []T {
 	out := make([]T, len(v))

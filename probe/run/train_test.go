@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -224,6 +225,124 @@ func TestTrainFloat32Divergence(t *testing.T) {
 			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || r.GradNorm == nil || math.IsNaN(*r.GradNorm) || math.IsInf(*r.GradNorm, 0) {
 				t.Errorf("lr %v: non-finite record %+v", lr, r)
 			}
+		}
+	}
+}
+
+// A summary's final values are the last finite ones logged, with the step
+// they come from: a diverging run's probe whose training loss (or
+// sharpness) overflowed does not leave its accuracy behind as "final", and
+// a diverged run says how far back its final values are.
+func TestSummaryFinalValuesAreFiniteWithTheirStep(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	var sum Summary
+	for _, r := range []Record{
+		{Step: 0, Loss: 1, LR: 0.1, TrainLoss: f(1), TrainAcc: f(0.2), LambdaMax: f(3)},
+		{Step: 5, Loss: 0.5, LR: 0.1, TrainLoss: f(0.5), TrainAcc: f(0.6), LambdaMax: f(4)},
+		{Step: 10, Loss: 9, LR: 0.1, TrainLoss: f(math.Inf(1)), TrainAcc: f(0.1), LambdaMax: f(math.NaN())},
+		{Step: 11, Loss: 1e30, LR: 0.1},
+	} {
+		sum.add(&r)
+	}
+	if sum.FinalEvalStep == nil || *sum.FinalEvalStep != 5 || *sum.FinalTrainAcc != 0.6 || *sum.FinalTrainLoss != 0.5 {
+		t.Errorf("final evaluation: step %v, acc %v, loss %v; want step 5's 0.6 and 0.5", derefInt(sum.FinalEvalStep), *sum.FinalTrainAcc, *sum.FinalTrainLoss)
+	}
+	if sum.FinalProbeStep == nil || *sum.FinalProbeStep != 5 || *sum.FinalSharpness != 4 || *sum.FinalEtaLambda != 0.4 || *sum.MaxSharpness != 4 {
+		t.Errorf("final probe: step %v, sharpness %v, eta*lambda %v, max %v; want step 5's 4, 0.4, 4", derefInt(sum.FinalProbeStep), *sum.FinalSharpness, *sum.FinalEtaLambda, *sum.MaxSharpness)
+	}
+	if sum.Probes != 3 || sum.FinalLoss != 1e30 {
+		t.Errorf("probes %d, final loss %v", sum.Probes, sum.FinalLoss)
+	}
+
+	// A real divergence (as in TestTrainFloat32Divergence).
+	cfg := &TrainConfig{
+		Model:     models.Spec{Layers: []int{64, 32, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
+		Data:      "builtin:digits",
+		Subset:    100,
+		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 10},
+		Steps:     100, ProbeEvery: 5, Seed: 1,
+	}
+	dir := t.TempDir()
+	if _, err := Train[float32](context.Background(), cpu.New[float32](), dir, cfg, TrainOptions{}); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("Train: %v, want ErrDiverged", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadLog(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eval, probed *Record
+	for i := range recs {
+		if r := &recs[i]; r.TrainLoss != nil {
+			eval = r
+		}
+		if r := &recs[i]; r.LambdaMax != nil {
+			probed = r
+		}
+	}
+	if eval == nil || s.FinalEvalStep == nil || *s.FinalEvalStep != eval.Step || s.FinalTrainAcc == nil || *s.FinalTrainAcc != *eval.TrainAcc {
+		t.Errorf("summary %s\nwant final_eval_step and final_train_acc of the last logged evaluation %+v", b, eval)
+	}
+	if probed == nil || s.FinalProbeStep == nil || *s.FinalProbeStep != probed.Step || *s.FinalSharpness != *probed.LambdaMax {
+		t.Errorf("summary %s\nwant final_probe_step and final_sharpness of the last logged probe %+v", b, probed)
+	}
+	if s.FinalProbeStep != nil && *s.FinalProbeStep >= s.StepsDone {
+		t.Errorf("final_probe_step %d not before steps_done %d", *s.FinalProbeStep, s.StepsDone)
+	}
+}
+
+func derefInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// The log does not depend on the number of threads: the CPU backend splits
+// elementwise work (activations, the Adam update) across GOMAXPROCS
+// goroutines but computes every element by the same expression, and never
+// splits a reduction; gonum's GEMM sums each element along k in one order
+// whatever the number of workers. So a run resumed under another thread
+// count ends with the same bytes. The sizes are chosen so that the splits
+// happen (tanh of 300x256 elements, an Adam update of 19210 parameters,
+// GEMMs of 8 or more 64x64 blocks).
+func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four small runs")
+	}
+	cfg := func(kind string) *TrainConfig {
+		return &TrainConfig{
+			Model:       models.Spec{Layers: []int{64, 256, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
+			Data:        "builtin:digits",
+			Subset:      300,
+			Standardize: true,
+			Optimizer:   models.OptimizerSettings{Kind: kind, LR: 0.05},
+			Steps:       12, ProbeEvery: 6, PowerMaxIter: 30, Seed: 1,
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, kind := range []string{"gd", "adam"} {
+		var logs [2][]byte
+		for i, procs := range []int{1, 3} {
+			runtime.GOMAXPROCS(procs)
+			dir := t.TempDir()
+			if _, err := Train[float32](context.Background(), cpu.New[float32](), dir, cfg(kind), TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if logs[i], err = os.ReadFile(filepath.Join(dir, LogFile)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(logs[0], logs[1]) {
+			t.Errorf("%s: the log under GOMAXPROCS 1 differs from the one under 3:\n%s\n%s", kind, logs[0], logs[1])
 		}
 	}
 }

@@ -278,7 +278,7 @@ func (x *executor) attempt(ctx context.Context, r *Run) {
 		fail(e, err)
 		return
 	}
-	unlock, ok, err := lockRun(filepath.Join(rd, LockFile))
+	_, unlock, ok, err := run.TryLock(filepath.Join(rd, LockFile))
 	if err != nil {
 		fail(e, err)
 		return
@@ -343,7 +343,7 @@ func (x *executor) attempt(ctx context.Context, r *Run) {
 
 // prepare readies a run directory for an attempt: it clears the previous
 // attempt's outcome (or, for a fresh start, everything but the attempts
-// record and the lock) and appends to the attempts record.
+// record and the locks) and appends to the attempts record.
 func (x *executor) prepare(rd string, resume bool) error {
 	if resume {
 		for _, f := range []string{run.SummaryFile, ErrorFile} {
@@ -357,7 +357,7 @@ func (x *executor) prepare(rd string, resume bool) error {
 			return err
 		}
 		for _, e := range ents {
-			if n := e.Name(); n != AttemptsFile && n != LockFile {
+			if n := e.Name(); n != AttemptsFile && n != LockFile && n != run.LockFile {
 				if err := os.RemoveAll(filepath.Join(rd, n)); err != nil {
 					return err
 				}

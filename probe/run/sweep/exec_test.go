@@ -192,7 +192,7 @@ func TestExecuteBusy(t *testing.T) {
 	dir := t.TempDir()
 	held := p.Runs[0].ID
 	os.MkdirAll(RunDir(dir, held), 0o755)
-	unlock, ok, err := lockRun(filepath.Join(RunDir(dir, held), LockFile))
+	_, unlock, ok, err := run.TryLock(filepath.Join(RunDir(dir, held), LockFile))
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
