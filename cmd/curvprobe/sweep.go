@@ -258,6 +258,9 @@ func (s *sweepLines) Event(e *sweep.Event) {
 		case sweep.StatusIncomplete:
 			msg = "interrupted (resumes on rerun)"
 		}
+		if e.ByOther {
+			msg = string(e.Status) + " by another process; skipped"
+		}
 		if e.Elapsed > 0 {
 			msg += fmt.Sprintf(" in %.1fs", e.Elapsed.Seconds())
 		}

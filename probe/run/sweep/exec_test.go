@@ -373,3 +373,41 @@ func TestReportStepFromSummary(t *testing.T) {
 		t.Errorf("row step %d (%q); want %d and a note", r.Step, r.Error, steps)
 	}
 }
+
+// Two executions of one sweep at once: a run the other finished after this
+// one listed it counts as complete here, not as done, so that the tallies of
+// the two add up to the runs trained (each run is trained once).
+func TestExecuteConcurrentTallies(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock")
+	}
+	p := mustExpand(t, sweepJSON(`{"path": "seed", "values": [1, 2]}`))
+	dir := t.TempDir()
+	sorted := Shard{}.Select(p.Runs)
+	first, second := sorted[0], sorted[1]
+	other := &Plan{Name: p.Name, Axes: p.Axes, Runs: []Run{second}}
+	var otherRes *Result
+	// This execution lists both runs, then, as it starts the first, the
+	// other execution trains the second to the end.
+	rep := reporterFunc(func(e *Event) {
+		if e.Kind == EventStart && e.Run.ID == first.ID && otherRes == nil {
+			var err error
+			if otherRes, err = Execute(context.Background(), other, dir, Options{Backends: cpuBackends}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	res, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otherRes == nil || otherRes.Done != 1 {
+		t.Fatalf("the other execution: %+v, want 1 done", otherRes)
+	}
+	if res.Done != 1 || res.Complete != 1 || res.Selected != 2 {
+		t.Errorf("%+v, want 1 done and 1 complete (finished by the other execution)", res)
+	}
+	if n := len(attempts(t, dir, second.ID)); n != 1 {
+		t.Errorf("the second run was attempted %d times", n)
+	}
+}
