@@ -177,10 +177,16 @@ type Result struct {
 // their next step (their checkpoints let a rerun resume them), no new run
 // starts, and Execute returns ctx.Err() with the Result. Several processes
 // may execute one plan in one directory: a run is locked while it is worked
-// on, and a process finding it locked leaves it.
+// on, and a process finding it locked leaves it. A run id that is not a
+// run id (ValidID) is an error: ids name directories.
 func Execute(ctx context.Context, p *Plan, dir string, opts Options) (*Result, error) {
 	if opts.Backends.Float32 == nil || opts.Backends.Float64 == nil {
 		panic("sweep: Execute needs Backends for float32 and float64")
+	}
+	for i := range p.Runs {
+		if !ValidID(p.Runs[i].ID) {
+			return nil, fmt.Errorf("run %d: id %q is not a run id (%d hex digits)", i, p.Runs[i].ID, IDLength)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -409,5 +410,50 @@ func TestExecuteConcurrentTallies(t *testing.T) {
 	}
 	if n := len(attempts(t, dir, second.ID)); n != 1 {
 		t.Errorf("the second run was attempted %d times", n)
+	}
+}
+
+// An id edited in sweep.json to a path ("../x", "", "a/b") is not followed
+// out of DIR/runs: its row is failed and names the id.
+func TestReportRefusesPathIDs(t *testing.T) {
+	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5]}`))
+	dir := t.TempDir()
+	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
+		t.Fatal(err)
+	}
+	// A finished run's files outside DIR/runs, where "../outside" points.
+	if err := os.Rename(RunDir(dir, p.Runs[0].ID), filepath.Join(dir, "outside")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, RunsDir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, RunsDir, "..", "outside", run.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(dir, RunsDir, run.SummaryFile), filepath.Join(dir, RunsDir, "a", "b", run.SummaryFile)} {
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"../outside", "", "a/b", "..", "/outside", "ABCDEF012345", "0123456789ab/"} {
+		q := *p
+		q.Runs = []Run{p.Runs[0]}
+		q.Runs[0].ID = id
+		if err := q.Write(filepath.Join(dir, PlanFile)); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := BuildReport(dir)
+		if err != nil {
+			t.Fatalf("id %q: %v", id, err)
+		}
+		r := rep.Rows[0]
+		if r.Status != StatusFailed || r.FinalLoss != nil || !strings.Contains(r.Error, "not a run id") || !strings.Contains(r.Error, strconv.Quote(id)) {
+			t.Errorf("id %q: row %s %q (loss %v); want failed, naming the id, nothing read", id, r.Status, r.Error, r.FinalLoss)
+		}
+		if _, err := Execute(context.Background(), &q, t.TempDir(), Options{Backends: cpuBackends}); err == nil || !strings.Contains(err.Error(), "not a run id") {
+			t.Errorf("Execute with id %q: %v", id, err)
+		}
 	}
 }
