@@ -339,7 +339,7 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		o.Shards = len(p.Runs)
 	}
 	if o.Name == "" && f.Name != "" {
-		o.Name = "curvprobe-" + f.Name
+		o.Name = sweep.JobName(f.Name)
 	}
 	if kind == "slurm" {
 		if o.File, err = filepath.Abs(file); err != nil {
@@ -348,7 +348,10 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		if o.Out, err = filepath.Abs(o.Out); err != nil {
 			return err
 		}
-		return sweep.SlurmScript(stdout, o)
+		if err := sweep.SlurmScript(stdout, o); err != nil {
+			return fmt.Errorf("sweep slurm: %w", err)
+		}
+		return nil
 	}
 	if !filepath.IsAbs(o.Out) {
 		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
@@ -358,7 +361,10 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.File = file
-	return sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
+	if err := sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc}); err != nil {
+		return fmt.Errorf("sweep k8s: %w", err)
+	}
+	return nil
 }
 
 // readSweepFile returns a sweep file as JSON: a file whose first non-space

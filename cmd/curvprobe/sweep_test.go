@@ -432,3 +432,50 @@ axes:
 		t.Errorf("bad YAML: error %v, want one naming the file", err)
 	}
 }
+
+// Issue 10, item 1, as reported: `sweep slurm f.yaml --out $'/shared/a\ntouch
+// PWNED' > x.sbatch; bash x.sbatch` created PWNED, and `sweep k8s --out` with
+// a newline and "---" added YAML documents. Both are refused, naming --out,
+// and print nothing; a sweep name with a space still gives a valid job name.
+func TestSweepJobInjection(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.yaml")
+	yml := "name: my sweep\nbase:\n  model: {layers: [4, 6, 2], activation: tanh, loss: mse}\n  data: \"synthetic:teacher\"\n" +
+		"  subset: 50\n  optimizer: {kind: gd, lr: 0.1}\n  steps: 5\n  probe_every: 5\n  seed: 1\naxes:\n  - path: seed\n    values: [1, 2]\n"
+	if err := os.WriteFile(file, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ kind, out string }{
+		{"slurm", "/shared/a\ntouch PWNED"},
+		{"k8s", "/sweep\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: evil}\n"},
+	} {
+		var so, se bytes.Buffer
+		err := cmdSweep(context.Background(), []string{tc.kind, file, "--out", tc.out}, &so, &se)
+		if err == nil || !strings.Contains(err.Error(), "sweep "+tc.kind+": out ") || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("%s --out %q: %v; want an error naming out", tc.kind, tc.out, err)
+		}
+		if so.Len() > 0 {
+			script := filepath.Join(dir, "x")
+			os.WriteFile(script, so.Bytes(), 0o644)
+			if tc.kind == "slurm" {
+				if _, err := exec.LookPath("bash"); err == nil {
+					cmd := exec.Command("bash", "-n", script)
+					cmd.Dir = dir
+					cmd.Run()
+				}
+			}
+			for _, line := range strings.Split(so.String(), "\n") {
+				if strings.HasPrefix(line, "touch PWNED") || strings.HasPrefix(line, "kind: Pod") {
+					t.Errorf("%s: injected line %q", tc.kind, line)
+				}
+			}
+		}
+	}
+	var so, se bytes.Buffer
+	if err := cmdSweep(context.Background(), []string{"slurm", file, "--out", "/shared/out"}, &so, &se); err != nil {
+		t.Fatalf("sweep named %q: %v", "my sweep", err)
+	}
+	if !strings.Contains(so.String(), "#SBATCH --job-name=curvprobe-my-sweep\n") {
+		t.Errorf("job name:\n%s", so.String())
+	}
+}
