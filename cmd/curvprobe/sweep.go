@@ -367,13 +367,19 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readSweepFile returns a sweep file as JSON: a file whose first non-space
-// character is '{' is JSON; anything else is read as YAML and converted.
+// readSweepFile returns a sweep file as JSON (sweepFileJSON).
 func readSweepFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return sweepFileJSON(path, b)
+}
+
+// sweepFileJSON returns the contents b of sweep file path as JSON: a file
+// whose first non-space character is '{' is JSON; anything else is read as
+// YAML and converted. Errors name the file.
+func sweepFileJSON(path string, b []byte) ([]byte, error) {
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
 		return b, nil
 	}
