@@ -388,9 +388,16 @@ func TestExecuteConcurrentTallies(t *testing.T) {
 	first, second := sorted[0], sorted[1]
 	other := &Plan{Name: p.Name, Axes: p.Axes, Runs: []Run{second}}
 	var otherRes *Result
+	byOther := 0
 	// This execution lists both runs, then, as it starts the first, the
 	// other execution trains the second to the end.
 	rep := reporterFunc(func(e *Event) {
+		if e.Kind == EventEnd && e.ByOther {
+			if e.Run.ID != second.ID || e.Status != StatusDone {
+				t.Errorf("run %s %s reported as finished by another process", e.Run.ID, e.Status)
+			}
+			byOther++
+		}
 		if e.Kind == EventStart && e.Run.ID == first.ID && otherRes == nil {
 			var err error
 			if otherRes, err = Execute(context.Background(), other, dir, Options{Backends: cpuBackends}); err != nil {
@@ -407,6 +414,9 @@ func TestExecuteConcurrentTallies(t *testing.T) {
 	}
 	if res.Done != 1 || res.Complete != 1 || res.Selected != 2 {
 		t.Errorf("%+v, want 1 done and 1 complete (finished by the other execution)", res)
+	}
+	if byOther != 1 {
+		t.Errorf("%d events of runs finished by another process, want 1", byOther)
 	}
 	if n := len(attempts(t, dir, second.ID)); n != 1 {
 		t.Errorf("the second run was attempted %d times", n)
