@@ -268,6 +268,9 @@ func (s *sweepLines) Event(e *sweep.Event) {
 		case sweep.StatusIncomplete:
 			msg = "interrupted (resumes on rerun)"
 		}
+		if e.ByOther {
+			msg = string(e.Status) + " by another process; skipped"
+		}
 		if e.Elapsed > 0 {
 			msg += fmt.Sprintf(" in %.1fs", e.Elapsed.Seconds())
 		}
@@ -346,7 +349,7 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		o.Shards = len(p.Runs)
 	}
 	if o.Name == "" && f.Name != "" {
-		o.Name = "curvprobe-" + f.Name
+		o.Name = sweep.JobName(f.Name)
 	}
 	if kind == "slurm" {
 		if o.File, err = filepath.Abs(file); err != nil {
@@ -355,7 +358,10 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		if o.Out, err = filepath.Abs(o.Out); err != nil {
 			return err
 		}
-		return sweep.SlurmScript(stdout, o)
+		if err := sweep.SlurmScript(stdout, o); err != nil {
+			return fmt.Errorf("sweep slurm: %w", err)
+		}
+		return nil
 	}
 	if !filepath.IsAbs(o.Out) {
 		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
@@ -365,16 +371,25 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.File = file
-	return sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
+	if err := sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc}); err != nil {
+		return fmt.Errorf("sweep k8s: %w", err)
+	}
+	return nil
 }
 
-// readSweepFile returns a sweep file as JSON: a file whose first non-space
-// character is '{' is JSON; anything else is read as YAML and converted.
+// readSweepFile returns a sweep file as JSON (sweepFileJSON).
 func readSweepFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return sweepFileJSON(path, b)
+}
+
+// sweepFileJSON returns the contents b of sweep file path as JSON: a file
+// whose first non-space character is '{' is JSON; anything else is read as
+// YAML and converted. Errors name the file.
+func sweepFileJSON(path string, b []byte) ([]byte, error) {
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
 		return b, nil
 	}

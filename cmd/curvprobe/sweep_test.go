@@ -432,3 +432,127 @@ axes:
 		t.Errorf("bad YAML: error %v, want one naming the file", err)
 	}
 }
+
+// Issue 10, item 1, as reported: `sweep slurm f.yaml --out $'/shared/a\ntouch
+// PWNED' > x.sbatch; bash x.sbatch` created PWNED, and `sweep k8s --out` with
+// a newline and "---" added YAML documents. Both are refused, naming --out,
+// and print nothing; a sweep name with a space still gives a valid job name.
+func TestSweepJobInjection(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.yaml")
+	yml := "name: my sweep\nbase:\n  model: {layers: [4, 6, 2], activation: tanh, loss: mse}\n  data: \"synthetic:teacher\"\n" +
+		"  subset: 50\n  optimizer: {kind: gd, lr: 0.1}\n  steps: 5\n  probe_every: 5\n  seed: 1\naxes:\n  - path: seed\n    values: [1, 2]\n"
+	if err := os.WriteFile(file, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ kind, out string }{
+		{"slurm", "/shared/a\ntouch PWNED"},
+		{"k8s", "/sweep\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: evil}\n"},
+	} {
+		var so, se bytes.Buffer
+		err := cmdSweep(context.Background(), []string{tc.kind, file, "--out", tc.out}, &so, &se)
+		if err == nil || !strings.Contains(err.Error(), "sweep "+tc.kind+": out ") || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("%s --out %q: %v; want an error naming out", tc.kind, tc.out, err)
+		}
+		if so.Len() > 0 {
+			script := filepath.Join(dir, "x")
+			os.WriteFile(script, so.Bytes(), 0o644)
+			if tc.kind == "slurm" {
+				if _, err := exec.LookPath("bash"); err == nil {
+					cmd := exec.Command("bash", "-n", script)
+					cmd.Dir = dir
+					cmd.Run()
+				}
+			}
+			for _, line := range strings.Split(so.String(), "\n") {
+				if strings.HasPrefix(line, "touch PWNED") || strings.HasPrefix(line, "kind: Pod") {
+					t.Errorf("%s: injected line %q", tc.kind, line)
+				}
+			}
+		}
+	}
+	var so, se bytes.Buffer
+	if err := cmdSweep(context.Background(), []string{"slurm", file, "--out", "/shared/out"}, &so, &se); err != nil {
+		t.Fatalf("sweep named %q: %v", "my sweep", err)
+	}
+	if !strings.Contains(so.String(), "#SBATCH --job-name=curvprobe-my-sweep\n") {
+		t.Errorf("job name:\n%s", so.String())
+	}
+}
+
+// FuzzSweepFile: any bytes as a sweep file (YAML or JSON) give an error (one
+// naming the file when the YAML cannot be read), or a plan whose runs have
+// valid, distinct ids, each its configuration's ConfigID; expanding again,
+// from the same bytes or from the decoded file written back as JSON, gives
+// the same plan, and the plan read back from its JSON (as DIR/sweep.json) has
+// the same ids.
+func FuzzSweepFile(f *testing.F) {
+	f.Add([]byte(testSweep))
+	f.Add([]byte("name: my sweep\nbase:\n  model: {layers: [4, 6, 2], activation: tanh, loss: mse}\n  data: \"synthetic:teacher\"\n" +
+		"  subset: 50\n  optimizer: {kind: gd, lr: 0.1}\n  steps: 5\n  probe_every: 5\n  seed: 1\naxes:\n  - path: seed\n    values: [1, 2]\n" +
+		"  - path: model.layers.1\n    range: {start: 4, stop: 8, step: 2}\n  - path: optimizer.lr\n    logrange: {start: 0.01, stop: 1, num: 3}\n"))
+	f.Add([]byte(`{"base": {"model": {"layers": [4, 2], "activation": "relu", "loss": "mse"}, "data": "synthetic:teacher",
+ "subset": 20, "optimizer": {"kind": "sgd", "lr": 0.1, "momentum": 0.9}, "batch": 8, "steps": 3, "seed": 1, "dtype": "float64"},
+ "axes": [{"path": "optimizer", "values": [{"kind": "gd", "lr": 0.5}, {"kind": "adam", "lr": 0.001}]}]}`))
+	f.Add([]byte("base: &a {x: *a}\naxes: []\n"))
+	f.Add([]byte("base: {}\naxes: [{path: seed, range: {start: 0, stop: 1e9, step: 1}}]\n"))
+	f.Add([]byte("{\"base\": {}, \"axes\": [{\"path\": \"a..b\", \"values\": [1]}]}"))
+	f.Add([]byte("base: .inf\n"))
+	f.Add([]byte("? [1, 2]\n: 3\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		j, err := sweepFileJSON("F.yaml", b)
+		if err != nil {
+			if !strings.Contains(err.Error(), "F.yaml") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		file, err := sweep.ParseFile(j)
+		if err != nil {
+			return
+		}
+		p, err := sweep.Expand(file, sweep.PlanOptions{})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for i, r := range p.Runs {
+			if !sweep.ValidID(r.ID) || r.ID != sweep.ConfigID(r.Config) || seen[r.ID] || len(r.Values) != len(p.Axes) {
+				t.Fatalf("run %d: id %q (config's %q, seen %v)", i, r.ID, sweep.ConfigID(r.Config), seen[r.ID])
+			}
+			seen[r.ID] = true
+		}
+		want, _ := json.Marshal(p)
+		again := func(what string, src []byte) {
+			f2, err := sweep.ParseFile(src)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			p2, err := sweep.Expand(f2, sweep.PlanOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if got, _ := json.Marshal(p2); !bytes.Equal(got, want) {
+				t.Fatalf("%s: another plan:\n%s\nvs\n%s", what, got, want)
+			}
+		}
+		again("the same bytes", j)
+		written, err := json.Marshal(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again("the file written back", written)
+		var back sweep.Plan
+		if err := json.Unmarshal(want, &back); err != nil || len(back.Runs) != len(p.Runs) {
+			t.Fatalf("plan JSON: %v", err)
+		}
+		for i, r := range back.Runs {
+			if r.ID != p.Runs[i].ID || sweep.ConfigID(r.Config) != r.ID {
+				t.Fatalf("run %d read back: id %s, config's %s, want %s", i, r.ID, sweep.ConfigID(r.Config), p.Runs[i].ID)
+			}
+		}
+	})
+}

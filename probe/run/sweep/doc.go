@@ -68,5 +68,14 @@
 // trained is locked (flock on DIR/runs/<id>/sweep.lock), so overlapping
 // processes leave each other's runs alone.
 //
+// # Job files
+//
+// SlurmScript and K8sManifest refuse any option value that is not UTF-8 or
+// holds a control character (a newline, a NUL), naming the option, and quote
+// every value they write, in comments too: shellQuote for the script (a bash
+// word), yamlQuote for the manifest (a double-quoted scalar in printable
+// ASCII). #SBATCH values, which sbatch reads, must be single plain words. So
+// no value, whatever it holds, can start a command or a YAML document.
+//
 // Nothing here prints: progress goes to a Reporter.
 package sweep

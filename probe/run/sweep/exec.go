@@ -139,7 +139,11 @@ type Event struct {
 	// Resume is set when the attempt continues from a checkpoint.
 	Resume bool
 	// Status, Summary, Err and Elapsed are set on EventEnd.
-	Status  Status
+	Status Status
+	// ByOther is set on EventEnd when another process completed the run
+	// after this one listed it: this process trained nothing, and the run
+	// counts in Result.Complete, not Done or Diverged.
+	ByOther bool
 	Summary *run.Summary
 	Err     error
 	Elapsed time.Duration
@@ -153,10 +157,13 @@ type Reporter interface {
 // Result is what Execute did with the runs of its shard.
 type Result struct {
 	// Selected is the number of runs in the shard; Complete of them were
-	// complete before Execute started and were skipped.
+	// complete before this process could work on them (before Execute
+	// started, or finished by another process since) and were skipped.
 	Selected, Complete int
-	// Counts of the attempts' outcomes, and of runs left to another process
-	// (Busy) or not started because of cancellation (NotStarted).
+	// Counts of the outcomes of this process's attempts (each counts only
+	// what this process trained), and of runs left to another process
+	// (Busy) or not started because of cancellation (NotStarted). The
+	// counts add up to Selected.
 	Done, Diverged, Failed, Interrupted, Busy, NotStarted int
 }
 
@@ -170,10 +177,16 @@ type Result struct {
 // their next step (their checkpoints let a rerun resume them), no new run
 // starts, and Execute returns ctx.Err() with the Result. Several processes
 // may execute one plan in one directory: a run is locked while it is worked
-// on, and a process finding it locked leaves it.
+// on, and a process finding it locked leaves it. A run id that is not a
+// run id (ValidID) is an error: ids name directories.
 func Execute(ctx context.Context, p *Plan, dir string, opts Options) (*Result, error) {
 	if opts.Backends.Float32 == nil || opts.Backends.Float64 == nil {
 		panic("sweep: Execute needs Backends for float32 and float64")
+	}
+	for i := range p.Runs {
+		if !ValidID(p.Runs[i].ID) {
+			return nil, fmt.Errorf("run %d: id %q is not a run id (%d hex digits)", i, p.Runs[i].ID, IDLength)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
 		return nil, err
@@ -247,14 +260,16 @@ func (x *executor) attempt(ctx context.Context, r *Run) {
 	end := func(e *Event) {
 		x.mu.Lock()
 		defer x.mu.Unlock()
-		switch e.Status {
-		case StatusDone:
+		switch {
+		case e.ByOther:
+			x.res.Complete++
+		case e.Status == StatusDone:
 			x.res.Done++
-		case StatusDiverged:
+		case e.Status == StatusDiverged:
 			x.res.Diverged++
-		case StatusFailed:
+		case e.Status == StatusFailed:
 			x.res.Failed++
-		case StatusIncomplete:
+		case e.Status == StatusIncomplete:
 			x.res.Interrupted++
 		}
 		x.report(e)
@@ -292,9 +307,10 @@ func (x *executor) attempt(ctx context.Context, r *Run) {
 		return
 	}
 	defer unlock()
-	// Another process may have finished it since Execute looked.
+	// Another process may have finished it since Execute looked: it is
+	// then complete, not done by this process.
 	if st, sum, _ := RunStatus(rd); st.Complete() {
-		e.Kind, e.Status, e.Summary = EventEnd, st, sum
+		e.Kind, e.Status, e.Summary, e.ByOther = EventEnd, st, sum, true
 		end(e)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -371,5 +372,98 @@ func TestReportStepFromSummary(t *testing.T) {
 	steps := p.Runs[0].Config.Steps
 	if r := rep.Rows[0]; r.Step != steps || !strings.Contains(r.Error, "ends at step") {
 		t.Errorf("row step %d (%q); want %d and a note", r.Step, r.Error, steps)
+	}
+}
+
+// Two executions of one sweep at once: a run the other finished after this
+// one listed it counts as complete here, not as done, so that the tallies of
+// the two add up to the runs trained (each run is trained once).
+func TestExecuteConcurrentTallies(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock")
+	}
+	p := mustExpand(t, sweepJSON(`{"path": "seed", "values": [1, 2]}`))
+	dir := t.TempDir()
+	sorted := Shard{}.Select(p.Runs)
+	first, second := sorted[0], sorted[1]
+	other := &Plan{Name: p.Name, Axes: p.Axes, Runs: []Run{second}}
+	var otherRes *Result
+	byOther := 0
+	// This execution lists both runs, then, as it starts the first, the
+	// other execution trains the second to the end.
+	rep := reporterFunc(func(e *Event) {
+		if e.Kind == EventEnd && e.ByOther {
+			if e.Run.ID != second.ID || e.Status != StatusDone {
+				t.Errorf("run %s %s reported as finished by another process", e.Run.ID, e.Status)
+			}
+			byOther++
+		}
+		if e.Kind == EventStart && e.Run.ID == first.ID && otherRes == nil {
+			var err error
+			if otherRes, err = Execute(context.Background(), other, dir, Options{Backends: cpuBackends}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	res, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otherRes == nil || otherRes.Done != 1 {
+		t.Fatalf("the other execution: %+v, want 1 done", otherRes)
+	}
+	if res.Done != 1 || res.Complete != 1 || res.Selected != 2 {
+		t.Errorf("%+v, want 1 done and 1 complete (finished by the other execution)", res)
+	}
+	if byOther != 1 {
+		t.Errorf("%d events of runs finished by another process, want 1", byOther)
+	}
+	if n := len(attempts(t, dir, second.ID)); n != 1 {
+		t.Errorf("the second run was attempted %d times", n)
+	}
+}
+
+// An id edited in sweep.json to a path ("../x", "", "a/b") is not followed
+// out of DIR/runs: its row is failed and names the id.
+func TestReportRefusesPathIDs(t *testing.T) {
+	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5]}`))
+	dir := t.TempDir()
+	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
+		t.Fatal(err)
+	}
+	// A finished run's files outside DIR/runs, where "../outside" points.
+	if err := os.Rename(RunDir(dir, p.Runs[0].ID), filepath.Join(dir, "outside")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, RunsDir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, RunsDir, "..", "outside", run.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(dir, RunsDir, run.SummaryFile), filepath.Join(dir, RunsDir, "a", "b", run.SummaryFile)} {
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"../outside", "", "a/b", "..", "/outside", "ABCDEF012345", "0123456789ab/"} {
+		q := *p
+		q.Runs = []Run{p.Runs[0]}
+		q.Runs[0].ID = id
+		if err := q.Write(filepath.Join(dir, PlanFile)); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := BuildReport(dir)
+		if err != nil {
+			t.Fatalf("id %q: %v", id, err)
+		}
+		r := rep.Rows[0]
+		if r.Status != StatusFailed || r.FinalLoss != nil || !strings.Contains(r.Error, "not a run id") || !strings.Contains(r.Error, strconv.Quote(id)) {
+			t.Errorf("id %q: row %s %q (loss %v); want failed, naming the id, nothing read", id, r.Status, r.Error, r.FinalLoss)
+		}
+		if _, err := Execute(context.Background(), &q, t.TempDir(), Options{Backends: cpuBackends}); err == nil || !strings.Contains(err.Error(), "not a run id") {
+			t.Errorf("Execute with id %q: %v", id, err)
+		}
 	}
 }

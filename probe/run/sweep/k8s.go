@@ -1,12 +1,12 @@
 package sweep
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // k8sSweepDir is where the ConfigMap with the sweep file is mounted in the
@@ -33,14 +33,22 @@ type K8sOptions struct {
 // i/Shards: Kubernetes sets JOB_COMPLETION_INDEX and the manifest sets
 // CURVPROBE_SHARDS. The output directory is the claim o.PVC mounted at
 // o.Out. Pods restart on failure up to backoffLimit times; a restarted pod
-// skips finished runs and resumes half-done ones. All strings are written
-// as JSON strings, which YAML reads as they are.
+// skips finished runs and resumes half-done ones. Every value is written by
+// yamlQuote, as a double-quoted scalar in printable ASCII, in comments too.
 func K8sManifest(w io.Writer, o K8sOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
 	if o.Image == "" {
 		return fmt.Errorf("image: a container image is required")
+	}
+	for _, f := range []struct{ name, v string }{{"image", o.Image}, {"pvc", o.PVC}} {
+		if err := oneLine(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if !utf8.Valid(o.Content) {
+		return fmt.Errorf("sweep file %s: not valid UTF-8 (a ConfigMap holds text)", o.File)
 	}
 	name := dnsName(o.name())
 	pvc := o.PVC
@@ -50,13 +58,13 @@ func K8sManifest(w io.Writer, o K8sOptions) error {
 	if !dns1123.MatchString(pvc) {
 		return fmt.Errorf("pvc %q: a claim name is lower-case letters, digits, '-' and '.', starting and ending alphanumeric (RFC 1123)", pvc)
 	}
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	q := yamlQuote
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	p("# curvprobe sweep: %d runs in an Indexed Job of %d pods; pod i runs shard i/%d", o.Runs, o.Shards, o.Shards)
 	p("# (JOB_COMPLETION_INDEX of CURVPROBE_SHARDS). Output: the ReadWriteMany volume claim")
-	p("# %q, mounted at %s in every pod; create it first. Apply with: kubectl apply -f THIS_FILE", pvc, o.Out)
-	p("# Then, from a pod or machine with the volume: curvprobe sweep report %s", o.Out)
+	p("# %s, mounted at %s in every pod; create it first. Apply with: kubectl apply -f THIS_FILE", q(pvc), q(o.Out))
+	p("# Then, from a pod or machine with the volume: curvprobe sweep report %s", q(o.Out))
 	p("apiVersion: v1")
 	p("kind: ConfigMap")
 	p("metadata:")
@@ -130,6 +138,37 @@ func K8sManifest(w io.Writer, o K8sOptions) error {
 	p("          name: %s", q(name+"-file"))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// yamlQuote writes s as a YAML double-quoted scalar in printable ASCII: '"'
+// and '\' are escaped, newline and tab as \n and \t, and every other
+// character outside printable ASCII as \uXXXX or \UXXXXXXXX (one form that
+// YAML 1.1 and 1.2 read alike, and that no parser takes for a line break or a
+// document marker). Invalid UTF-8, which YAML cannot hold, comes out as
+// U+FFFD: callers refuse it first (oneLine).
+func yamlQuote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r >= ' ' && r < 0x7f:
+			b.WriteRune(r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // dnsName makes s a DNS-1123 label of at most 52 characters (Job names

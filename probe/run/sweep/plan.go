@@ -73,6 +73,21 @@ func ConfigID(c *run.TrainConfig) string {
 	return hex.EncodeToString(h[:])[:IDLength]
 }
 
+// ValidID reports whether id has the form of a run id (ConfigID's): IDLength
+// lower-case hex digits. Only such ids name directories under DIR/runs, so an
+// id edited into a path ("../x") is never followed.
+func ValidID(id string) bool {
+	if len(id) != IDLength {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Expand expands the sweep file into its runs, decodes and validates each
 // run's configuration and computes its id. Errors name the axis and value,
 // or the run and its axis values; two grid points with the same

@@ -68,7 +68,9 @@ type Report struct {
 	Rows []Row
 }
 
-// BuildReport reads dir/sweep.json and every run's directory.
+// BuildReport reads dir/sweep.json and every run's directory. A run whose id
+// is not a run id (ValidID: an edited sweep.json) gets a failed row that says
+// so, and nothing outside dir/runs is read.
 func BuildReport(dir string) (*Report, error) {
 	p, err := LoadPlan(filepath.Join(dir, PlanFile))
 	if err != nil {
@@ -77,9 +79,15 @@ func BuildReport(dir string) (*Report, error) {
 	rep := &Report{Plan: p, Rows: make([]Row, len(p.Runs))}
 	for i := range p.Runs {
 		r := &p.Runs[i]
-		rd := RunDir(dir, r.ID)
 		row := &rep.Rows[i]
 		row.Run = r
+		if !ValidID(r.ID) {
+			// An edited sweep.json: read nothing outside DIR/runs.
+			row.Status = StatusFailed
+			row.Error = fmt.Sprintf("%s: run %d: id %q is not a run id (%d hex digits); its directory is not read", PlanFile, i, r.ID, IDLength)
+			continue
+		}
+		rd := RunDir(dir, r.ID)
 		var sum *run.Summary
 		row.Status, sum, row.Error = RunStatus(rd)
 		row.Error = strings.TrimSpace(row.Error)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // JobOptions describe the tasks of a cluster job that runs a sweep: each
@@ -42,6 +43,22 @@ type JobOptions struct {
 	Account   string // Slurm account
 }
 
+// JobName is the default job name of a sweep named sweepName:
+// "curvprobe-" and the name with every character but letters, digits, '.',
+// '_' and '-' made '-', so that it is one word in an #SBATCH line; an empty
+// name gives "curvprobe-sweep".
+func JobName(sweepName string) string {
+	if sweepName == "" {
+		return "curvprobe-sweep"
+	}
+	return "curvprobe-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, sweepName)
+}
+
 func (o *JobOptions) name() string {
 	if o.Name == "" {
 		return "curvprobe-sweep"
@@ -62,13 +79,12 @@ func (o *JobOptions) check() error {
 	if o.Workers < 0 || o.CPUs < 0 || o.GPUs < 0 {
 		return fmt.Errorf("workers %d, cpus %d, gpus %d: must be >= 0", o.Workers, o.CPUs, o.GPUs)
 	}
-	// Values written into #SBATCH lines or YAML unquoted: one line of
-	// ordinary characters each.
-	for _, f := range []struct{ name, v string }{
-		{"name", o.Name}, {"time", o.Time}, {"mem", o.Mem}, {"partition", o.Partition}, {"account", o.Account}, {"dtype", o.DType}, {"device", o.Device},
-	} {
-		if strings.IndexFunc(f.v, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\'' || r == '"' || r == '\\' }) >= 0 {
-			return fmt.Errorf("%s %q: control characters and quotes are not allowed", f.name, f.v)
+	// Every string that reaches a script or a manifest is one line of text:
+	// the job files quote each value (shellQuote, yamlQuote), and a control
+	// character (a newline, a NUL) has no use in any of them.
+	for _, f := range o.strings() {
+		if err := oneLine(f.name, f.v); err != nil {
+			return err
 		}
 	}
 	if o.Time != "" && !slurmTime.MatchString(o.Time) {
@@ -88,7 +104,36 @@ func (o *JobOptions) check() error {
 	return nil
 }
 
+// strings returns the options' string values with their names, as the
+// command-line flags name them.
+func (o *JobOptions) strings() []struct{ name, v string } {
+	return []struct{ name, v string }{
+		{"out", o.Out}, {"sweep file", o.File}, {"bin", o.Bin}, {"name", o.Name}, {"time", o.Time}, {"mem", o.Mem},
+		{"partition", o.Partition}, {"account", o.Account}, {"dtype", o.DType}, {"device", o.Device},
+	}
+}
+
+// oneLine refuses a value that is not valid UTF-8 or holds a control
+// character (C0, DEL, C1, or a Unicode line or paragraph separator).
+func oneLine(name, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%s %q: not valid UTF-8", name, v)
+	}
+	if i := strings.IndexFunc(v, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return fmt.Errorf("%s %q: control character %U at byte %d: newlines, NUL and other control characters are not allowed", name, v, r, i)
+	}
+	return nil
+}
+
+func isControl(r rune) bool {
+	return r < ' ' || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
+}
+
 var (
+	// sbatchWord is a value written as it is into an #SBATCH line, which
+	// sbatch, not the shell, reads: one word of ordinary characters.
+	sbatchWord = regexp.MustCompile(`^[A-Za-z0-9._+@%:,=/-]+$`)
 	slurmTime  = regexp.MustCompile(`^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+(:\d{1,2}(:\d{1,2})?)?|UNLIMITED|INFINITE)$`)
 	memSize    = regexp.MustCompile(`^\d+([KMGT]i?)?B?$`)
 	deviceName = regexp.MustCompile(`^(auto|cpu|cuda|gpu|cuda:\d+)$`)
@@ -130,9 +175,18 @@ func (o *JobOptions) bin() string {
 // script finishes an interrupted sweep. The script sets
 // OPENBLAS_NUM_THREADS to the CPUs per worker (unless already set) and
 // execs curvprobe, so that scancel's SIGTERM stops it cleanly.
+//
+// Every value in the script is quoted by shellQuote, in comments too, except
+// those of the #SBATCH lines, which must be single words of ordinary
+// characters (Name, Partition, Account; Time and Mem have their own forms).
 func SlurmScript(w io.Writer, o JobOptions) error {
 	if err := o.check(); err != nil {
 		return err
+	}
+	for _, f := range []struct{ name, v string }{{"name", o.Name}, {"partition", o.Partition}, {"account", o.Account}} {
+		if f.v != "" && !sbatchWord.MatchString(f.v) {
+			return fmt.Errorf("%s %q: an #SBATCH value is one word of letters, digits and ._+@%%:,=/-", f.name, f.v)
+		}
 	}
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -160,9 +214,9 @@ func SlurmScript(w io.Writer, o JobOptions) error {
 	p("#")
 	p("# curvprobe sweep: %d runs in %d array tasks; task i runs shard i/%d (the runs", o.Runs, o.Shards, o.Shards)
 	p("# sorted by id whose position is i modulo %d), writing into one shared directory:", o.Shards)
-	p("#   %s", o.Out)
+	p("#   %s", shellQuote(o.Out))
 	p("# Submit with: sbatch THIS_FILE. Tasks skip finished runs and resume half-done ones,")
-	p("# so resubmitting finishes an interrupted sweep; then: curvprobe sweep report %s", o.Out)
+	p("# so resubmitting finishes an interrupted sweep; then: curvprobe sweep report %s", shellQuote(o.Out))
 	p("# Logs: slurm-%%A_%%a.out in the submission directory (Slurm's default).")
 	p("set -euo pipefail")
 	threads := "1"
@@ -180,12 +234,34 @@ func SlurmScript(w io.Writer, o JobOptions) error {
 	return err
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
+// shellQuote quotes s as one bash word: as it is when it holds only
+// characters no shell treats specially; else in single quotes; and, when it
+// holds a control character (which JobOptions refuse, but the quoting does
+// not rely on that), in bash's $'...' with every byte outside printable
+// ASCII escaped, so that a quoted value never spans two lines, in a comment
+// or in a command.
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
 	}) < 0 {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if strings.IndexFunc(s, isControl) < 0 && utf8.ValidString(s) {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c >= ' ' && c < 0x7f:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
