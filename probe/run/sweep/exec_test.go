@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -21,6 +23,35 @@ import (
 var cpuBackends = Backends{
 	Float32: func() (kernels.Backend[float32], error) { return cpu.New[float32](), nil },
 	Float64: func() (kernels.Backend[float64], error) { return cpu.New[float64](), nil },
+}
+
+// gatedBackends returns CPU backends of which the second opened blocks in
+// its 50th GEMM until gate is closed.
+func gatedBackends(gate <-chan struct{}) Backends {
+	var opened atomic.Int64
+	return Backends{
+		Float32: func() (kernels.Backend[float32], error) {
+			return &gatedBackend[float32]{Backend: cpu.New[float32](), hold: opened.Add(1) == 2, gate: gate}, nil
+		},
+		Float64: func() (kernels.Backend[float64], error) {
+			return &gatedBackend[float64]{Backend: cpu.New[float64](), hold: opened.Add(1) == 2, gate: gate}, nil
+		},
+	}
+}
+
+// gatedBackend is a backend whose 50th Gemm waits for gate when hold is set.
+type gatedBackend[T kernels.Float] struct {
+	kernels.Backend[T]
+	hold  bool
+	gate  <-chan struct{}
+	gemms atomic.Int64
+}
+
+func (g *gatedBackend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
+	if g.hold && g.gemms.Add(1) == 50 {
+		<-g.gate
+	}
+	g.Backend.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // reporterFunc adapts a function to Reporter.
@@ -111,9 +142,18 @@ func TestExecuteCancelResume(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := Execute(ctx, p, dir, Options{Workers: 2, Backends: cpuBackends, Reporter: reporterFunc(func(e *Event) {
+	// The second backend opened holds its run mid-way until the first run
+	// to end has cancelled the sweep: one run done and one interrupted,
+	// whatever the machine's load (the runs are of equal length, so
+	// without the gate both could end before the cancellation is seen).
+	gate := make(chan struct{})
+	var once sync.Once
+	res, err := Execute(ctx, p, dir, Options{Workers: 2, Backends: gatedBackends(gate), Reporter: reporterFunc(func(e *Event) {
 		if e.Kind == EventEnd && e.Status == StatusDone {
 			cancel() // the other worker's run is in flight
+		}
+		if e.Kind == EventEnd {
+			once.Do(func() { close(gate) }) // never left waiting
 		}
 	})})
 	if !errors.Is(err, context.Canceled) {
