@@ -10,6 +10,9 @@ it times, after warm-up, `--repeats` runs of each of:
   hvp      one exact HVP by double backward, from scratch: forward, torch.autograd.grad with
            create_graph=True, then torch.autograd.grad of (g . v). (curvprobe's HVP also
            recomputes the forward, so the two are comparable.)
+  kept     one HVP with the gradient graph kept, PyHessian's way: the gradient is taken once with
+           create_graph=True, and each product is torch.autograd.grad(g, params, grad_outputs=v,
+           retain_graph=True) (the peer of curvprobe's hvp_cached_ms: forward kept).
   func     (--mode func|all) torch.func forward-over-reverse: jvp(grad(f), (p,), (v,)).
   compile  (--mode compile|all) torch.compile of the torch.func HVP, where it compiles.
   gemm     only the GEMMs an HVP needs, with torch.mm(out=) on the same shapes (the ceiling),
@@ -29,7 +32,7 @@ Every variant is run once (and checked against the eager HVP), warmed up, then t
 from other processes hits them alike. On CUDA, times come from torch.cuda.Event pairs around each
 run (synchronised); on CPU from time.perf_counter. Medians in milliseconds. Prints one JSON object:
   device, device_name, torch, threads, arch, act, loss, batch, dtype, bias, repeats, warmup,
-  grad_ms, hvp_ms, hvp_func_ms, hvp_compile_ms, hvp_grad_ratio, hvp_func_grad_ratio,
+  grad_ms, hvp_ms, hvp_kept_ms, hvp_func_ms, hvp_compile_ms, hvp_grad_ratio, hvp_func_grad_ratio,
   hvp_compile_grad_ratio, gemm_ms, gemm_grad_ms, gemm_count, gemm_grad_count, gemm_gflop,
   gemm_grad_gflop, hvp_gflops, gemm_gflops, grad_gemm_gflops, hvp_check_rel_err, errors,
   plus *_all_ms lists of every timed run.
@@ -297,9 +300,16 @@ def main(argv=None):
         den = math.sqrt(sum(float((b.double() ** 2).sum()) for b in hv_ref))
         return num / den if den > 0 else num
 
+    # PyHessian's product: the gradient graph built once, kept, and
+    # differentiated again for each v.
+    g_kept = torch.autograd.grad(f(params, x, y), params, create_graph=True)
+
+    def hvp_kept_once():
+        return torch.autograd.grad(g_kept, params, grad_outputs=vs, retain_graph=True)
+
     # Set up every variant first (each must run once), then time them interleaved.
-    fns = {"grad": grad_once, "hvp": hvp_once}
-    check = {}
+    fns = {"grad": grad_once, "hvp": hvp_once, "kept": hvp_kept_once}
+    check = {"kept": rel_err(hvp_kept_once())}
     if args.mode in ("func", "compile", "all"):
         try:
             try:
@@ -362,6 +372,8 @@ def main(argv=None):
         return a / b if a is not None and b else None
 
     grad_ms, hvp_ms = median(grad_all), median(hvp_all)
+    kept_all = times.get("kept")
+    kept_ms = median(kept_all) if kept_all else None
     func_ms = median(func_all) if func_all else None
     compile_ms = median(compile_all) if compile_all else None
     gemm_ms, gemm_grad_ms = median(gemm_all), median(gemm_grad_all)
@@ -384,6 +396,7 @@ def main(argv=None):
         "warmup": warmup,
         "grad_ms": grad_ms,
         "hvp_ms": hvp_ms,
+        "hvp_kept_ms": kept_ms,
         "hvp_func_ms": func_ms,
         "hvp_compile_ms": compile_ms,
         "hvp_grad_ratio": ratio(hvp_ms, grad_ms),
@@ -404,6 +417,7 @@ def main(argv=None):
         "notes": notes or None,
         "grad_all_ms": grad_all,
         "hvp_all_ms": hvp_all,
+        "hvp_kept_all_ms": kept_all,
         "hvp_func_all_ms": func_all,
         "hvp_compile_all_ms": compile_all,
         "gemm_all_ms": gemm_all,
