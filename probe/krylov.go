@@ -59,14 +59,24 @@ func (k *krylov[V]) free() {
 	k.sp.Free(k.w)
 }
 
+// dgks is the Daniel-Gragg-Kaufman-Stewart (1976) threshold of selective
+// reorthogonalisation: after one classical Gram-Schmidt pass, a second is
+// needed only when the pass removed most of the vector, leaving less than
+// dgks of its norm; then the second pass is enough (twice is enough:
+// Giraud, Langou, Rozložník 2005). In Lanczos the residual after the
+// three-term recurrence is already nearly orthogonal to the basis, so the
+// second pass, half of the reorthogonalisation's cost, is mostly skipped.
+const dgks = 0.7071067811865476 // 1/sqrt(2)
+
 // orthogonalise removes from x its components along the basis by classical
-// Gram-Schmidt, twice (twice is enough: Giraud, Langou, Rozložník 2005),
-// with a MultiSpace's one-pass DotMany and AxpyMany where the Space has
-// them (the same numbers as the loops of Dot and Axpy).
-func (k *krylov[V]) orthogonalise(x V) {
+// Gram-Schmidt, with a second pass where the DGKS test asks for one, using
+// a MultiSpace's one-pass DotMany and AxpyMany where the Space has them
+// (the same numbers as the loops of Dot and Axpy). nrm is ‖x‖ on entry; it
+// returns ‖x‖ on exit.
+func (k *krylov[V]) orthogonalise(x V, nrm float64) float64 {
 	m := len(k.q)
 	if m == 0 {
-		return
+		return nrm
 	}
 	ms, many := k.sp.(MultiSpace[V])
 	for pass := 0; pass < 2; pass++ {
@@ -77,15 +87,21 @@ func (k *krylov[V]) orthogonalise(x V) {
 				k.coef[i] = -k.coef[i]
 			}
 			ms.AxpyMany(k.coef, k.q, x)
-			continue
+		} else {
+			for i, q := range k.q {
+				k.coef[i] = k.sp.Dot(q, x)
+			}
+			for i, q := range k.q {
+				k.sp.Axpy(-k.coef[i], q, x)
+			}
 		}
-		for i, q := range k.q {
-			k.coef[i] = k.sp.Dot(q, x)
+		after := k.sp.Nrm2(x)
+		if after > dgks*nrm {
+			return after
 		}
-		for i, q := range k.q {
-			k.sp.Axpy(-k.coef[i], q, x)
-		}
+		nrm = after
 	}
+	return nrm
 }
 
 // push orthogonalises the start (or restart) vector v against the basis,
@@ -97,8 +113,7 @@ func (k *krylov[V]) push(v V) bool {
 	if before == 0 {
 		return false
 	}
-	k.orthogonalise(v)
-	nrm := k.sp.Nrm2(v)
+	nrm := k.orthogonalise(v, before)
 	if nrm <= 1e-8*before {
 		return false
 	}
@@ -132,8 +147,7 @@ func (k *krylov[V]) step(ctx context.Context) error {
 		b = k.off[j-1]
 		k.sp.Axpy(-b, k.q[j-1], k.w)
 	}
-	k.orthogonalise(k.w)
-	k.resid = k.sp.Nrm2(k.w)
+	k.resid = k.orthogonalise(k.w, k.sp.Nrm2(k.w))
 	if math.IsNaN(a+k.resid) || math.IsInf(a+k.resid, 0) {
 		return ErrNonFinite
 	}
