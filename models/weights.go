@@ -33,6 +33,9 @@ func LoadWeights(path string, spec Spec) ([]float64, error) {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
 	}
 	defer zr.Close()
+	if _, err := npyfile.Members(zr.File); err != nil {
+		return nil, fmt.Errorf("weights %s: %w", path, err)
+	}
 	flat := make([]float64, spec.NumParams())
 	for _, b := range spec.Blocks() {
 		i := slices.IndexFunc(zr.File, func(zf *zip.File) bool { return zf.Name == b.Name+".npy" })
@@ -214,6 +217,9 @@ func LoadArrays(path string) (map[string][]float64, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer zr.Close()
+	if _, err := npyfile.Members(zr.File); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	out := map[string][]float64{}
 	for _, zf := range zr.File {
 		name := strings.TrimSuffix(zf.Name, ".npy")
@@ -255,7 +261,7 @@ func openNPY(zf *zip.File) (*npyMember, error) {
 }
 
 // floats reads the data of a float32 or float64 array, in the order of the
-// file. It reads with io.ReadFull: npyio v0.6.0's element readers ignore
+// file. It reads with npyfile.ReadData (io.ReadFull underneath): npyio v0.6.0's element readers ignore
 // short reads from the zip stream and corrupt arrays past ~32 KiB.
 func (m *npyMember) floats() ([]float64, error) {
 	typ := m.hdr.Descr.Type
@@ -282,8 +288,10 @@ func (m *npyMember) floats() ([]float64, error) {
 	if n*size > m.rest {
 		return nil, fmt.Errorf("truncated data: shape %v of %s needs %d bytes, %d follow the header", shape, typ, n*size, m.rest)
 	}
-	raw := make([]byte, n*size)
-	if _, err := io.ReadFull(m, raw); err != nil {
+	// m.rest is the zip directory's claim, not yet checked against the
+	// data: ReadData allocates as the data arrive.
+	raw, err := npyfile.ReadData(m, n*size)
+	if err != nil {
 		return nil, fmt.Errorf("reading %d values: %w", n, err)
 	}
 	out := make([]float64, n)
