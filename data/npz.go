@@ -201,7 +201,9 @@ func fortranToC(v []float64, shape []int) []float64 {
 // integral values) for classification, or 2-D [N, C] targets for
 // regression. Classes is the largest label plus one; use SetClasses to state
 // a larger range. Errors name the file, the array and, for bad values, the
-// row and column.
+// row and column. An archive holding an array twice is refused (numpy.load
+// silently takes the last one); sizes the archive or a header claims are
+// not allocated before the data are read.
 func LoadNPZ(path string) (*Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {

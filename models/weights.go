@@ -25,8 +25,9 @@ import (
 // [in, out], b_l shaped [out]; float32 or float64; C or Fortran order) for
 // spec and returns the flat parameter vector. Errors name the file and the
 // array: a missing array (with the arrays present), an array the model has
-// no parameter for, a corrupt .npy header, a wrong shape or dtype, truncated
-// data, a non-finite value.
+// no parameter for, an array stored twice (numpy.load would take the last),
+// a corrupt .npy header, a wrong shape or dtype, truncated data, a
+// non-finite value.
 func LoadWeights(path string, spec Spec) ([]float64, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -209,8 +210,9 @@ func SaveArrays(path string, arrays map[string][]float64) error {
 }
 
 // LoadArrays reads every array of an NPZ file written by SaveArrays. Errors
-// name the file and the array: a corrupt .npy header, a dtype other than
-// float32 or float64, truncated data.
+// name the file and the array: an array stored twice, a corrupt .npy
+// header, a dtype other than float32 or float64, truncated data. Sizes the
+// archive claims are not allocated before the data are read.
 func LoadArrays(path string) (map[string][]float64, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
