@@ -77,6 +77,13 @@ func readIDX(path string, magic uint32) (dims []int, payload []byte, err error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %s: IDX header promises %d bytes of data (dims %v), file holds %v", path, total, dims, err)
 	}
+	// gzip checks its CRC and length only at the end of the stream: read
+	// to it, so that a corrupt file is not taken for its first bytes.
+	if zr, ok := r.(*gzip.Reader); ok {
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			return nil, nil, fmt.Errorf("data: %s: corrupt gzip stream: %v", path, err)
+		}
+	}
 	return dims, payload, nil
 }
 
