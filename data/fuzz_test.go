@@ -19,12 +19,13 @@ import (
 )
 
 // Properties every fuzz target here checks: a loader never panics (the
-// fuzzer reports one); it allocates nothing by a size a header claims
-// (ReadData; the fuzzer's memory limit would catch it); an error names the
-// file (and the array, for NPZ members); a dataset it returns is consistent
-// (checkDataset) and, for formats curvprobe writes (NPZ) or whose bytes
-// follow from the dataset (IDX, CIFAR, CSV), written back and read again
-// gives the same values.
+// fuzzer reports one); an error names the file (and the array, for NPZ
+// members); a dataset it returns is consistent (checkDataset) and, for
+// formats curvprobe writes (NPZ) or whose bytes follow from the dataset
+// (IDX, CIFAR, CSV), written back and read again gives the same values.
+// The loaders of formats with sizes in headers (NPY, NPZ, IDX) allocate no
+// more than npytest.AllocBound of their input's length: nothing by a size a
+// header or zip directory claims. The seeds hold such claims.
 
 // checkDataset checks that d is consistent: sizes match the data, values
 // are finite, labels lie in [0, Classes).
@@ -98,7 +99,11 @@ func FuzzLoadNPY(f *testing.F) {
 		dir := t.TempDir()
 		xp := writeFile(t, filepath.Join(dir, "x.npy"), x)
 		yp := writeFile(t, filepath.Join(dir, "y.npy"), y)
-		d, err := LoadNPY(xp, yp)
+		var d *Dataset
+		var err error
+		if a := npytest.Allocated(func() { d, err = LoadNPY(xp, yp) }); a > npytest.AllocBound(len(x)+len(y)) {
+			t.Fatalf("LoadNPY of %d bytes allocated %d MiB", len(x)+len(y), a>>20)
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), xp) && !strings.Contains(err.Error(), yp) {
 				t.Fatalf("error %q names neither file", err)
@@ -146,8 +151,13 @@ func FuzzLoadNPZ(f *testing.F) {
 		case 2:
 			members = append(members, members[1])
 		}
-		p := writeFile(t, filepath.Join(t.TempDir(), "d.npz"), npytest.Zip(store, members...))
-		d, err := LoadNPZ(p)
+		z := npytest.Zip(store, members...)
+		p := writeFile(t, filepath.Join(t.TempDir(), "d.npz"), z)
+		var d *Dataset
+		var err error
+		if a := npytest.Allocated(func() { d, err = LoadNPZ(p) }); a > npytest.AllocBound(len(z)) {
+			t.Fatalf("LoadNPZ of %d bytes allocated %d MiB", len(z), a>>20)
+		}
 		if dup%3 != 0 {
 			npytest.CheckNamed(t, err, p, "twice", members[2].Name)
 			return
@@ -176,7 +186,11 @@ func FuzzLoadNPZArchive(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := writeFile(t, filepath.Join(t.TempDir(), "d.npz"), b)
-		d, err := LoadNPZ(p)
+		var d *Dataset
+		var err error
+		if a := npytest.Allocated(func() { d, err = LoadNPZ(p) }); a > npytest.AllocBound(len(b)) {
+			t.Fatalf("LoadNPZ of %d bytes allocated %d MiB", len(b), a>>20)
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), p) {
 				t.Fatalf("error %q does not name the file", err)
@@ -242,7 +256,11 @@ func FuzzLoadIDX(f *testing.F) {
 		dir := t.TempDir()
 		ip := writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), images)
 		lp := writeFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), labels)
-		d, err := LoadIDX(ip, lp)
+		var d *Dataset
+		var err error
+		if a := npytest.Allocated(func() { d, err = LoadIDX(ip, lp) }); a > npytest.AllocBound(len(images)+len(labels)) {
+			t.Fatalf("LoadIDX of %d bytes allocated %d MiB", len(images)+len(labels), a>>20)
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), ip) && !strings.Contains(err.Error(), lp) {
 				t.Fatalf("error %q names neither file", err)

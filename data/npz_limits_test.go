@@ -3,7 +3,6 @@ package data
 import (
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -17,15 +16,6 @@ func f8(shape string) string {
 
 func i8Labels(n int) []byte {
 	return npytest.NPY(fmt.Sprintf("{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }", n), make([]byte, 8*n))
-}
-
-// allocated returns the bytes f allocates on the heap.
-func allocated(f func()) uint64 {
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	f()
-	runtime.ReadMemStats(&m1)
-	return m1.TotalAlloc - m0.TotalAlloc
 }
 
 // maxAlloc bounds what loading a file of a few hundred bytes may allocate:
@@ -89,7 +79,7 @@ func TestClaimedSizesAllocateNothing(t *testing.T) {
 	zipped := npytest.ClaimSize(npytest.Zip(true, npytest.Member{Name: "x.npy", Data: x}, npytest.Member{Name: "y.npy", Data: i8Labels(2)}), 0xfffffff0)
 	p := writeFile(t, filepath.Join(t.TempDir(), "d.npz"), zipped)
 	var err error
-	if a := allocated(func() { _, err = LoadNPZ(p) }); a > maxAlloc {
+	if a := npytest.Allocated(func() { _, err = LoadNPZ(p) }); a > maxAlloc {
 		t.Errorf("LoadNPZ of a %d-byte file allocated %d MiB", len(zipped), a>>20)
 	}
 	npytest.CheckNamed(t, err, p, `array "x"`)
@@ -98,7 +88,7 @@ func TestClaimedSizesAllocateNothing(t *testing.T) {
 	dir := t.TempDir()
 	xp := writeFile(t, filepath.Join(dir, "x.npy"), npytest.NPY(f8("(1000000, 1000000)"), make([]byte, 16)))
 	yp := writeFile(t, filepath.Join(dir, "y.npy"), i8Labels(2))
-	if a := allocated(func() { _, err = LoadNPY(xp, yp) }); a > maxAlloc {
+	if a := npytest.Allocated(func() { _, err = LoadNPY(xp, yp) }); a > maxAlloc {
 		t.Errorf("LoadNPY allocated %d MiB", a>>20)
 	}
 	npytest.CheckNamed(t, err, xp, "larger than the file")
@@ -111,7 +101,7 @@ func TestClaimedSizesAllocateNothing(t *testing.T) {
 		}
 		im := writeFile(t, filepath.Join(t.TempDir(), "t10k-images-idx3-ubyte"), b)
 		lb := writeIDXLabels(t, make([]byte, 4))
-		if a := allocated(func() { _, err = LoadIDX(im, lb) }); a > maxAlloc {
+		if a := npytest.Allocated(func() { _, err = LoadIDX(im, lb) }); a > maxAlloc {
 			t.Errorf("LoadIDX (gzip %v) allocated %d MiB", z, a>>20)
 		}
 		npytest.CheckNamed(t, err, im, "IDX header promises")

@@ -62,7 +62,11 @@ func FuzzLoadWeights(f *testing.F) {
 		if err := os.WriteFile(p, npytest.Zip(false, members...), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		params, err := LoadWeights(p, fuzzSpec)
+		var params []float64
+		var err error
+		if a := npytest.Allocated(func() { params, err = LoadWeights(p, fuzzSpec) }); a > npytest.AllocBound(len(w0)+len(b0)+len(w1)+len(b1)) {
+			t.Fatalf("LoadWeights allocated %d MiB", a>>20)
+		}
 		switch extra % 3 {
 		case 1:
 			npytest.CheckNamed(t, err, "weights "+p) // W2 refused, or a bad array before it
@@ -119,7 +123,11 @@ func FuzzLoadArrays(f *testing.F) {
 		if err := os.WriteFile(p, npytest.Zip(false, npytest.Member{Name: name + ".npy", Data: b}), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		arrays, err := LoadArrays(p)
+		var arrays map[string][]float64
+		var err error
+		if a := npytest.Allocated(func() { arrays, err = LoadArrays(p) }); a > npytest.AllocBound(len(b)) {
+			t.Fatalf("LoadArrays of %d bytes allocated %d MiB", len(b), a>>20)
+		}
 		if err != nil {
 			npytest.CheckNamed(t, err, p, "array "+name)
 			return

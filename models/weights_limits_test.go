@@ -3,7 +3,6 @@ package models
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/internal/npytest"
@@ -46,11 +45,8 @@ func TestLoadArraysClaimedSize(t *testing.T) {
 	if err := os.WriteFile(p, zipped, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	_, err := LoadArrays(p)
-	runtime.ReadMemStats(&m1)
-	if a := m1.TotalAlloc - m0.TotalAlloc; a > 64<<20 {
+	var err error
+	if a := npytest.Allocated(func() { _, err = LoadArrays(p) }); a > 64<<20 {
 		t.Errorf("LoadArrays of a %d-byte file allocated %d MiB", len(zipped), a>>20)
 	}
 	npytest.CheckNamed(t, err, p, "array params")

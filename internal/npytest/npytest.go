@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -232,3 +233,19 @@ func ClaimSize(b []byte, size uint32) []byte {
 	}
 	return b
 }
+
+// Allocated returns the bytes f allocates on the heap (the whole process's
+// allocations while f runs: call it where nothing else runs).
+func Allocated(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// AllocBound is the most a loader may allocate reading inputs of n bytes
+// in all: 64 MiB of buffers, plus what the largest legitimate content can
+// take: a deflated member expands at most 1032-fold, its values become
+// float64 (8 bytes each from 1) and the fuzz targets copy them a few times.
+func AllocBound(n int) uint64 { return 64<<20 + 1032*8*4*uint64(n) }
