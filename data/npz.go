@@ -244,7 +244,7 @@ func LoadNPZ(path string) (*Dataset, error) {
 			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
 		}
 		defer rc.Close()
-		a, err := readNPY(rc, int64(zf.UncompressedSize64))
+		a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
 		}
