@@ -23,7 +23,7 @@ func writeFile(t *testing.T, path string, b []byte) string {
 	return path
 }
 
-func gz(t *testing.T, b []byte) []byte {
+func gz(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/curvprobe/curvprobe/internal/npyfile"
 )
 
 // IDX magic numbers (big-endian uint32): 0x00 0x00 dtype ndim, with dtype
@@ -69,9 +71,18 @@ func readIDX(path string, magic uint32) (dims []int, payload []byte, err error) 
 		dims[i] = int(v)
 		total *= int(v)
 	}
-	payload = make([]byte, total)
-	if n, err := io.ReadFull(r, payload); err != nil {
-		return nil, nil, fmt.Errorf("data: %s: IDX header promises %d bytes of data (dims %v), file holds %d: %v", path, total, dims, n, err)
+	// The header's claim is not allocated up front (ReadData grows with the
+	// data): a 16-byte file may claim 2 GiB.
+	payload, err = npyfile.ReadData(r, int64(total))
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %s: IDX header promises %d bytes of data (dims %v), file holds %v", path, total, dims, err)
+	}
+	// gzip checks its CRC and length only at the end of the stream: read
+	// to it, so that a corrupt file is not taken for its first bytes.
+	if zr, ok := r.(*gzip.Reader); ok {
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			return nil, nil, fmt.Errorf("data: %s: corrupt gzip stream: %v", path, err)
+		}
 	}
 	return dims, payload, nil
 }

@@ -60,18 +60,26 @@ func readNPY(r io.Reader, limit int64) (*array, error) {
 		return nil, fmt.Errorf("unsupported dtype %q (supported: %s)", h.Descr.Type, supportedDtypes)
 	}
 	a.kind = kind
-	n := int64(1)
-	for _, s := range a.shape {
-		if s < 0 || (s > 0 && n > limit/int64(s)) {
-			return nil, fmt.Errorf("shape %s larger than the file", a.shapeString())
+	// n elements of size bytes, checked against what the file can hold
+	// without overflow; a zero-sized dimension holds no data (the caller
+	// says what is missing).
+	n := int64(0)
+	if !slices.Contains(a.shape, 0) {
+		n = 1
+		for _, s := range a.shape {
+			if n > limit/int64(s) {
+				return nil, fmt.Errorf("shape %s larger than the file", a.shapeString())
+			}
+			n *= int64(s)
 		}
-		n *= int64(s)
 	}
-	if n*int64(size) > limit {
-		return nil, fmt.Errorf("shape %s of %s needs %d bytes, the file holds at most %d", a.shapeString(), h.Descr.Type, n*int64(size), limit)
+	if n > limit/int64(size) {
+		return nil, fmt.Errorf("shape %s of %s needs %d values of %d bytes, the file holds at most %d bytes", a.shapeString(), h.Descr.Type, n, size, limit)
 	}
-	raw := make([]byte, n*int64(size))
-	if _, err := io.ReadFull(br, raw); err != nil {
+	// The limit of an NPZ member is the zip directory's claim, not yet
+	// checked against the data: ReadData allocates as the data arrive.
+	raw, err := npyfile.ReadData(br, n*int64(size))
+	if err != nil {
 		return nil, fmt.Errorf("truncated data for shape %s: %v", a.shapeString(), err)
 	}
 	a.vals = decode(raw, order, kind, size)
@@ -193,7 +201,9 @@ func fortranToC(v []float64, shape []int) []float64 {
 // integral values) for classification, or 2-D [N, C] targets for
 // regression. Classes is the largest label plus one; use SetClasses to state
 // a larger range. Errors name the file, the array and, for bad values, the
-// row and column.
+// row and column. An archive holding an array twice is refused (numpy.load
+// silently takes the last one); sizes the archive or a header claims are
+// not allocated before the data are read.
 func LoadNPZ(path string) (*Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -208,12 +218,13 @@ func LoadNPZ(path string) (*Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
 	}
-	entries := map[string]*zip.File{}
+	entries, err := npyfile.Members(zr.File)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
 	var names []string
 	for _, zf := range zr.File {
-		name := strings.TrimSuffix(zf.Name, ".npy")
-		entries[name] = zf
-		names = append(names, name)
+		names = append(names, strings.TrimSuffix(zf.Name, ".npy"))
 	}
 	find := func(want ...string) (*zip.File, string, error) {
 		for _, w := range want {
@@ -233,7 +244,7 @@ func LoadNPZ(path string) (*Dataset, error) {
 			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
 		}
 		defer rc.Close()
-		a, err := readNPY(rc, int64(zf.UncompressedSize64))
+		a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
 		}
@@ -303,8 +314,11 @@ func fromArrays(x, y *array, xw, yw string) (*Dataset, error) {
 	for _, s := range x.shape[1:] {
 		dim *= s
 	}
-	if n == 0 || dim == 0 {
-		return nil, fmt.Errorf("data: %s: empty array of shape %s", xw, x.shapeString())
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("data: %s: shape %s: no samples", xw, x.shapeString())
+	case dim == 0:
+		return nil, fmt.Errorf("data: %s: shape %s: no features", xw, x.shapeString())
 	}
 	if r, c, ok := firstNonFinite(x.vals, dim); !ok {
 		return nil, fmt.Errorf("data: %s: %v at row %d, column %d", xw, x.vals[r*dim+c], r, c)

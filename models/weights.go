@@ -25,14 +25,18 @@ import (
 // [in, out], b_l shaped [out]; float32 or float64; C or Fortran order) for
 // spec and returns the flat parameter vector. Errors name the file and the
 // array: a missing array (with the arrays present), an array the model has
-// no parameter for, a corrupt .npy header, a wrong shape or dtype, truncated
-// data, a non-finite value.
+// no parameter for, an array stored twice (numpy.load would take the last),
+// a corrupt .npy header, a wrong shape or dtype, truncated data, a
+// non-finite value.
 func LoadWeights(path string, spec Spec) ([]float64, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
 	}
 	defer zr.Close()
+	if _, err := npyfile.Members(zr.File); err != nil {
+		return nil, fmt.Errorf("weights %s: %w", path, err)
+	}
 	// Every array's presence and shape is checked from the headers before
 	// the parameters are allocated: a file for another (or an absurd)
 	// model is refused without allocating the model.
@@ -230,14 +234,18 @@ func SaveArrays(path string, arrays map[string][]float64) error {
 }
 
 // LoadArrays reads every array of an NPZ file written by SaveArrays. Errors
-// name the file and the array: a corrupt .npy header, a dtype other than
-// float32 or float64, truncated data.
+// name the file and the array: an array stored twice, a corrupt .npy
+// header, a dtype other than float32 or float64, truncated data. Sizes the
+// archive claims are not allocated before the data are read.
 func LoadArrays(path string) (map[string][]float64, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer zr.Close()
+	if _, err := npyfile.Members(zr.File); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	out := map[string][]float64{}
 	for _, zf := range zr.File {
 		name := strings.TrimSuffix(zf.Name, ".npy")
@@ -279,7 +287,7 @@ func openNPY(zf *zip.File) (*npyMember, error) {
 }
 
 // floats reads the data of a float32 or float64 array, in the order of the
-// file. It reads with io.ReadFull: npyio v0.6.0's element readers ignore
+// file. It reads with npyfile.ReadData (io.ReadFull underneath): npyio v0.6.0's element readers ignore
 // short reads from the zip stream and corrupt arrays past ~32 KiB.
 func (m *npyMember) floats() ([]float64, error) {
 	typ := m.hdr.Descr.Type
@@ -306,8 +314,10 @@ func (m *npyMember) floats() ([]float64, error) {
 	if n*size > m.rest {
 		return nil, fmt.Errorf("truncated data: shape %v of %s needs %d bytes, %d follow the header", shape, typ, n*size, m.rest)
 	}
-	raw := make([]byte, n*size)
-	if _, err := io.ReadFull(m, raw); err != nil {
+	// m.rest is the zip directory's claim, not yet checked against the
+	// data: ReadData allocates as the data arrive.
+	raw, err := npyfile.ReadData(m, n*size)
+	if err != nil {
 		return nil, fmt.Errorf("reading %d values: %w", n, err)
 	}
 	out := make([]float64, n)

@@ -6,10 +6,13 @@
 package npyfile
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/sbinet/npyio/npy"
 )
@@ -91,4 +94,54 @@ func parseHeader(buf []byte, pre int64) (h npy.Header, err error) {
 		return npy.Header{}, err
 	}
 	return r.Header, nil
+}
+
+// Members indexes the members of an NPZ archive by array name: the member's
+// name less a ".npy" suffix, as numpy.load names them. An archive holding
+// an array twice (a member written twice, as by a second writer appending
+// to the archive, or both "x" and "x.npy") is refused: numpy.load silently
+// takes the last of them, and a reader taking another would read other
+// values than numpy shows. The error names the array and its members;
+// callers add the file.
+func Members(files []*zip.File) (map[string]*zip.File, error) {
+	m := make(map[string]*zip.File, len(files))
+	for _, zf := range files {
+		name := strings.TrimSuffix(zf.Name, ".npy")
+		if prev, ok := m[name]; ok {
+			return nil, fmt.Errorf("array %q is stored twice (members %q and %q): numpy.load would take the last one silently; rewrite the file with each array once", name, prev.Name, zf.Name)
+		}
+		m[name] = zf
+	}
+	return m, nil
+}
+
+// readChunk is the most ReadData allocates ahead of the data it has read.
+const readChunk = 1 << 20
+
+// ReadData reads exactly n bytes of array data from r. The buffer grows as
+// the data arrive (doubling, from at most readChunk bytes), so a header or a
+// zip directory that claims more data than the stream holds costs no more
+// memory than the stream's real length: the claim is an error when the data
+// run out, never an allocation up front. Errors are io.ErrUnexpectedEOF (or
+// io.EOF when r holds nothing) wrapped with the counts, or r's own.
+func ReadData(r io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		panic("npyfile: negative length")
+	}
+	buf := make([]byte, 0, min(n, readChunk))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(n-int64(len(buf)), int64(cap(buf)))))
+		}
+		end := int(min(n, int64(cap(buf))))
+		k, err := io.ReadFull(r, buf[len(buf):end])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			if err == io.EOF && len(buf) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("%d of %d bytes: %w", len(buf), n, err)
+		}
+	}
+	return buf, nil
 }

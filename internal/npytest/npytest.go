@@ -5,10 +5,12 @@ package npytest
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -172,3 +174,78 @@ func CheckNamed(t *testing.T, err error, names ...string) {
 		}
 	}
 }
+
+// NPY returns a version 1.0 .npy file with header dictionary dict (such as
+// "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }") and data
+// body, whatever they say.
+func NPY(dict string, body []byte) []byte {
+	hdr := dict + strings.Repeat(" ", 63-(10+len(dict))%64) + "\n"
+	b := append([]byte("\x93NUMPY"), 1, 0, 0, 0)
+	binary.LittleEndian.PutUint16(b[8:], uint16(len(hdr)))
+	b = append(b, hdr...)
+	return append(b, body...)
+}
+
+// Member is one member of a zip archive built by Zip.
+type Member struct {
+	Name string
+	Data []byte
+}
+
+// Zip returns a zip archive holding members in the order given, stored
+// (not compressed) when store is true, else deflated. Names may repeat, as
+// in an archive appended to by a second writer.
+func Zip(store bool, members ...Member) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	method := zip.Deflate
+	if store {
+		method = zip.Store
+	}
+	for _, m := range members {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.Name, Method: method})
+		if err != nil {
+			panic("npytest: " + err.Error())
+		}
+		if _, err := w.Write(m.Data); err != nil {
+			panic("npytest: " + err.Error())
+		}
+	}
+	if err := zw.Close(); err != nil {
+		panic("npytest: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// ClaimSize returns a copy of the zip archive b (as written by Zip) in which
+// the central directory claims every member uncompresses to size bytes
+// (below 0xffffffff): the sizes a reader trusts before it has read anything.
+func ClaimSize(b []byte, size uint32) []byte {
+	b = slices.Clone(b)
+	sig := []byte("PK\x01\x02")
+	for i := bytes.Index(b, sig); i >= 0; {
+		binary.LittleEndian.PutUint32(b[i+24:], size)
+		j := bytes.Index(b[i+4:], sig)
+		if j < 0 {
+			break
+		}
+		i += 4 + j
+	}
+	return b
+}
+
+// Allocated returns the bytes f allocates on the heap (the whole process's
+// allocations while f runs: call it where nothing else runs).
+func Allocated(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// AllocBound is the most a loader may allocate reading inputs of n bytes
+// in all: 64 MiB of buffers, plus what the largest legitimate content can
+// take: a deflated member expands at most 1032-fold, its values become
+// float64 (8 bytes each from 1) and the fuzz targets copy them a few times.
+func AllocBound(n int) uint64 { return 64<<20 + 1032*8*4*uint64(n) }
