@@ -19,6 +19,7 @@ import (
 const (
 	parallelMin        = 1 << 17
 	costTranscendental = 8
+	costActivate32     = 2
 	costMemory         = 1
 )
 
