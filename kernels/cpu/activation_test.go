@@ -42,3 +42,60 @@ func TestActivationAtStable(t *testing.T) {
 }
 
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// activationAtOld is ActivationAt as it was before the stable forms (two
+// or three transcendental calls for sigmoid and softplus), kept as the
+// baseline of BenchmarkActivationAt.
+func activationAtOld(act kernels.Activation, x float64) (s, d1, d2 float64) {
+	sig := func(x float64) float64 {
+		if x >= 0 {
+			return 1 / (1 + math.Exp(-x))
+		}
+		e := math.Exp(x)
+		return e / (1 + e)
+	}
+	switch act {
+	case kernels.Tanh:
+		t := math.Tanh(x)
+		d := 1 - t*t
+		return t, d, -2 * t * d
+	case kernels.Sigmoid:
+		p, q := sig(x), sig(-x)
+		return p, p * q, p * q * (q - p)
+	case kernels.Softplus:
+		p, q := sig(x), sig(-x)
+		return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))), p, p * q
+	}
+	panic("unreachable")
+}
+
+// BenchmarkActivationAt compares, in one run, the float64 reference with
+// its former formulas (the float64 Activate path), per element.
+func BenchmarkActivationAt(b *testing.B) {
+	const n = 1 << 12
+	z := make([]float64, n)
+	for i := range z {
+		z[i] = kernels.NormalAt(1, uint64(i))
+	}
+	var sink float64
+	for _, c := range []struct {
+		name string
+		act  kernels.Activation
+	}{{"tanh", kernels.Tanh}, {"sigmoid", kernels.Sigmoid}, {"softplus", kernels.Softplus}} {
+		for _, f := range []struct {
+			name string
+			f    func(kernels.Activation, float64) (float64, float64, float64)
+		}{{"old", activationAtOld}, {"new", ActivationAt}} {
+			b.Run(c.name+"/"+f.name, func(b *testing.B) {
+				for b.Loop() {
+					for _, x := range z {
+						s, s1, s2 := f.f(c.act, x)
+						sink += s + s1 + s2
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
+			})
+		}
+	}
+	_ = sink
+}

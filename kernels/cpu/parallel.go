@@ -7,19 +7,34 @@ import (
 
 // parallelMin is the least work, in units of one memory-bound element
 // operation, that is split across goroutines; costTranscendental is the
-// work of an element that calls math.Tanh, Exp, Erfc or Log.
+// work of an element that calls math.Tanh, Exp, Erfc or Log (the float64
+// activations, and float32 gelu), costActivate32 that of the float32
+// assembly activations (act32.go).
 //
 // Measured with BenchmarkParallel (parallel_test.go) on a 2-core machine
 // shared with other jobs (2026-11, go1.26, float32): tanh with its
-// derivative ran 1.15x faster split at 16384 elements, 1.5x at 32768 and
-// 1.7x at 65536, and slower at 8192; a product (memory-bound) gained
-// nothing consistent at any size from 32768 to 1<<20 elements. So only
-// the activations and the random fills are split, and products, sums and
-// fills stay single loops (costMemory puts them past any realistic size).
+// derivative by math.Tanh ran 1.15x faster split at 16384 elements, 1.5x at
+// 32768 and 1.7x at 65536, and slower at 8192; a product (memory-bound)
+// gained nothing consistent at any size from 32768 to 1<<20 elements. So
+// only the activations and the random fills are split, and products, sums
+// and fills stay single loops (costMemory puts them past any realistic
+// size).
+//
+// Re-measured for the float32 kernels (2026-12, AMD EPYC Zen 3, 2 cores
+// under a load average of 11-14, so single runs were off by up to 4x and
+// only trends mean anything; medians of 5): split against serial, tanh32
+// with both derivatives gained 1.95x at 1<<20 elements and was
+// inconsistent (0.4x to 3.8x) from 8192 to 1<<18; BenchmarkActivate32 put
+// the kernel at 1/15 to 1/20 of the float64 path's time per element.
+// costActivate32 = 1, the least integer cost, splits at 131072 elements
+// (the float64 path's threshold, 16384 elements, scaled by that ratio,
+// would be about 262144): each half is then some 50 µs of work on a quiet
+// core, far above the cost of starting a goroutine, and a batch of 512
+// rows of 256 or more units is split while smaller layers are not.
 const (
 	parallelMin        = 1 << 17
 	costTranscendental = 8
-	costActivate32     = 2
+	costActivate32     = 1
 	costMemory         = 1
 )
 
