@@ -398,3 +398,52 @@ func BenchmarkActivate32(b *testing.B) {
 		report(b)
 	})
 }
+
+// FuzzActivate32 checks any float32 bit pattern (NaN payloads included)
+// under each float32 activation: both implementations are within
+// act32Ulps of ActivationAt, NaN exactly for NaN input, and activate32
+// gives the same bits for x alone (a padded tail) as at position pos of a
+// 13-element slice (a full block or the tail).
+func FuzzActivate32(f *testing.F) {
+	for _, x := range edge32() {
+		f.Add(math.Float32bits(x), uint8(0), uint8(5))
+	}
+	f.Add(uint32(0x7fc00001), uint8(1), uint8(12))
+	f.Add(math.Float32bits(-0.7518), uint8(2), uint8(9))
+	f.Fuzz(func(t *testing.T, bits uint32, which, pos uint8) {
+		ac := act32s[int(which)%len(act32s)]
+		x := math.Float32frombits(bits)
+		want := [3]float64{}
+		want[0], want[1], want[2] = ActivationAt(ac.act, float64(x))
+		var alone [3][]float32
+		for _, im := range act32Impls {
+			a, d1, d2 := make([]float32, 1), make([]float32, 1), make([]float32, 1)
+			im.f(ac.act, []float32{x}, a, d1, d2)
+			for k, got := range [3]float32{a[0], d1[0], d2[0]} {
+				if (got != got) != (x != x) {
+					t.Fatalf("%s %s(%g) output %d = %g: NaN iff the input is NaN", im.name, ac.name, x, k, got)
+				}
+				if e := ulpErr(got, want[k]); !(e <= act32Ulps[k]) {
+					t.Fatalf("%s %s(%g) output %d = %g, want %g: %.3g ulp > %g", im.name, ac.name, x, k, got, want[k], e, act32Ulps[k])
+				}
+			}
+			if im.name == "activate32" {
+				alone = [3][]float32{a, d1, d2}
+			}
+		}
+		const n = 13
+		p := int(pos) % n
+		z := make([]float32, n)
+		for i := range z {
+			z[i] = float32(i) - 6
+		}
+		z[p] = x
+		a, d1, d2 := make([]float32, n), make([]float32, n), make([]float32, n)
+		activate32(ac.act, z, a, d1, d2)
+		for k, s := range [3][]float32{a, d1, d2} {
+			if math.Float32bits(s[p]) != math.Float32bits(alone[k][0]) {
+				t.Fatalf("activate32 %s(%g) output %d: %g at position %d of %d, %g alone", ac.name, x, k, s[p], p, n, alone[k][0])
+			}
+		}
+	})
+}
