@@ -56,18 +56,26 @@ const (
 
 // exp32 returns e^y for y <= 0 (or NaN) in float32, within about an ulp
 // (subnormal results are rounded once). y below expMin32 gives 0.
-func exp32(y float32) float32 {
-	if y < expMin32 {
-		y = expMin32
+func exp32(y float32) float32 { return expSplit32(y, 0, 0) }
+
+// expSplit32 returns e^(y + lo) 2^k for y <= 0 (or NaN), |lo| <= ulp(y)
+// and 0 <= k <= 64. lo is the low part of an argument that float32 cannot
+// hold (gelu's -x²/2), added after the range reduction, where it is not
+// lost; 2^k keeps results that would be subnormal in the normal range, for
+// the caller to scale back after further products.
+func expSplit32(y, lo float32, k int32) float32 {
+	if ymin := expMin32 - float32(k)*math.Ln2; y < ymin {
+		y = ymin // e^ymin 2^k rounds to 0 once scaled back
 	}
 	n := float32(math.RoundToEven(float64(y * log2e32)))
 	r := y - n*ln2Hi32
 	r -= n * ln2Lo32
+	r += lo
 	p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
 	p = p*(r*r) + r + 1
 	// 2^n in two normal halves, so that results down to the subnormals
 	// are scaled exactly and rounded once; NaN y leaves p NaN.
-	ni := int32(n)
+	ni := int32(n) + k
 	n1 := ni >> 1
 	n2 := ni - n1
 	return p * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(n2+127)<<23)
@@ -183,7 +191,106 @@ func activate32Go(act kernels.Activation, z, a, d1, d2 []float32) {
 		sigmoid32Go(z, a, d1, d2)
 	case kernels.Softplus:
 		softplus32Go(z, a, d1, d2)
+	case kernels.Gelu:
+		gelu32Go(z, a, d1, d2)
 	default:
 		panic("kernels: activate32 of an unsupported activation")
+	}
+}
+
+// Gelu in float32. With q = Φ(-|x|) = erfc(z)/2, z = |x|/√2:
+//
+//	q = t G(t) e/2, t = 1/(1 + z/2), e = exp(-x²/2) (x² split exactly into
+//	    two float32s, expSplit32; e, q and φ held scaled by 2^64 until the
+//	    last product, so that they are not rounded as subnormals), G(t) = erfc(z) exp(z²)/t a degree-10
+//	    polynomial in u = (t - 7/12)·12/5 (Chebyshev fit on t in [1/6, 1],
+//	    z <= 10; relative error below 0.13 of 2^-24, and 1.7 ulp evaluated
+//	    in float32); beyond, e < 2^-144 and q underflows whatever G is
+//	Φ(x) = q for x <= -1, 1 - q for x >= 1, and 1/2 + erf(x/√2)/2 between,
+//	    with Cephes erff's polynomial (erf(v) = v P(v²), |v| < 1), where
+//	    q's roundings near 1/2 would cost several ulp; φ(x) = e/√(2π)
+//	s = x Φ(x), s' = Φ(x) + x φ(x), s" = φ(x)(2 - x²) (2 - x² with x² exact)
+//
+// x is clamped to ±geluClamp (φ(20) = 0 in float32) in s' and s", and in s
+// below -geluClamp, so that ±Inf give the limits 0 (+Inf), 1 (0) and 0,
+// not NaN from Inf·0.
+const (
+	geluClamp   = 20
+	geluTc      = 0.58333333333333333 // 7/12, the centre of t's interval
+	geluInvH    = 2.4                 // 12/5, one over its half width
+	invSqrt2f   = 0.70710678118654752
+	invSqrt2Pif = 0.398942280401432677939946059934381868
+)
+
+// geluSmall is the |x| below which Φ is 1/2 + erf(x/√2)/2.
+const geluSmall = 1
+
+// geluErf are Cephes erff's coefficients, highest degree first.
+var geluErf = [...]float32{
+	7.853861353153693e-5, -8.010193625184903e-4, 5.188327685732524e-3, -2.685381193529856e-2,
+	1.128358514861418e-1, -3.761262582423300e-1, 1.128379165726710e0,
+}
+
+// geluG are the coefficients of G(u), highest degree first.
+var geluG = [...]float32{
+	5.1099250055184012e-6,
+	6.5724834173927728e-6,
+	-6.5753807584320898e-5,
+	4.9224164891283598e-6,
+	0.00059596177630720192,
+	-0.00061983609664263027,
+	-0.0061540955360676784,
+	0.0059628676417023381,
+	0.10202978024282056,
+	0.32622249716133966,
+	0.57201197578536053,
+}
+
+// gelu32Go sets a = gelu z, d1 = gelu' z and d2 = gelu" z (d1, d2 unless
+// nil); a may alias z.
+func gelu32Go(z, a, d1, d2 []float32) {
+	for i, x := range z {
+		xc := min(max(x, -geluClamp), geluClamp) // NaN stays NaN
+		ax := float32(math.Abs(float64(xc)))
+		t := 1 / (1 + 0.5*(ax*invSqrt2f))
+		u := (t - geluTc) * geluInvH
+		g := geluG[0]
+		for _, c := range geluG[1:] {
+			g = g*u + c
+		}
+		h := float64(xc) * float64(xc) * 0.5 // exact
+		hi := float32(h)
+		// Scaled by 2^64 (exactly, below 2^64), so that nothing before the
+		// last product falls into the subnormals: eS = e 2^64.
+		eS := expSplit32(-hi, float32(float64(hi)-h), 64)
+		qS := 0.5 * t * g * eS // Φ(-|x|) 2^64
+		pdfS := invSqrt2Pif * eS
+		var s, cdfS float32
+		switch {
+		case ax < geluSmall:
+			zs := xc * invSqrt2f
+			w := zs * zs
+			p := geluErf[0]
+			for _, c := range geluErf[1:] {
+				p = p*w + c
+			}
+			cdf := 0.5 + 0.5*(zs*p)
+			cdfS = cdf * 0x1p64
+			s = x * cdf
+		case math.Signbit(float64(x)):
+			cdfS = qS
+			s = max(x, -geluClamp) * qS * 0x1p-64
+		default:
+			cdf := 1 - qS*0x1p-64
+			cdfS = cdf * 0x1p64
+			s = x * cdf
+		}
+		a[i] = s
+		if d1 != nil {
+			d1[i] = (xc*pdfS + cdfS) * 0x1p-64
+		}
+		if d2 != nil {
+			d2[i] = pdfS * float32(2-float64(xc)*float64(xc)) * 0x1p-64
+		}
 	}
 }

@@ -43,6 +43,9 @@ func activate32(act kernels.Activation, z, a, d1, d2 []float32) {
 		f = sigmoid32AVX2
 	case kernels.Softplus:
 		f = softplus32AVX2
+	case kernels.Gelu:
+		gelu32Go(z, a, d1, d2)
+		return
 	default:
 		panic("kernels: activate32 of an unsupported activation")
 	}

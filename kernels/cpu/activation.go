@@ -10,15 +10,15 @@ import (
 // d2 = s"(z) (the second derivative), elementwise. a may alias z; d1 and d2
 // may not alias anything.
 //
-// float64 elements, and float32 gelu, are evaluated in float64 by
-// ActivationAt (rounded once to T):
+// float64 elements are evaluated in float64 by ActivationAt:
 //
 //	for i := range z { a[i], d1[i], d2[i] = ActivationAt(act, z[i]) }
 //
-// float32 tanh, sigmoid and softplus are evaluated in float32 by the same
-// formulas from one exponential per element (act32.go; AVX2+FMA assembly
-// where the CPU has it), within a few ulp of ActivationAt (act32_test.go
-// states the bounds). Linear and ReLU are exact in either type.
+// float32 tanh, sigmoid, softplus and gelu are evaluated in float32 by the
+// same formulas from one exponential per element (act32.go; AVX2+FMA
+// assembly where the CPU has it), within a few ulp of ActivationAt
+// (act32_test.go states the bounds). Linear and ReLU are exact in either
+// type.
 func (*Backend[T]) Activate(act kernels.Activation, z, a, d1, d2 kernels.Buffer) {
 	zs, as := data[T](z), data[T](a)
 	d1s, d2s := data[T](d1), data[T](d2)
@@ -39,7 +39,7 @@ func (*Backend[T]) Activate(act kernels.Activation, z, a, d1, d2 kernels.Buffer)
 		relu(zs, as, d1s, d2s)
 		return
 	}
-	if is32[T]() && act != kernels.Gelu {
+	if is32[T]() {
 		z32, a32, d132, d232 := f32(zs), f32(as), f32(d1s), f32(d2s)
 		if d1 == nil {
 			d132 = nil
@@ -118,7 +118,8 @@ const (
 //	Softplus: log(1 + e^x), sigmoid(x), s(1 - s)
 //
 // evaluated from one exponential per element in forms that neither
-// overflow nor cancel (except gelu, by Erfc and Exp):
+// overflow nor cancel (except gelu, by Erfc and Exp, whose s' and s" cancel
+// only near their roots, and which gives its limits at ±Inf):
 //
 //	tanh:     m = expm1(-2|x|), e = 1 + m; t = sign(x) (-m)/(2 + m);
 //	          1 - t² = 4e/(1 + e)²
@@ -156,6 +157,12 @@ func ActivationAt(act kernels.Activation, x float64) (s, d1, d2 float64) {
 		d := e * r * r
 		return p, d, -d * math.Copysign(om*r, x)
 	case kernels.Gelu:
+		if math.IsInf(x, 0) { // the limits, not Inf·0
+			if x > 0 {
+				return x, 1, math.Copysign(0, -1)
+			}
+			return math.Copysign(0, -1), 0, math.Copysign(0, -1)
+		}
 		cdf := 0.5 * math.Erfc(-x*invSqrt2)
 		pdf := invSqrt2Pi * math.Exp(-0.5*x*x)
 		return x * cdf, cdf + x*pdf, pdf * (2 - x*x)
