@@ -6,18 +6,20 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
-// Float32 activations: tanh, sigmoid and softplus with their first and
-// second derivatives, evaluated in float32 from one exponential per element
-// (exp32, Cephes expf) in forms that do not cancel:
+// Float32 activations: tanh, sigmoid, softplus and gelu with their first
+// and second derivatives, evaluated in float32 from one exponential per
+// element (exp32, Cephes expf) in forms that do not cancel:
 //
-//	tanh:     e = exp(-2|x|); t = sign(x)(1-e)/(1+e) for |x| >= 0.625, else sign(x) times
-//	          Cephes tanhf's odd polynomial; s' = 4e/(1+e)²; s" = -2t s'
+//	tanh:     e = exp(-2|x|); t = sign(x)(1-e)/(1+e) for |x| >= 0.625, else
+//	          sign(x) times Cephes tanhf's odd polynomial at |x|;
+//	          s' = 4e/(1+e)²; s" = -2t s'
 //	sigmoid:  e = exp(-|x|); r = 1/(1+e); s = r or e r (x < 0); s' = e r²;
 //	          s" = -s' tanh(x/2), tanh(x/2) = sign(x)(1-e)r for |x| >= 1.25,
 //	          else the tanh polynomial at x/2
 //	softplus: e = exp(-|x|); s = max(x, 0) + log1p(e), log1p(e) =
 //	          2 atanh(u), u = e/(2+e) <= 1/3, by its Taylor series to u^15;
 //	          s' = sigmoid(x); s" = e r²
+//	gelu:     see gelu32Go
 //
 // The functions here are the pure-Go twins of the AVX2+FMA kernels in
 // act32_amd64.s (same algorithm; the assembly fuses multiply-adds, so the

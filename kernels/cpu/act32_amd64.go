@@ -25,8 +25,11 @@ func sigmoid32AVX2(z, a, d1, d2 *float32, n int)
 //go:noescape
 func softplus32AVX2(z, a, d1, d2 *float32, n int)
 
-// activate32 evaluates the float32 activation act (Tanh, Sigmoid or
-// Softplus) of z into a, d1 and d2 (see act32.go). With AVX2 and FMA it
+//go:noescape
+func gelu32AVX2(z, a, d1, d2 *float32, n int)
+
+// activate32 evaluates the float32 activation act (Tanh, Sigmoid,
+// Softplus or Gelu) of z into a, d1 and d2 (see act32.go). With AVX2 and FMA it
 // runs the assembly on the multiples of 8 and on the last n%8 elements
 // padded to 8 in a local array, so that every element is computed by the
 // same instructions however the slices were split; without, the Go twins.
@@ -44,8 +47,7 @@ func activate32(act kernels.Activation, z, a, d1, d2 []float32) {
 	case kernels.Softplus:
 		f = softplus32AVX2
 	case kernels.Gelu:
-		gelu32Go(z, a, d1, d2)
-		return
+		f = gelu32AVX2
 	default:
 		panic("kernels: activate32 of an unsupported activation")
 	}

@@ -357,6 +357,325 @@ DATA inv3<>+20(SB)/4, $0x3eaaaaab
 DATA inv3<>+24(SB)/4, $0x3eaaaaab
 DATA inv3<>+28(SB)/4, $0x3eaaaaab
 GLOBL inv3<>(SB), RODATA|NOPTR, $32
+// m20: -geluClamp
+DATA m20<>+0(SB)/4, $0xc1a00000
+DATA m20<>+4(SB)/4, $0xc1a00000
+DATA m20<>+8(SB)/4, $0xc1a00000
+DATA m20<>+12(SB)/4, $0xc1a00000
+DATA m20<>+16(SB)/4, $0xc1a00000
+DATA m20<>+20(SB)/4, $0xc1a00000
+DATA m20<>+24(SB)/4, $0xc1a00000
+DATA m20<>+28(SB)/4, $0xc1a00000
+GLOBL m20<>(SB), RODATA|NOPTR, $32
+
+// p20: geluClamp
+DATA p20<>+0(SB)/4, $0x41a00000
+DATA p20<>+4(SB)/4, $0x41a00000
+DATA p20<>+8(SB)/4, $0x41a00000
+DATA p20<>+12(SB)/4, $0x41a00000
+DATA p20<>+16(SB)/4, $0x41a00000
+DATA p20<>+20(SB)/4, $0x41a00000
+DATA p20<>+24(SB)/4, $0x41a00000
+DATA p20<>+28(SB)/4, $0x41a00000
+GLOBL p20<>(SB), RODATA|NOPTR, $32
+
+// mhalf: -0.5
+DATA mhalf<>+0(SB)/4, $0xbf000000
+DATA mhalf<>+4(SB)/4, $0xbf000000
+DATA mhalf<>+8(SB)/4, $0xbf000000
+DATA mhalf<>+12(SB)/4, $0xbf000000
+DATA mhalf<>+16(SB)/4, $0xbf000000
+DATA mhalf<>+20(SB)/4, $0xbf000000
+DATA mhalf<>+24(SB)/4, $0xbf000000
+DATA mhalf<>+28(SB)/4, $0xbf000000
+GLOBL mhalf<>(SB), RODATA|NOPTR, $32
+
+// gexpmin: expMin32 - 64 ln2
+DATA gexpmin<>+0(SB)/4, $0xc3145c86
+DATA gexpmin<>+4(SB)/4, $0xc3145c86
+DATA gexpmin<>+8(SB)/4, $0xc3145c86
+DATA gexpmin<>+12(SB)/4, $0xc3145c86
+DATA gexpmin<>+16(SB)/4, $0xc3145c86
+DATA gexpmin<>+20(SB)/4, $0xc3145c86
+DATA gexpmin<>+24(SB)/4, $0xc3145c86
+DATA gexpmin<>+28(SB)/4, $0xc3145c86
+GLOBL gexpmin<>(SB), RODATA|NOPTR, $32
+
+// i64: 64 (int32)
+DATA i64<>+0(SB)/4, $0x00000040
+DATA i64<>+4(SB)/4, $0x00000040
+DATA i64<>+8(SB)/4, $0x00000040
+DATA i64<>+12(SB)/4, $0x00000040
+DATA i64<>+16(SB)/4, $0x00000040
+DATA i64<>+20(SB)/4, $0x00000040
+DATA i64<>+24(SB)/4, $0x00000040
+DATA i64<>+28(SB)/4, $0x00000040
+GLOBL i64<>(SB), RODATA|NOPTR, $32
+
+// isqrt2: invSqrt2f
+DATA isqrt2<>+0(SB)/4, $0x3f3504f3
+DATA isqrt2<>+4(SB)/4, $0x3f3504f3
+DATA isqrt2<>+8(SB)/4, $0x3f3504f3
+DATA isqrt2<>+12(SB)/4, $0x3f3504f3
+DATA isqrt2<>+16(SB)/4, $0x3f3504f3
+DATA isqrt2<>+20(SB)/4, $0x3f3504f3
+DATA isqrt2<>+24(SB)/4, $0x3f3504f3
+DATA isqrt2<>+28(SB)/4, $0x3f3504f3
+GLOBL isqrt2<>(SB), RODATA|NOPTR, $32
+
+// isqrt2pi: invSqrt2Pif
+DATA isqrt2pi<>+0(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+4(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+8(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+12(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+16(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+20(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+24(SB)/4, $0x3ecc422a
+DATA isqrt2pi<>+28(SB)/4, $0x3ecc422a
+GLOBL isqrt2pi<>(SB), RODATA|NOPTR, $32
+
+// gtc: geluTc
+DATA gtc<>+0(SB)/4, $0x3f155555
+DATA gtc<>+4(SB)/4, $0x3f155555
+DATA gtc<>+8(SB)/4, $0x3f155555
+DATA gtc<>+12(SB)/4, $0x3f155555
+DATA gtc<>+16(SB)/4, $0x3f155555
+DATA gtc<>+20(SB)/4, $0x3f155555
+DATA gtc<>+24(SB)/4, $0x3f155555
+DATA gtc<>+28(SB)/4, $0x3f155555
+GLOBL gtc<>(SB), RODATA|NOPTR, $32
+
+// ginvh: geluInvH
+DATA ginvh<>+0(SB)/4, $0x4019999a
+DATA ginvh<>+4(SB)/4, $0x4019999a
+DATA ginvh<>+8(SB)/4, $0x4019999a
+DATA ginvh<>+12(SB)/4, $0x4019999a
+DATA ginvh<>+16(SB)/4, $0x4019999a
+DATA ginvh<>+20(SB)/4, $0x4019999a
+DATA ginvh<>+24(SB)/4, $0x4019999a
+DATA ginvh<>+28(SB)/4, $0x4019999a
+GLOBL ginvh<>(SB), RODATA|NOPTR, $32
+
+// p2p64: 2^64
+DATA p2p64<>+0(SB)/4, $0x5f800000
+DATA p2p64<>+4(SB)/4, $0x5f800000
+DATA p2p64<>+8(SB)/4, $0x5f800000
+DATA p2p64<>+12(SB)/4, $0x5f800000
+DATA p2p64<>+16(SB)/4, $0x5f800000
+DATA p2p64<>+20(SB)/4, $0x5f800000
+DATA p2p64<>+24(SB)/4, $0x5f800000
+DATA p2p64<>+28(SB)/4, $0x5f800000
+GLOBL p2p64<>(SB), RODATA|NOPTR, $32
+
+// p2m64: 2^-64
+DATA p2m64<>+0(SB)/4, $0x1f800000
+DATA p2m64<>+4(SB)/4, $0x1f800000
+DATA p2m64<>+8(SB)/4, $0x1f800000
+DATA p2m64<>+12(SB)/4, $0x1f800000
+DATA p2m64<>+16(SB)/4, $0x1f800000
+DATA p2m64<>+20(SB)/4, $0x1f800000
+DATA p2m64<>+24(SB)/4, $0x1f800000
+DATA p2m64<>+28(SB)/4, $0x1f800000
+GLOBL p2m64<>(SB), RODATA|NOPTR, $32
+
+// gg0: geluG[0]
+DATA gg0<>+0(SB)/4, $0x36ab75ec
+DATA gg0<>+4(SB)/4, $0x36ab75ec
+DATA gg0<>+8(SB)/4, $0x36ab75ec
+DATA gg0<>+12(SB)/4, $0x36ab75ec
+DATA gg0<>+16(SB)/4, $0x36ab75ec
+DATA gg0<>+20(SB)/4, $0x36ab75ec
+DATA gg0<>+24(SB)/4, $0x36ab75ec
+DATA gg0<>+28(SB)/4, $0x36ab75ec
+GLOBL gg0<>(SB), RODATA|NOPTR, $32
+
+// gg1: geluG[1]
+DATA gg1<>+0(SB)/4, $0x36dc8934
+DATA gg1<>+4(SB)/4, $0x36dc8934
+DATA gg1<>+8(SB)/4, $0x36dc8934
+DATA gg1<>+12(SB)/4, $0x36dc8934
+DATA gg1<>+16(SB)/4, $0x36dc8934
+DATA gg1<>+20(SB)/4, $0x36dc8934
+DATA gg1<>+24(SB)/4, $0x36dc8934
+DATA gg1<>+28(SB)/4, $0x36dc8934
+GLOBL gg1<>(SB), RODATA|NOPTR, $32
+
+// gg2: geluG[2]
+DATA gg2<>+0(SB)/4, $0xb889e54f
+DATA gg2<>+4(SB)/4, $0xb889e54f
+DATA gg2<>+8(SB)/4, $0xb889e54f
+DATA gg2<>+12(SB)/4, $0xb889e54f
+DATA gg2<>+16(SB)/4, $0xb889e54f
+DATA gg2<>+20(SB)/4, $0xb889e54f
+DATA gg2<>+24(SB)/4, $0xb889e54f
+DATA gg2<>+28(SB)/4, $0xb889e54f
+GLOBL gg2<>(SB), RODATA|NOPTR, $32
+
+// gg3: geluG[3]
+DATA gg3<>+0(SB)/4, $0x36a52b3c
+DATA gg3<>+4(SB)/4, $0x36a52b3c
+DATA gg3<>+8(SB)/4, $0x36a52b3c
+DATA gg3<>+12(SB)/4, $0x36a52b3c
+DATA gg3<>+16(SB)/4, $0x36a52b3c
+DATA gg3<>+20(SB)/4, $0x36a52b3c
+DATA gg3<>+24(SB)/4, $0x36a52b3c
+DATA gg3<>+28(SB)/4, $0x36a52b3c
+GLOBL gg3<>(SB), RODATA|NOPTR, $32
+
+// gg4: geluG[4]
+DATA gg4<>+0(SB)/4, $0x3a1c3a51
+DATA gg4<>+4(SB)/4, $0x3a1c3a51
+DATA gg4<>+8(SB)/4, $0x3a1c3a51
+DATA gg4<>+12(SB)/4, $0x3a1c3a51
+DATA gg4<>+16(SB)/4, $0x3a1c3a51
+DATA gg4<>+20(SB)/4, $0x3a1c3a51
+DATA gg4<>+24(SB)/4, $0x3a1c3a51
+DATA gg4<>+28(SB)/4, $0x3a1c3a51
+GLOBL gg4<>(SB), RODATA|NOPTR, $32
+
+// gg5: geluG[5]
+DATA gg5<>+0(SB)/4, $0xba227c7f
+DATA gg5<>+4(SB)/4, $0xba227c7f
+DATA gg5<>+8(SB)/4, $0xba227c7f
+DATA gg5<>+12(SB)/4, $0xba227c7f
+DATA gg5<>+16(SB)/4, $0xba227c7f
+DATA gg5<>+20(SB)/4, $0xba227c7f
+DATA gg5<>+24(SB)/4, $0xba227c7f
+DATA gg5<>+28(SB)/4, $0xba227c7f
+GLOBL gg5<>(SB), RODATA|NOPTR, $32
+
+// gg6: geluG[6]
+DATA gg6<>+0(SB)/4, $0xbbc9a84c
+DATA gg6<>+4(SB)/4, $0xbbc9a84c
+DATA gg6<>+8(SB)/4, $0xbbc9a84c
+DATA gg6<>+12(SB)/4, $0xbbc9a84c
+DATA gg6<>+16(SB)/4, $0xbbc9a84c
+DATA gg6<>+20(SB)/4, $0xbbc9a84c
+DATA gg6<>+24(SB)/4, $0xbbc9a84c
+DATA gg6<>+28(SB)/4, $0xbbc9a84c
+GLOBL gg6<>(SB), RODATA|NOPTR, $32
+
+// gg7: geluG[7]
+DATA gg7<>+0(SB)/4, $0x3bc36429
+DATA gg7<>+4(SB)/4, $0x3bc36429
+DATA gg7<>+8(SB)/4, $0x3bc36429
+DATA gg7<>+12(SB)/4, $0x3bc36429
+DATA gg7<>+16(SB)/4, $0x3bc36429
+DATA gg7<>+20(SB)/4, $0x3bc36429
+DATA gg7<>+24(SB)/4, $0x3bc36429
+DATA gg7<>+28(SB)/4, $0x3bc36429
+GLOBL gg7<>(SB), RODATA|NOPTR, $32
+
+// gg8: geluG[8]
+DATA gg8<>+0(SB)/4, $0x3dd0f4fd
+DATA gg8<>+4(SB)/4, $0x3dd0f4fd
+DATA gg8<>+8(SB)/4, $0x3dd0f4fd
+DATA gg8<>+12(SB)/4, $0x3dd0f4fd
+DATA gg8<>+16(SB)/4, $0x3dd0f4fd
+DATA gg8<>+20(SB)/4, $0x3dd0f4fd
+DATA gg8<>+24(SB)/4, $0x3dd0f4fd
+DATA gg8<>+28(SB)/4, $0x3dd0f4fd
+GLOBL gg8<>(SB), RODATA|NOPTR, $32
+
+// gg9: geluG[9]
+DATA gg9<>+0(SB)/4, $0x3ea706a3
+DATA gg9<>+4(SB)/4, $0x3ea706a3
+DATA gg9<>+8(SB)/4, $0x3ea706a3
+DATA gg9<>+12(SB)/4, $0x3ea706a3
+DATA gg9<>+16(SB)/4, $0x3ea706a3
+DATA gg9<>+20(SB)/4, $0x3ea706a3
+DATA gg9<>+24(SB)/4, $0x3ea706a3
+DATA gg9<>+28(SB)/4, $0x3ea706a3
+GLOBL gg9<>(SB), RODATA|NOPTR, $32
+
+// gg10: geluG[10]
+DATA gg10<>+0(SB)/4, $0x3f126f60
+DATA gg10<>+4(SB)/4, $0x3f126f60
+DATA gg10<>+8(SB)/4, $0x3f126f60
+DATA gg10<>+12(SB)/4, $0x3f126f60
+DATA gg10<>+16(SB)/4, $0x3f126f60
+DATA gg10<>+20(SB)/4, $0x3f126f60
+DATA gg10<>+24(SB)/4, $0x3f126f60
+DATA gg10<>+28(SB)/4, $0x3f126f60
+GLOBL gg10<>(SB), RODATA|NOPTR, $32
+
+// ge0: geluErf[0]
+DATA ge0<>+0(SB)/4, $0x38a4b519
+DATA ge0<>+4(SB)/4, $0x38a4b519
+DATA ge0<>+8(SB)/4, $0x38a4b519
+DATA ge0<>+12(SB)/4, $0x38a4b519
+DATA ge0<>+16(SB)/4, $0x38a4b519
+DATA ge0<>+20(SB)/4, $0x38a4b519
+DATA ge0<>+24(SB)/4, $0x38a4b519
+DATA ge0<>+28(SB)/4, $0x38a4b519
+GLOBL ge0<>(SB), RODATA|NOPTR, $32
+
+// ge1: geluErf[1]
+DATA ge1<>+0(SB)/4, $0xba51fb80
+DATA ge1<>+4(SB)/4, $0xba51fb80
+DATA ge1<>+8(SB)/4, $0xba51fb80
+DATA ge1<>+12(SB)/4, $0xba51fb80
+DATA ge1<>+16(SB)/4, $0xba51fb80
+DATA ge1<>+20(SB)/4, $0xba51fb80
+DATA ge1<>+24(SB)/4, $0xba51fb80
+DATA ge1<>+28(SB)/4, $0xba51fb80
+GLOBL ge1<>(SB), RODATA|NOPTR, $32
+
+// ge2: geluErf[2]
+DATA ge2<>+0(SB)/4, $0x3baa02d9
+DATA ge2<>+4(SB)/4, $0x3baa02d9
+DATA ge2<>+8(SB)/4, $0x3baa02d9
+DATA ge2<>+12(SB)/4, $0x3baa02d9
+DATA ge2<>+16(SB)/4, $0x3baa02d9
+DATA ge2<>+20(SB)/4, $0x3baa02d9
+DATA ge2<>+24(SB)/4, $0x3baa02d9
+DATA ge2<>+28(SB)/4, $0x3baa02d9
+GLOBL ge2<>(SB), RODATA|NOPTR, $32
+
+// ge3: geluErf[3]
+DATA ge3<>+0(SB)/4, $0xbcdbfc87
+DATA ge3<>+4(SB)/4, $0xbcdbfc87
+DATA ge3<>+8(SB)/4, $0xbcdbfc87
+DATA ge3<>+12(SB)/4, $0xbcdbfc87
+DATA ge3<>+16(SB)/4, $0xbcdbfc87
+DATA ge3<>+20(SB)/4, $0xbcdbfc87
+DATA ge3<>+24(SB)/4, $0xbcdbfc87
+DATA ge3<>+28(SB)/4, $0xbcdbfc87
+GLOBL ge3<>(SB), RODATA|NOPTR, $32
+
+// ge4: geluErf[4]
+DATA ge4<>+0(SB)/4, $0x3de7167c
+DATA ge4<>+4(SB)/4, $0x3de7167c
+DATA ge4<>+8(SB)/4, $0x3de7167c
+DATA ge4<>+12(SB)/4, $0x3de7167c
+DATA ge4<>+16(SB)/4, $0x3de7167c
+DATA ge4<>+20(SB)/4, $0x3de7167c
+DATA ge4<>+24(SB)/4, $0x3de7167c
+DATA ge4<>+28(SB)/4, $0x3de7167c
+GLOBL ge4<>(SB), RODATA|NOPTR, $32
+
+// ge5: geluErf[5]
+DATA ge5<>+0(SB)/4, $0xbec0939f
+DATA ge5<>+4(SB)/4, $0xbec0939f
+DATA ge5<>+8(SB)/4, $0xbec0939f
+DATA ge5<>+12(SB)/4, $0xbec0939f
+DATA ge5<>+16(SB)/4, $0xbec0939f
+DATA ge5<>+20(SB)/4, $0xbec0939f
+DATA ge5<>+24(SB)/4, $0xbec0939f
+DATA ge5<>+28(SB)/4, $0xbec0939f
+GLOBL ge5<>(SB), RODATA|NOPTR, $32
+
+// ge6: geluErf[6]
+DATA ge6<>+0(SB)/4, $0x3f906eba
+DATA ge6<>+4(SB)/4, $0x3f906eba
+DATA ge6<>+8(SB)/4, $0x3f906eba
+DATA ge6<>+12(SB)/4, $0x3f906eba
+DATA ge6<>+16(SB)/4, $0x3f906eba
+DATA ge6<>+20(SB)/4, $0x3f906eba
+DATA ge6<>+24(SB)/4, $0x3f906eba
+DATA ge6<>+28(SB)/4, $0x3f906eba
+GLOBL ge6<>(SB), RODATA|NOPTR, $32
+
 // EXPNEG sets Y5 = exp(Y2) for Y2 <= 0 or NaN, as exp32: Y15 holds expmin,
 // Y14 holds 1. It clobbers Y2-Y4 and Y6-Y9. VMAXPS returns its last Plan 9
 // operand (Intel's second source) when either is NaN, so NaN flows on.
@@ -561,5 +880,137 @@ spnod2:
 	JMP  sploop
 
 spdone:
+	VZEROUPPER
+	RET
+
+// func gelu32AVX2(z, a, d1, d2 *float32, n int)
+//
+// gelu32Go, eight lanes at a time. Registers: Y0 x, Y1 xc (x clamped to
+// ±geluClamp), Y3 t G/2 then qS, Y5 eS then pdfS, Y7 cdf, Y9 |x| < 1,
+// Y12 20, Y13 -20, Y14 1, Y15 gexpmin.
+TEXT ·gelu32AVX2(SB), NOSPLIT, $0-40
+	MOVQ    z+0(FP), SI
+	MOVQ    a+8(FP), DI
+	MOVQ    d1+16(FP), DX
+	MOVQ    d2+24(FP), R8
+	MOVQ    n+32(FP), CX
+	VMOVUPS gexpmin<>(SB), Y15
+	VMOVUPS one<>(SB), Y14
+	VMOVUPS m20<>(SB), Y13
+	VMOVUPS p20<>(SB), Y12
+	XORQ    AX, AX
+
+geluloop:
+	CMPQ AX, CX
+	JGE  geludone
+	VMOVUPS (SI)(AX*4), Y0
+	VMAXPS  Y0, Y13, Y1             // max(x, -20), NaN kept
+	VMINPS  Y1, Y12, Y1             // xc
+	VANDPS  absmask<>(SB), Y1, Y2   // |xc|
+	VMULPS  isqrt2<>(SB), Y2, Y3    // z
+	VMULPS  half<>(SB), Y3, Y3
+	VADDPS  Y14, Y3, Y3
+	VDIVPS  Y3, Y14, Y3             // t = 1/(1 + z/2)
+	VSUBPS  gtc<>(SB), Y3, Y4
+	VMULPS  ginvh<>(SB), Y4, Y4     // u
+	VMOVUPS gg0<>(SB), Y5
+	VFMADD213PS gg1<>(SB), Y4, Y5
+	VFMADD213PS gg2<>(SB), Y4, Y5
+	VFMADD213PS gg3<>(SB), Y4, Y5
+	VFMADD213PS gg4<>(SB), Y4, Y5
+	VFMADD213PS gg5<>(SB), Y4, Y5
+	VFMADD213PS gg6<>(SB), Y4, Y5
+	VFMADD213PS gg7<>(SB), Y4, Y5
+	VFMADD213PS gg8<>(SB), Y4, Y5
+	VFMADD213PS gg9<>(SB), Y4, Y5
+	VFMADD213PS gg10<>(SB), Y4, Y5
+	VMULPS  half<>(SB), Y3, Y3
+	VMULPS  Y5, Y3, Y3              // t G/2
+	VMULPS      Y1, Y1, Y4          // p = fl(xc²)
+	VMOVAPS     Y1, Y5
+	VFMSUB213PS Y4, Y1, Y5          // xc² - p, exact
+	VMULPS      mhalf<>(SB), Y4, Y2 // y = -p/2
+	VMULPS      mhalf<>(SB), Y5, Y6 // lo = -(xc² - p)/2
+
+	// eS = exp(y + lo) 2^64 (expSplit32 with k = 64)
+	VMAXPS      Y2, Y15, Y2
+	VMULPS      log2e<>(SB), Y2, Y7
+	VROUNDPS    $0, Y7, Y7
+	VMOVAPS     Y2, Y4
+	VFMADD231PS mln2hi<>(SB), Y7, Y4
+	VFMADD231PS mln2lo<>(SB), Y7, Y4
+	VADDPS      Y6, Y4, Y4          // r
+	VMOVUPS     expp0<>(SB), Y5
+	VFMADD213PS expp1<>(SB), Y4, Y5
+	VFMADD213PS expp2<>(SB), Y4, Y5
+	VFMADD213PS expp3<>(SB), Y4, Y5
+	VFMADD213PS expp4<>(SB), Y4, Y5
+	VFMADD213PS expp5<>(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y8
+	VFMADD213PS Y4, Y8, Y5
+	VADDPS      Y14, Y5, Y5
+	VCVTPS2DQ   Y7, Y8
+	VPADDD      i64<>(SB), Y8, Y8
+	VPSRAD      $1, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPADDD      bias127<>(SB), Y8, Y8
+	VPADDD      bias127<>(SB), Y9, Y9
+	VPSLLD      $23, Y8, Y8
+	VPSLLD      $23, Y9, Y9
+	VMULPS      Y9, Y5, Y5
+	VMULPS      Y8, Y5, Y5          // eS
+
+	VMULPS  Y5, Y3, Y3              // qS = Φ(-|x|) 2^64
+	VMULPS  isqrt2pi<>(SB), Y5, Y5  // pdfS
+
+	// cdf for |x| < 1: 1/2 + erf(x/√2)/2
+	VMULPS  isqrt2<>(SB), Y1, Y4    // x/√2
+	VMULPS  Y4, Y4, Y6
+	VMOVUPS ge0<>(SB), Y7
+	VFMADD213PS ge1<>(SB), Y6, Y7
+	VFMADD213PS ge2<>(SB), Y6, Y7
+	VFMADD213PS ge3<>(SB), Y6, Y7
+	VFMADD213PS ge4<>(SB), Y6, Y7
+	VFMADD213PS ge5<>(SB), Y6, Y7
+	VFMADD213PS ge6<>(SB), Y6, Y7
+	VMULPS  Y4, Y7, Y7
+	VMULPS  half<>(SB), Y7, Y7
+	VADDPS  half<>(SB), Y7, Y7
+	// cdf for x >= 1: 1 - qS 2^-64
+	VMULPS  p2m64<>(SB), Y3, Y8
+	VSUBPS  Y8, Y14, Y8
+	VANDPS  absmask<>(SB), Y1, Y9
+	VCMPPS  $1, one<>(SB), Y9, Y9   // |xc| < 1
+	VBLENDVPS Y9, Y7, Y8, Y7        // cdf, unless x <= -1
+	VMULPS    p2p64<>(SB), Y7, Y8
+	VBLENDVPS Y0, Y3, Y8, Y6
+	VBLENDVPS Y9, Y8, Y6, Y6        // cdfS
+	VMAXPS    Y0, Y13, Y2
+	VMULPS    Y3, Y2, Y2
+	VMULPS    p2m64<>(SB), Y2, Y2   // s for x <= -1
+	VMULPS    Y7, Y0, Y4            // s otherwise
+	VBLENDVPS Y0, Y2, Y4, Y8
+	VBLENDVPS Y9, Y4, Y8, Y8        // s
+	VMOVUPS   Y8, (DI)(AX*4)
+	TESTQ     DX, DX
+	JZ        gelunod1
+	VFMADD231PS Y1, Y5, Y6
+	VMULPS    p2m64<>(SB), Y6, Y6   // s' = (xc pdfS + cdfS) 2^-64
+	VMOVUPS   Y6, (DX)(AX*4)
+
+gelunod1:
+	TESTQ        R8, R8
+	JZ           gelunod2
+	VMOVAPS      Y1, Y4
+	VFNMADD213PS two<>(SB), Y1, Y4  // 2 - xc², rounded once
+	VMULPS       Y5, Y4, Y4
+	VMULPS       p2m64<>(SB), Y4, Y4 // s" = pdfS (2 - xc²) 2^-64
+	VMOVUPS      Y4, (R8)(AX*4)
+
+gelunod2:
+	ADDQ $8, AX
+	JMP  geluloop
+
+geludone:
 	VZEROUPPER
 	RET
