@@ -69,7 +69,9 @@ func expSplit32(y, lo float32, k int32) float32 {
 	if ymin := expMin32 - float32(k)*math.Ln2; y < ymin {
 		y = ymin // e^ymin 2^k rounds to 0 once scaled back
 	}
-	n := float32(math.RoundToEven(float64(y * log2e32)))
+	// Round to nearest even by adding and subtracting 1.5·2^23 (|y log2e|
+	// < 2^22 here), as VROUNDPS does, without a float64 round trip.
+	n := (y*log2e32 + 0x1.8p23) - 0x1.8p23
 	r := y - n*ln2Hi32
 	r -= n * ln2Lo32
 	r += lo

@@ -8,7 +8,8 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
-// hasAVX2FMA reports whether the assembly kernels of act32_amd64.s may run.
+// hasAVX2FMA reports whether the assembly kernels of act32_amd64.s and
+// elem_amd64.s may run. Tests set it false to run the Go paths.
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // The assembly kernels evaluate n elements, n a multiple of 8 (one YMM

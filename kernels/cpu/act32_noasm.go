@@ -16,3 +16,7 @@ func mulF32(d, x, y []float32) bool        { return false }
 func mulAddF32(d, x, y []float32) bool     { return false }
 func mul3AddF32(d, x, y, z []float32) bool { return false }
 func addF32(d, v []float32) bool           { return false }
+
+// hasAVX2FMA is false: there is no assembly here. (Tests set it false on
+// amd64 to run the Go paths.)
+var hasAVX2FMA = false
