@@ -103,6 +103,7 @@ func relu[T kernels.Float](z, a, d1, d2 []T) {
 }
 
 const (
+	tanhSmall  = 0.625 // math.Tanh's switch from its rational function to Exp
 	invSqrt2   = 1 / math.Sqrt2
 	invSqrt2Pi = 0.398942280401432677939946059934381868 // 1/sqrt(2 pi)
 )
@@ -121,14 +122,15 @@ const (
 // overflow nor cancel (except gelu, by Erfc and Exp, whose s' and s" cancel
 // only near their roots, and which gives its limits at ±Inf):
 //
-//	tanh:     m = expm1(-2|x|), e = 1 + m; t = sign(x) (-m)/(2 + m);
-//	          1 - t² = 4e/(1 + e)²
+//	tanh:     for |x| < 0.625, t = math.Tanh(x) (a rational function there)
+//	          and 1 - t² (t² < 0.31: no cancellation); beyond, e = e^-2|x|,
+//	          t = sign(x)(1 - e)/(1 + e), 1 - t² = 4e/(1 + e)²
 //	sigmoid:  e = e^-|x|; s = 1/(1 + e) or e/(1 + e) (x < 0); s(1 - s) = e/(1 + e)²;
 //	          1 - 2s = -tanh(x/2) = -sign(x)(1 - e)/(1 + e), with 1 - e = -expm1(-|x|)
 //	softplus: max(x, 0) + log1p(e^-|x|), and its derivatives as sigmoid's
 //
-// where expm1 replaces exp for |x| < 1 (for tanh, |x| < 1/2), so that 1 - e
-// keeps its relative accuracy near 0, and exp beyond, so that e does.
+// where, for sigmoid, expm1 replaces exp for |x| < 1, so that 1 - e keeps
+// its relative accuracy near 0, and exp is used beyond, so that e does.
 func ActivationAt(act kernels.Activation, x float64) (s, d1, d2 float64) {
 	switch act {
 	case kernels.Linear:
@@ -142,9 +144,14 @@ func ActivationAt(act kernels.Activation, x float64) (s, d1, d2 float64) {
 		}
 		return x, x, x // NaN
 	case kernels.Tanh:
-		e, om := expOneMinus(-2 * math.Abs(x))
+		if math.Abs(x) < tanhSmall {
+			t := math.Tanh(x) // its rational branch: no exponential
+			d := 1 - t*t
+			return t, d, -2 * t * d
+		}
+		e := math.Exp(-2 * math.Abs(x)) // NaN for NaN x
 		r := 1 / (1 + e)
-		t := math.Copysign(om*r, x)
+		t := math.Copysign((1-e)*r, x)
 		d := 4 * e * r * r
 		return t, d, -2 * t * d
 	case kernels.Sigmoid:
