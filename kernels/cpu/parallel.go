@@ -21,16 +21,20 @@ import (
 // size).
 //
 // Re-measured for the float32 kernels (2026-12, AMD EPYC Zen 3, 2 cores
-// under a load average of 11-14, so single runs were off by up to 4x and
-// only trends mean anything; medians of 5): split against serial, tanh32
-// with both derivatives gained 1.95x at 1<<20 elements and was
-// inconsistent (0.4x to 3.8x) from 8192 to 1<<18; BenchmarkActivate32 put
-// the kernel at 1/15 to 1/20 of the float64 path's time per element.
-// costActivate32 = 1, the least integer cost, splits at 131072 elements
-// (the float64 path's threshold, 16384 elements, scaled by that ratio,
-// would be about 262144): each half is then some 50 µs of work on a quiet
-// core, far above the cost of starting a goroutine, and a batch of 512
-// rows of 256 or more units is split while smaller layers are not.
+// under a load average of 7-14 from other jobs, so single runs were off by
+// up to 4x and only trends mean anything; medians of 5, two runs): split
+// against serial, tanh32 with both derivatives gained 1.95x and 1.71x at
+// 1<<20 elements, lost (0.64x, 0.68x) at 1<<18 in both runs, where a
+// serial pass takes about as long as a time slice of the loaded second
+// core, and was inconsistent (0.4x to 3.8x) from 4096 to 65536.
+// BenchmarkActivate32 put the kernel at 1/15 to 1/40 of the float64
+// path's time per element. The rule kept is the one measured on the
+// float64 path: split from about 100 µs of serial work (16384 of its
+// elements); for the kernel that is about 131072 elements, costActivate32
+// = 1, the least integer cost, so a batch of 512 rows of 256 or more units
+// is split. On a machine as loaded as this one the split does not pay
+// below 1<<20; on a quiet one the goroutine start (microseconds) is far
+// below the 50 µs of each half.
 const (
 	parallelMin        = 1 << 17
 	costTranscendental = 8
