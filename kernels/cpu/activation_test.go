@@ -12,7 +12,7 @@ import (
 // tanh's 1 - t² for large |x| (t rounds to ±1) and sigmoid's 1 - 2s near 0
 // (s rounds to 1/2), against closed forms that do not: tanh' = 4e/(1+e)²
 // with e = exp(-2|x|), and sigmoid" = -x/8 (1 - x²/4 + ...) for tiny x.
-// The tolerance, 8 float64 epsilons relative, covers the few roundings of
+// Gelu at ±Inf gives its limits. The tolerance, 8 float64 epsilons relative, covers the few roundings of
 // either side; the naive formulas are off by 100% there.
 func TestActivationAtStable(t *testing.T) {
 	const tol = 8 * 0x1p-52
@@ -38,6 +38,13 @@ func TestActivationAtStable(t *testing.T) {
 	}
 	if s, d1, d2 := ActivationAt(kernels.Tanh, math.Copysign(0, -1)); !math.Signbit(s) || d1 != 1 || d2 != 0 {
 		t.Errorf("tanh(-0) = %g, %g, %g; want -0, 1, 0", s, d1, d2)
+	}
+	// Gelu's limits at ±Inf, not NaN from Inf·0.
+	if s, d1, d2 := ActivationAt(kernels.Gelu, math.Inf(-1)); s != 0 || d1 != 0 || d2 != 0 {
+		t.Errorf("gelu(-Inf) = %g, %g, %g; want 0, 0, 0", s, d1, d2)
+	}
+	if s, d1, d2 := ActivationAt(kernels.Gelu, math.Inf(1)); !math.IsInf(s, 1) || d1 != 1 || d2 != 0 {
+		t.Errorf("gelu(+Inf) = %g, %g, %g; want +Inf, 1, 0", s, d1, d2)
 	}
 }
 
