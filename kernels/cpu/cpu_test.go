@@ -212,6 +212,19 @@ func benchActivate[T kernels.Float](bn *testing.B, act kernels.Activation, n int
 	for bn.Loop() {
 		b.Activate(act, z, a, d1, d2)
 	}
+	bn.ReportMetric(float64(bn.Elapsed().Nanoseconds())/float64(bn.N)/float64(n), "ns/elem")
+}
+
+// BenchmarkActivate times every activation with both derivatives, at a
+// size that fits in L2 (one chunk, no split) and at a hidden layer's size.
+func BenchmarkActivate(b *testing.B) {
+	names := []string{"linear", "relu", "tanh", "sigmoid", "gelu", "softplus"}
+	for _, n := range []int{1 << 14, 512 * 512} {
+		for act, name := range names {
+			b.Run(fmt.Sprintf("%s/float32/n=%d", name, n), func(b *testing.B) { benchActivate[float32](b, kernels.Activation(act), n) })
+			b.Run(fmt.Sprintf("%s/float64/n=%d", name, n), func(b *testing.B) { benchActivate[float64](b, kernels.Activation(act), n) })
+		}
+	}
 }
 
 func BenchmarkActivateTanh(b *testing.B) {

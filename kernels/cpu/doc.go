@@ -18,7 +18,13 @@
 //
 //   - Elementwise functions of T inputs are evaluated in float64 and rounded
 //     once to T, so float32 results are within about one ulp of the float64
-//     truth. Reductions (Dot, Nrm2, the losses, ColSum) accumulate in float64.
+//     truth, except the float32 tanh, sigmoid, softplus and gelu
+//     activations: those are evaluated in float32 (AVX2+FMA assembly on
+//     amd64 CPUs that have it, Go elsewhere) from one exponential per
+//     element, within 4 ulp for the values and first derivatives and 8 for
+//     the second (gelu: 6, 4 and 8, its derivatives against their larger
+//     term; act32.go; ActivationAt is their float64 reference). Reductions (Dot, Nrm2, the
+//     losses, ColSum) accumulate in float64.
 //   - Gemm is BLAS sgemm/dgemm on row-major storage; with beta = 0, C is
 //     not read (NaN in C does not propagate), as in BLAS. ColSum does the
 //     same for beta = 0.

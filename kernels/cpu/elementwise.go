@@ -11,6 +11,12 @@ func (*Backend[T]) AddRow(x, v kernels.Buffer, rows, cols int) {
 	if rows < 0 || cols < 0 || len(xs) != rows*cols || len(vs) != cols {
 		panic("kernels: AddRow dimension mismatch")
 	}
+	if is32[T]() && rows > 0 && addF32(f32(xs[:cols]), f32(vs)) {
+		for i := 1; i < rows; i++ {
+			addF32(f32(xs[i*cols:(i+1)*cols]), f32(vs))
+		}
+		return
+	}
 	for i := range rows {
 		row := xs[i*cols : (i+1)*cols]
 		for j, b := range vs {
@@ -50,17 +56,24 @@ func (*Backend[T]) Mul(dst, x, y kernels.Buffer) {
 	if len(xs) != len(d) || len(ys) != len(d) {
 		panic("kernels: Mul length mismatch")
 	}
+	if is32[T]() && mulF32(f32(d), f32(xs), f32(ys)) {
+		return
+	}
 	for i := range d {
 		d[i] = xs[i] * ys[i]
 	}
 }
 
-// MulAdd sets dst[i] += x[i]*y[i], evaluated in float64 and rounded once.
-// dst may alias x or y.
+// MulAdd sets dst[i] += x[i]*y[i], evaluated in float64 and rounded once
+// (float32 on amd64 with AVX2 and FMA: a fused multiply-add, also rounded
+// once). dst may alias x or y.
 func (*Backend[T]) MulAdd(dst, x, y kernels.Buffer) {
 	d, xs, ys := data[T](dst), data[T](x), data[T](y)
 	if len(xs) != len(d) || len(ys) != len(d) {
 		panic("kernels: MulAdd length mismatch")
+	}
+	if is32[T]() && mulAddF32(f32(d), f32(xs), f32(ys)) {
+		return
 	}
 	for i := range d {
 		d[i] = T(float64(d[i]) + float64(xs[i])*float64(ys[i]))
@@ -68,11 +81,16 @@ func (*Backend[T]) MulAdd(dst, x, y kernels.Buffer) {
 }
 
 // Mul3Add sets dst[i] += x[i]*y[i]*z[i], evaluated in float64 and rounded
-// once. dst may alias any input.
+// once (float32 on amd64 with AVX2 and FMA: x[i]*y[i] rounded to float32,
+// then a fused multiply-add, two roundings in all). dst may alias any
+// input.
 func (*Backend[T]) Mul3Add(dst, x, y, z kernels.Buffer) {
 	d, xs, ys, zs := data[T](dst), data[T](x), data[T](y), data[T](z)
 	if len(xs) != len(d) || len(ys) != len(d) || len(zs) != len(d) {
 		panic("kernels: Mul3Add length mismatch")
+	}
+	if is32[T]() && mul3AddF32(f32(d), f32(xs), f32(ys), f32(zs)) {
+		return
 	}
 	for i := range d {
 		d[i] = T(float64(d[i]) + float64(xs[i])*float64(ys[i])*float64(zs[i]))

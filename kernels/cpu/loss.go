@@ -36,6 +36,11 @@ func (*Backend[T]) SoftmaxCE(z, labels, p, d kernels.Buffer, rows, cols int, sca
 		panic("kernels: SoftmaxCE dimension mismatch")
 	}
 	var loss float64
+	// ex holds a row's exp(z - m), so that each is computed once.
+	var ex []float64
+	if p != nil || d != nil {
+		ex = make([]float64, cols)
+	}
 	for i := range rows {
 		lab := label(ls[i], cols)
 		row := zs[i*cols : (i+1)*cols]
@@ -44,15 +49,19 @@ func (*Backend[T]) SoftmaxCE(z, labels, p, d kernels.Buffer, rows, cols int, sca
 			m = max(m, float64(v))
 		}
 		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v) - m)
+		for j, v := range row {
+			e := math.Exp(float64(v) - m)
+			s += e
+			if ex != nil {
+				ex[j] = e // read before p or d overwrite z
+			}
 		}
 		loss += math.Log(s) - (float64(row[lab]) - m)
 		if p == nil && d == nil {
 			continue
 		}
 		for j := range row {
-			pj := math.Exp(float64(row[j])-m) / s // read before p or d overwrite z
+			pj := ex[j] / s
 			if ps != nil {
 				ps[i*cols+j] = T(pj)
 			}

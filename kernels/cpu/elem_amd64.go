@@ -1,0 +1,63 @@
+//go:build amd64
+
+package cpu
+
+// The assembly loops of elem_amd64.s, n elements each; d may equal any
+// input (each element is read before it is written).
+//
+//go:noescape
+func mulF32AVX2(d, x, y *float32, n int)
+
+//go:noescape
+func mulAddF32AVX2(d, x, y *float32, n int)
+
+//go:noescape
+func mul3AddF32AVX2(d, x, y, z *float32, n int)
+
+//go:noescape
+func addF32AVX2(d, v *float32, n int)
+
+// mulF32 sets d[i] = x[i]*y[i] and reports true, or reports false without
+// AVX2 and FMA. The slices have equal lengths. Likewise mulAddF32
+// (d[i] += x[i]*y[i], fused: rounded once), mul3AddF32 (d[i] +=
+// x[i]*y[i]*z[i], the product of x and y rounded, then fused) and addF32
+// (d[i] += v[i]).
+func mulF32(d, x, y []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if len(d) > 0 {
+		mulF32AVX2(&d[0], &x[0], &y[0], len(d))
+	}
+	return true
+}
+
+func mulAddF32(d, x, y []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if len(d) > 0 {
+		mulAddF32AVX2(&d[0], &x[0], &y[0], len(d))
+	}
+	return true
+}
+
+func mul3AddF32(d, x, y, z []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if len(d) > 0 {
+		mul3AddF32AVX2(&d[0], &x[0], &y[0], &z[0], len(d))
+	}
+	return true
+}
+
+func addF32(d, v []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if len(d) > 0 {
+		addF32AVX2(&d[0], &v[0], len(d))
+	}
+	return true
+}

@@ -1,0 +1,149 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX2+FMA float32 loops of elementwise.go: eight lanes at a time, then the
+// same instructions on one lane for the last n%8 elements, so every element
+// gets the same roundings whatever its position.
+
+// func mulF32AVX2(d, x, y *float32, n int)
+//
+// d[i] = x[i]*y[i]
+TEXT ·mulF32AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+mulF32AVX2_loop8:
+	CMPQ AX, BX
+	JGE  mulF32AVX2_tail
+	VMOVUPS (SI)(AX*4), Y0
+	VMULPS  (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  mulF32AVX2_loop8
+
+mulF32AVX2_tail:
+	CMPQ AX, CX
+	JGE  mulF32AVX2_done
+	VMOVSS (SI)(AX*4), X0
+	VMULSS  (DX)(AX*4), X0, X0
+	VMOVSS X0, (DI)(AX*4)
+	INCQ AX
+	JMP  mulF32AVX2_tail
+
+mulF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulAddF32AVX2(d, x, y *float32, n int)
+//
+// d[i] = fma(x[i], y[i], d[i]), rounded once
+TEXT ·mulAddF32AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+mulAddF32AVX2_loop8:
+	CMPQ AX, BX
+	JGE  mulAddF32AVX2_tail
+	VMOVUPS     (DI)(AX*4), Y0
+	VMOVUPS     (SI)(AX*4), Y1
+	VFMADD231PS (DX)(AX*4), Y1, Y0
+	VMOVUPS     Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  mulAddF32AVX2_loop8
+
+mulAddF32AVX2_tail:
+	CMPQ AX, CX
+	JGE  mulAddF32AVX2_done
+	VMOVSS     (DI)(AX*4), X0
+	VMOVSS     (SI)(AX*4), X1
+	VFMADD231SS (DX)(AX*4), X1, X0
+	VMOVSS     X0, (DI)(AX*4)
+	INCQ AX
+	JMP  mulAddF32AVX2_tail
+
+mulAddF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func mul3AddF32AVX2(d, x, y, z *float32, n int)
+//
+// d[i] = fma(x[i]*y[i], z[i], d[i]): the product rounded, then the sum
+TEXT ·mul3AddF32AVX2(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ z+24(FP), R8
+	MOVQ n+32(FP), CX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+mul3AddF32AVX2_loop8:
+	CMPQ AX, BX
+	JGE  mul3AddF32AVX2_tail
+	VMOVUPS     (SI)(AX*4), Y1
+	VMULPS      (DX)(AX*4), Y1, Y1
+	VMOVUPS     (DI)(AX*4), Y0
+	VFMADD231PS (R8)(AX*4), Y1, Y0
+	VMOVUPS     Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  mul3AddF32AVX2_loop8
+
+mul3AddF32AVX2_tail:
+	CMPQ AX, CX
+	JGE  mul3AddF32AVX2_done
+	VMOVSS     (SI)(AX*4), X1
+	VMULSS      (DX)(AX*4), X1, X1
+	VMOVSS     (DI)(AX*4), X0
+	VFMADD231SS (R8)(AX*4), X1, X0
+	VMOVSS     X0, (DI)(AX*4)
+	INCQ AX
+	JMP  mul3AddF32AVX2_tail
+
+mul3AddF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func addF32AVX2(d, v *float32, n int)
+//
+// d[i] += v[i]
+TEXT ·addF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ v+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+addF32AVX2_loop8:
+	CMPQ AX, BX
+	JGE  addF32AVX2_tail
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  addF32AVX2_loop8
+
+addF32AVX2_tail:
+	CMPQ AX, CX
+	JGE  addF32AVX2_done
+	VMOVSS (DI)(AX*4), X0
+	VADDSS  (SI)(AX*4), X0, X0
+	VMOVSS X0, (DI)(AX*4)
+	INCQ AX
+	JMP  addF32AVX2_tail
+
+addF32AVX2_done:
+	VZEROUPPER
+	RET
