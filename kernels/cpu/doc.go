@@ -29,11 +29,14 @@
 //     not read (NaN in C does not propagate), as in BLAS. ColSum does the
 //     same for beta = 0.
 //   - Activations and random fills of large buffers are split across
-//     runtime.GOMAXPROCS goroutines in contiguous chunks (memory-bound
-//     operations are not: splitting did not pay, see parallelMin). Every
-//     element is computed by the same expression whatever the split, and
-//     reductions are never split, so results do not depend on the number
-//     of goroutines.
+//     Threads() goroutines in contiguous chunks (memory-bound operations
+//     are not: splitting did not pay, see parallelMin); DotMany shares
+//     whole dot products out, AxpyMany whole blocks. Every element is
+//     computed by the same expression whatever the split, and reductions
+//     are never split, so results do not depend on the number of
+//     goroutines. SetThreads sets that number and OpenBLAS's threads at
+//     once (the two never run at the same time); it is 1 per core by
+//     default. OpenBLAS's own products do depend on its thread count.
 //   - Views share their parent's storage; Free of a parent invalidates its
 //     views, and any later use of them panics.
 //   - Buffers from another backend type panic with a "kernels:" message.
