@@ -44,6 +44,13 @@ type SpectrumSettings struct {
 	Seed         uint64
 	LearningRate float64 // if > 0, the report says whether GD at this step is stable
 	Recorder     probe.Recorder
+
+	// Exact chooses between the dense matrix's full spectrum and the
+	// estimates (see ExactMode); the zero value is ExactAuto, exact below
+	// ExactThreshold parameters. MaxExactBytes bounds the dense matrix,
+	// n·n·8 bytes; 0 means DefaultMaxExactBytes.
+	Exact         ExactMode
+	MaxExactBytes int64
 }
 
 // TraceReport is a Hutchinson trace estimate.
@@ -104,6 +111,10 @@ type SpectrumReport struct {
 	ResidualFloor float64 `json:"residual_floor"`
 	LanczosSteps  int     `json:"lanczos_steps"`
 	Converged     bool    `json:"converged"`
+	// Method is "exact" when the spectrum is that of the assembled dense
+	// matrix (Exact says how); empty, and omitted, for the estimates.
+	Method string       `json:"method,omitempty"`
+	Exact  *ExactReport `json:"exact,omitempty"`
 
 	Sharpness       float64  `json:"sharpness,omitempty"`
 	EdgeOfStability *float64 `json:"max_stable_lr,omitempty"` // 2/λmax
@@ -153,6 +164,20 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	if s.TopK == 0 && s.BottomK == 0 {
 		s.TopK = 1
 	}
+	exact, err := UseExact(s.Exact, n, s.MaxExactBytes)
+	if err != nil {
+		return nil, err
+	}
+	if exact {
+		hvps, err := exactSpectrum(ctx, op, be, s, rep)
+		if err != nil {
+			return nil, err
+		}
+		deriveMetrics(rep, s)
+		rep.HVPs = hvps
+		rep.Seconds = time.Since(start).Seconds()
+		return rep, nil
+	}
 	tol, elem := s.Tol, kernels.ElemSize[T]()
 	if tol == 0 {
 		tol = 1e-8
@@ -194,27 +219,7 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	rep.ResidualFloor = residualFloor(elem, lz.Top, lz.Bottom)
 	rep.TopResiduals = clampBelow(rep.TopResiduals, rep.ResidualFloor)
 	rep.BottomResiduals = clampBelow(rep.BottomResiduals, rep.ResidualFloor)
-	if len(lz.Top) > 0 {
-		lmax := lz.Top[0]
-		rep.Sharpness = lmax
-		if lmax > 0 {
-			eos := probe.EdgeOfStability(lmax)
-			rep.EdgeOfStability = &eos
-		}
-		if s.LearningRate > 0 {
-			rep.LearningRate = s.LearningRate
-			stable := s.LearningRate*lmax < 2
-			rep.Stable = &stable
-		}
-		if len(lz.Bottom) > 0 {
-			lmin := lz.Bottom[0]
-			c := probe.ConditionNumber(lmax, lmin)
-			if !math.IsInf(c, 0) {
-				rep.Condition = &c
-			}
-			rep.CriticalPoint = probe.Classify(min(lmin, lmax), lmax, rep.GradNorm, probe.ClassifyTolerance{}).String()
-		}
-	}
+	deriveMetrics(rep, s)
 	hvps := lz.Stats.Applies
 	if s.Trace {
 		ts := probe.TraceSettings{Probes: s.TraceProbes, Seed: s.Seed + 1, Recorder: s.Recorder}
@@ -243,6 +248,32 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	rep.HVPs = hvps
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, notConverged
+}
+
+// deriveMetrics sets the sharpness, the stable step, the condition number
+// and the kind of critical point from the reported extreme eigenvalues.
+func deriveMetrics(rep *SpectrumReport, s SpectrumSettings) {
+	if len(rep.TopEigenvalues) > 0 {
+		lmax := rep.TopEigenvalues[0]
+		rep.Sharpness = lmax
+		if lmax > 0 {
+			eos := probe.EdgeOfStability(lmax)
+			rep.EdgeOfStability = &eos
+		}
+		if s.LearningRate > 0 {
+			rep.LearningRate = s.LearningRate
+			stable := s.LearningRate*lmax < 2
+			rep.Stable = &stable
+		}
+		if len(rep.BottomEigenvalues) > 0 {
+			lmin := rep.BottomEigenvalues[0]
+			c := probe.ConditionNumber(lmax, lmin)
+			if !math.IsInf(c, 0) {
+				rep.Condition = &c
+			}
+			rep.CriticalPoint = probe.Classify(min(lmin, lmax), lmax, rep.GradNorm, probe.ClassifyTolerance{}).String()
+		}
+	}
 }
 
 func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
