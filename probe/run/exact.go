@@ -33,8 +33,8 @@ const (
 // --bottom-k 1 --trace --density on tanh cross-entropy MLPs with 300
 // samples, float64), exact vs estimated seconds:
 //
-//	   n    exact   Lanczos+SLQ
-//	 500    see below
+//	  n    exact   Lanczos+SLQ
+//	500    see below
 //
 // (the numbers are in the commit that set this constant and in
 // TestExactCrossover's log). Exact mode also answers the questions
