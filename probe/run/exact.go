@@ -26,21 +26,26 @@ const (
 
 // ExactThreshold is the parameter count below which ExactAuto assembles
 // the dense matrix: n products (in blocks of exactBlock) and an O(n³)
-// symmetric eigensolve, against the Lanczos+SLQ defaults (top-1 and
-// bottom-1 to 1e-8, --trace's 100 Hutchinson products, --density's 10
-// probes × 80 steps). Measured on this project's 2-core build machine
-// (gonum EigenSym without OpenBLAS, 2026-12-01; spectrum --top-k 1
-// --bottom-k 1 --trace --density on tanh cross-entropy MLPs with 300
-// samples, float64), exact vs estimated seconds:
+// symmetric eigensolve (gonum's pure-Go Dsyev), against the Lanczos
+// defaults (top-1 and bottom-1 to 1e-8) alone and with --trace --density
+// (100 Hutchinson products, 10 SLQ probes × 80 steps). Measured by
+// TestExactCrossover (CURVPROBE_CROSSOVER=1) on 20xHx5 tanh cross-entropy
+// MLPs with 300 samples in float64, on the project's 2-core build machine
+// (AMD Zen, OpenBLAS 0.3.21 for the products) while other jobs held a load
+// of about 9, 2026-12-01; seconds (products):
 //
-//	  n    exact   Lanczos+SLQ
-//	500    see below
+//	   n   Lanczos      Lanczos+trace+density   exact
+//	 499   0.07 (60)    1.10 (960)              0.23 (499)
+//	 993   0.05 (85)    1.07 (985)              2.15 (993)
+//	1513   0.05 (70)    1.30 (970)             15.90 (1513)
+//	2007   0.30 (105)   7.11 (1005)            39.41 (2007)
 //
-// (the numbers are in the commit that set this constant and in
-// TestExactCrossover's log). Exact mode also answers the questions
-// estimates cannot (the counts of positive and near-zero eigenvalues), so
-// the threshold sits where exact is at most a few times slower.
-const ExactThreshold = 1500
+// The eigensolve's n³ dominates from about 1,000 parameters on. Below
+// 1,000 exact mode costs at most about twice the density estimate and
+// stays near a second, and it answers what the estimates cannot (the
+// counts of positive and near-zero eigenvalues); above, it is 10 to 100
+// times slower, so it is left to --exact.
+const ExactThreshold = 1000
 
 // DefaultMaxExactBytes bounds the dense matrix (n·n·8 bytes) that exact
 // mode assembles when SpectrumSettings.MaxExactBytes is zero: 1 GiB, that

@@ -220,8 +220,8 @@ func TestExactMatchesDense(t *testing.T) {
 // bound and refused, naming exact mode, above it; ExactNever is Lanczos.
 func TestExactSwitch(t *testing.T) {
 	ctx := context.Background()
-	// 20x40x30x5 with biases: 2,225 parameters, above ExactThreshold.
-	big := models.Spec{Layers: []int{20, 40, 30, 5}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	// 20x40x5 with biases: 1,045 parameters, above ExactThreshold.
+	big := models.Spec{Layers: []int{20, 40, 5}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	small := models.Spec{Layers: []int{8, 10, 4}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	pb, db := exactNet(t, big, 12, 3)
 	ps, ds := exactNet(t, small, 12, 4)
@@ -253,7 +253,7 @@ func TestExactSwitch(t *testing.T) {
 	}
 	n := pb.NumParams()
 	_, err := Spectrum(ctx, pb, db, SpectrumSettings{Exact: ExactAlways, MaxExactBytes: ExactBytes(n) - 1})
-	if err == nil || !strings.Contains(err.Error(), "exact") || !strings.Contains(err.Error(), "2225 parameters") {
+	if err == nil || !strings.Contains(err.Error(), "exact") || !strings.Contains(err.Error(), "1045 parameters") {
 		t.Errorf("exact above the memory bound: error %v, want a refusal naming exact mode and the size", err)
 	}
 	// The automatic mode respects the bound too: Lanczos, no error.
