@@ -280,6 +280,9 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning     %s\n", warn)
+	}
 }
 
 // stdErr formats a standard error; one that is not finite (a single

@@ -69,6 +69,10 @@ type ExactReport struct {
 	Bytes int64 `json:"bytes"`
 }
 
+// DefaultMaxExactN returns the largest parameter count whose dense matrix
+// fits DefaultMaxExactBytes.
+func DefaultMaxExactN() int { return int(math.Sqrt(DefaultMaxExactBytes / 8)) }
+
 // ExactBytes returns the bytes of the dense float64 matrix of n
 // parameters, n·n·8.
 func ExactBytes(n int) int64 { return int64(n) * int64(n) * 8 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -261,4 +263,50 @@ func TestExactSwitch(t *testing.T) {
 	if err != nil || rep.Method == "exact" {
 		t.Errorf("auto above the memory bound: method %q, err %v; want Lanczos", rep.Method, err)
 	}
+}
+
+// SLQ with too few steps for the near-zero band (40 on this 292-parameter
+// Hessian, 7.5% of whose eigenvalues are within ±ZeroTol, the case of
+// issue 14) warns, naming the steps that would resolve it (here capped at
+// n); with those steps the warning is gone, as it is in exact mode. The
+// near-zero fraction, 1 minus the others, is never printed as -0.
+func TestZeroBandWarning(t *testing.T) {
+	spec := models.Spec{Layers: []int{6, 14, 10, 4}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	p, d := exactNet(t, spec, 37, 1)
+	n := p.NumParams()
+	ctx := context.Background()
+	slq := func(steps int, mode ExactMode) *SpectrumReport {
+		t.Helper()
+		rep, err := Spectrum(ctx, p, d, SpectrumSettings{Density: true, SLQSteps: steps, SLQProbes: 4, Exact: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	exact := slq(0, ExactAlways)
+	if len(exact.Warnings) != 0 {
+		t.Errorf("exact mode warns: %v", exact.Warnings)
+	}
+	rep := slq(40, ExactNever)
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "--slq-steps") {
+		t.Fatalf("40 steps: warnings %q; exact near zero %v, SLQ %v", rep.Warnings, exact.Density.NearZero, rep.Density.NearZero)
+	}
+	m := regexp.MustCompile(`about (\d+) steps`).FindStringSubmatch(rep.Warnings[0])
+	if m == nil {
+		t.Fatalf("no step count in %q", rep.Warnings[0])
+	}
+	need, _ := strconv.Atoi(m[1])
+	if need <= 40 || need > n {
+		t.Fatalf("suggests %d steps, want 40 < steps <= %d", need, n)
+	}
+	if again := slq(need, ExactNever); len(again.Warnings) != 0 {
+		t.Errorf("%d steps, as suggested: still %q", need, again.Warnings)
+	}
+	if full := slq(n, ExactNever); len(full.Warnings) != 0 {
+		t.Errorf("%d steps = n: %q", n, full.Warnings)
+	}
+	if nz := rep.Density.NearZero; nz < 0 || math.Signbit(nz) {
+		t.Errorf("near zero %v", nz)
+	}
+	t.Logf("40 steps: %s; near zero exact %.4f, SLQ %.4f", rep.Warnings[0], exact.Density.NearZero, rep.Density.NearZero)
 }
