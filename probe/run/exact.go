@@ -39,8 +39,11 @@ const (
 //	 993   0.05 (85)    1.07 (985)              2.15 (993)
 //	1513   0.05 (70)    1.30 (970)             15.90 (1513)
 //	2007   0.30 (105)   7.11 (1005)            39.41 (2007)
+//	4009   1.04 (125)   5.41 (1025)           680.51 (4009)
 //
-// The eigensolve's n³ dominates from about 1,000 parameters on. Below
+// The eigensolve's n³ dominates from about 1,000 parameters on (gonum's
+// Dsytrd runs on gonum's own BLAS, not OpenBLAS: at the 1 GiB bound,
+// 11,585 parameters, --exact would take hours on such a machine). Below
 // 1,000 exact mode costs at most about twice the density estimate and
 // stays near a second, and it answers what the estimates cannot (the
 // counts of positive and near-zero eigenvalues); above, it is 10 to 100
