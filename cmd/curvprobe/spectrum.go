@@ -25,6 +25,10 @@ type spectrumFlags struct {
 	maxSteps                            int
 	dtype                               string
 	densityPlot                         string
+	// exact is --exact: ExactAlways when given, ExactNever when given as
+	// --exact=false, ExactAuto when absent (set by check).
+	exact     bool
+	exactMode run.ExactMode
 }
 
 func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -47,6 +51,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap, at least --top-k + --bottom-k (0: 300, within 2 GiB of basis)")
 	fs.Float64Var(&f.lr, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
 	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
+	fs.BoolVar(&f.exact, "exact", false, fmt.Sprintf("assemble the dense Hessian (n products) and compute its full spectrum (gonum EigenSym): exact eigenvalues, fractions, moments and trace (default: automatic below %d parameters; --exact=false: never)", run.ExactThreshold))
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -127,8 +132,18 @@ func (f *spectrumFlags) check(fs *flag.FlagSet) error {
 	// Flags of an estimator that was not asked for would be ignored.
 	var err error
 	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "exact" {
+			f.exactMode = run.ExactNever
+			if f.exact {
+				f.exactMode = run.ExactAlways
+			}
+		}
+	})
+	fs.Visit(func(fl *flag.Flag) {
 		switch {
 		case err != nil:
+		case f.exactMode == run.ExactAlways && estimatorFlags[fl.Name]:
+			err = fmt.Errorf("--%s applies only to the estimates; --exact computes the spectrum of the dense matrix", fl.Name)
 		case !f.density && (fl.Name == "slq-probes" || fl.Name == "slq-steps" || fl.Name == "sigma" || fl.Name == "density-plot"):
 			err = fmt.Errorf("--%s applies only with --density", fl.Name)
 		case !f.trace && !f.hutchpp && fl.Name == "trace-probes":
@@ -138,12 +153,23 @@ func (f *spectrumFlags) check(fs *flag.FlagSet) error {
 	return err
 }
 
+// estimatorFlags are the flags of Lanczos, SLQ and the trace estimators,
+// which --exact does not use.
+var estimatorFlags = map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
+
 // checkSize reports eigenvalue counts and Krylov bases that do not fit the
 // model of p (models.CheckMemory, for what is still to be allocated).
 func checkSize[T kernels.Float](f *spectrumFlags, p *models.Plan[T]) error {
 	n := p.NumParams()
 	if f.topK+f.bottomK > n {
 		return fmt.Errorf("--top-k %d + --bottom-k %d = %d eigenvalues: the model has only %d parameters", f.topK, f.bottomK, f.topK+f.bottomK, n)
+	}
+	exact, err := run.UseExact(f.exactMode, n, 0)
+	if err != nil {
+		return fmt.Errorf("--exact: %w", err)
+	}
+	if exact {
+		return nil // no Krylov basis; the dense matrix is within its bound
 	}
 	basis := func(name string, steps int) error {
 		if _, err := models.CheckMemory(p.Backend(), p.Spec(), models.Usage{Vectors: min(steps, n)}); err != nil {
@@ -174,7 +200,7 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
 		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
 		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
-		Seed: f.seed, LearningRate: f.lr, Recorder: prog,
+		Seed: f.seed, LearningRate: f.lr, Recorder: prog, Exact: f.exactMode,
 	}
 	if f.topK == 0 && f.bottomK == 0 {
 		s.TopK = 1
@@ -216,11 +242,15 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 	if len(r.BottomEigenvalues) > 0 {
 		fmt.Fprintf(w, "bottom      %s\n", floats(r.BottomEigenvalues))
 	}
-	conv := "converged"
-	if !r.Converged {
-		conv = "NOT converged"
+	if r.Exact != nil {
+		fmt.Fprintf(w, "exact       %s; eigenvalues exact to the eigensolver's backward error (residual bounds 0)\n", r.Exact.Method)
+	} else {
+		conv := "converged"
+		if !r.Converged {
+			conv = "NOT converged"
+		}
+		fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
 	}
-	fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
 	if r.EdgeOfStability != nil {
 		fmt.Fprintf(w, "sharpness   lambda_max %.6g: gradient descent is stable for lr < 2/lambda_max = %.6g\n", r.Sharpness, *r.EdgeOfStability)
 	}
@@ -237,14 +267,22 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 	if r.CriticalPoint != "" {
 		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
 	}
-	if r.Trace != nil {
+	if r.Trace != nil && r.Exact != nil {
+		fmt.Fprintf(w, "trace       %.6g (exact)\n", r.Trace.Value)
+	} else if r.Trace != nil {
 		fmt.Fprintf(w, "trace       %.6g ± %s (%s, %d probes)\n", r.Trace.Value, stdErr(r.Trace.StdErr), r.Trace.Method, r.Trace.Probes)
 	}
-	if d := r.Density; d != nil {
+	if d := r.Density; d != nil && r.Exact != nil {
+		fmt.Fprintf(w, "density     exact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g\n",
+			d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0])
+	} else if d != nil {
 		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
 			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning     %s\n", warn)
+	}
 }
 
 // stdErr formats a standard error; one that is not finite (a single

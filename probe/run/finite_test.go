@@ -205,7 +205,7 @@ func TestSpectrumOneProbeJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{Trace: true, TraceProbes: 1, Density: true, SLQProbes: 1, SLQSteps: 10})
+	rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{Trace: true, TraceProbes: 1, Density: true, SLQProbes: 1, SLQSteps: 10, Exact: ExactNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +278,5 @@ func spectrumIn[T kernels.Float](spec models.Spec, params, x []float64, labels [
 	if err != nil {
 		return nil, err
 	}
-	return Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 3, BottomK: 2})
+	return Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 3, BottomK: 2, Exact: ExactNever})
 }

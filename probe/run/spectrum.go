@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -44,6 +45,13 @@ type SpectrumSettings struct {
 	Seed         uint64
 	LearningRate float64 // if > 0, the report says whether GD at this step is stable
 	Recorder     probe.Recorder
+
+	// Exact chooses between the dense matrix's full spectrum and the
+	// estimates (see ExactMode); the zero value is ExactAuto, exact below
+	// ExactThreshold parameters. MaxExactBytes bounds the dense matrix,
+	// n·n·8 bytes; 0 means DefaultMaxExactBytes.
+	Exact         ExactMode
+	MaxExactBytes int64
 }
 
 // TraceReport is a Hutchinson trace estimate.
@@ -104,6 +112,10 @@ type SpectrumReport struct {
 	ResidualFloor float64 `json:"residual_floor"`
 	LanczosSteps  int     `json:"lanczos_steps"`
 	Converged     bool    `json:"converged"`
+	// Method is "exact" when the spectrum is that of the assembled dense
+	// matrix (Exact says how); empty, and omitted, for the estimates.
+	Method string       `json:"method,omitempty"`
+	Exact  *ExactReport `json:"exact,omitempty"`
 
 	Sharpness       float64  `json:"sharpness,omitempty"`
 	EdgeOfStability *float64 `json:"max_stable_lr,omitempty"` // 2/λmax
@@ -117,6 +129,10 @@ type SpectrumReport struct {
 
 	HVPs    int     `json:"hvps"`
 	Seconds float64 `json:"seconds"`
+
+	// Warnings says what the report cannot resolve, one sentence each
+	// (see zeroBandWarning); omitted when empty.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// TopVectors holds host copies of the top eigenvectors when asked for.
 	TopVectors    [][]float64 `json:"-"`
@@ -152,6 +168,20 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 
 	if s.TopK == 0 && s.BottomK == 0 {
 		s.TopK = 1
+	}
+	exact, err := UseExact(s.Exact, n, s.MaxExactBytes)
+	if err != nil {
+		return nil, err
+	}
+	if exact {
+		hvps, err := exactSpectrum(ctx, op, be, s, rep)
+		if err != nil {
+			return nil, err
+		}
+		deriveMetrics(rep, s)
+		rep.HVPs = hvps
+		rep.Seconds = time.Since(start).Seconds()
+		return rep, nil
 	}
 	tol, elem := s.Tol, kernels.ElemSize[T]()
 	if tol == 0 {
@@ -194,27 +224,7 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	rep.ResidualFloor = residualFloor(elem, lz.Top, lz.Bottom)
 	rep.TopResiduals = clampBelow(rep.TopResiduals, rep.ResidualFloor)
 	rep.BottomResiduals = clampBelow(rep.BottomResiduals, rep.ResidualFloor)
-	if len(lz.Top) > 0 {
-		lmax := lz.Top[0]
-		rep.Sharpness = lmax
-		if lmax > 0 {
-			eos := probe.EdgeOfStability(lmax)
-			rep.EdgeOfStability = &eos
-		}
-		if s.LearningRate > 0 {
-			rep.LearningRate = s.LearningRate
-			stable := s.LearningRate*lmax < 2
-			rep.Stable = &stable
-		}
-		if len(lz.Bottom) > 0 {
-			lmin := lz.Bottom[0]
-			c := probe.ConditionNumber(lmax, lmin)
-			if !math.IsInf(c, 0) {
-				rep.Condition = &c
-			}
-			rep.CriticalPoint = probe.Classify(min(lmin, lmax), lmax, rep.GradNorm, probe.ClassifyTolerance{}).String()
-		}
-	}
+	deriveMetrics(rep, s)
 	hvps := lz.Stats.Applies
 	if s.Trace {
 		ts := probe.TraceSettings{Probes: s.TraceProbes, Seed: s.Seed + 1, Recorder: s.Recorder}
@@ -239,10 +249,39 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 		}
 		rep.Density = densityReport(dens, s)
 		hvps += dens.Stats.Applies
+		if w := zeroBandWarning(dens, rep.Density); w != "" {
+			rep.Warnings = append(rep.Warnings, w)
+		}
 	}
 	rep.HVPs = hvps
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, notConverged
+}
+
+// deriveMetrics sets the sharpness, the stable step, the condition number
+// and the kind of critical point from the reported extreme eigenvalues.
+func deriveMetrics(rep *SpectrumReport, s SpectrumSettings) {
+	if len(rep.TopEigenvalues) > 0 {
+		lmax := rep.TopEigenvalues[0]
+		rep.Sharpness = lmax
+		if lmax > 0 {
+			eos := probe.EdgeOfStability(lmax)
+			rep.EdgeOfStability = &eos
+		}
+		if s.LearningRate > 0 {
+			rep.LearningRate = s.LearningRate
+			stable := s.LearningRate*lmax < 2
+			rep.Stable = &stable
+		}
+		if len(rep.BottomEigenvalues) > 0 {
+			lmin := rep.BottomEigenvalues[0]
+			c := probe.ConditionNumber(lmax, lmin)
+			if !math.IsInf(c, 0) {
+				rep.Condition = &c
+			}
+			rep.CriticalPoint = probe.Classify(min(lmin, lmax), lmax, rep.GradNorm, probe.ClassifyTolerance{}).String()
+		}
+	}
 }
 
 func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
@@ -270,7 +309,9 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 		}
 		return 0
 	})
-	dr.NearZero = 1 - dr.FractionPositive - dr.NegativeMass
+	// 1 - a - b rounds to a tiny negative when nothing is near zero:
+	// clamped, so that -0.0000 is never printed.
+	dr.NearZero = math.Max(0, 1-dr.FractionPositive-dr.NegativeMass)
 	for k := 1; k <= 4; k++ {
 		dr.Moments = append(dr.Moments, dens.Moment(k))
 		dr.MomentStdErrs = append(dr.MomentStdErrs, dens.MomentStdErr(k))
@@ -280,6 +321,51 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 		dr.Weights = append(dr.Weights, dens.Weights(j))
 	}
 	return dr
+}
+
+// zeroBandWarning returns a warning when the near-zero band ±ZeroTol is
+// narrower than what the quadrature resolves, and "" otherwise. Each SLQ
+// probe puts the mass of the eigenvalues near zero on its Ritz nodes
+// nearest zero; when those nodes lie outside the band, that mass is
+// counted as positive or negative (issue 14: 11% of a 2,225-parameter
+// spectrum counted positive at 80 steps). The resolution is the median
+// over probes of the half-gap between the two nodes that bracket zero (the
+// distance to the nearest node when all are on one side). Node spacing
+// shrinks about as 1/steps, so steps·resolution/ZeroTol steps would
+// resolve the band, at most the dimension (where the quadrature is exact);
+// where eigenvalues cluster at zero the nodes gather there faster, so
+// this is an upper estimate.
+func zeroBandWarning(dens *probe.Density, dr *DensityReport) string {
+	if dr.Steps >= dens.Dim || dens.Probes() == 0 {
+		return ""
+	}
+	half := make([]float64, 0, dens.Probes())
+	for j := 0; j < dens.Probes(); j++ {
+		nodes := dens.Nodes(j)
+		if len(nodes) == 0 {
+			continue
+		}
+		i := sort.SearchFloat64s(nodes, 0) // nodes[i-1] < 0 <= nodes[i]
+		switch {
+		case i == 0:
+			half = append(half, math.Abs(nodes[0]))
+		case i == len(nodes):
+			half = append(half, math.Abs(nodes[i-1]))
+		default:
+			half = append(half, (nodes[i]-nodes[i-1])/2)
+		}
+	}
+	if len(half) == 0 {
+		return ""
+	}
+	sort.Float64s(half)
+	res := half[len(half)/2]
+	if !(res > dr.ZeroTol) {
+		return ""
+	}
+	need := min(dens.Dim, int(math.Ceil(float64(dr.Steps)*res/dr.ZeroTol)))
+	return fmt.Sprintf("the near-zero band ±%.2g is narrower than %d SLQ steps resolve (the Ritz nodes nearest zero are %.2g from it, median over probes): the fractions positive, negative and near zero are biased; about %d steps (--slq-steps) would resolve it, or --exact below %d parameters",
+		dr.ZeroTol, dr.Steps, res, need, DefaultMaxExactN())
 }
 
 // residualFloor is the machine epsilon of a float of elem bytes times the

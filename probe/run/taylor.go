@@ -405,7 +405,7 @@ func StandardDirections[T kernels.Float](ctx context.Context, p *models.Plan[T],
 	if err != nil {
 		return nil, nil, err
 	}
-	spec, err := Spectrum(ctx, p, d, SpectrumSettings{TopK: 1, BottomK: 1, Vectors: true,
+	spec, err := Spectrum(ctx, p, d, SpectrumSettings{TopK: 1, BottomK: 1, Vectors: true, Exact: ExactNever,
 		Tol: s.Tol, MaxSteps: s.MaxSteps, Seed: s.Seed, Recorder: s.Recorder})
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		return nil, nil, err
@@ -559,7 +559,7 @@ func SaddleEscape[T kernels.Float](ctx context.Context, p *models.Plan[T], d *mo
 	rep.GradTol = s.GradTol * math.Max(math.Abs(pt.loss), 1)
 	rep.NearCritical = rep.GradNorm <= rep.GradTol
 
-	spec, err := Spectrum(ctx, p, d, SpectrumSettings{TopK: 1, BottomK: 1, Vectors: true,
+	spec, err := Spectrum(ctx, p, d, SpectrumSettings{TopK: 1, BottomK: 1, Vectors: true, Exact: ExactNever,
 		Tol: s.Tol, MaxSteps: s.MaxSteps, Seed: s.Seed, Recorder: s.Recorder})
 	var notConverged error
 	switch {
