@@ -37,27 +37,14 @@ func (*Backend[T]) Activate(act kernels.Activation, z, a, d1, d2 kernels.Buffer)
 		return
 	case kernels.ReLU:
 		if is32[T]() {
-			z32, a32, d132, d232 := f32(zs), f32(as), f32(d1s), f32(d2s)
-			if d1 == nil {
-				d132 = nil
-			}
-			if d2 == nil {
-				d232 = nil
-			}
-			relu32(z32, a32, d132, d232)
+			relu32(f32(zs), f32(as), f32or(d1s), f32or(d2s))
 			return
 		}
 		relu(zs, as, d1s, d2s)
 		return
 	}
 	if is32[T]() {
-		z32, a32, d132, d232 := f32(zs), f32(as), f32(d1s), f32(d2s)
-		if d1 == nil {
-			d132 = nil
-		}
-		if d2 == nil {
-			d232 = nil
-		}
+		z32, a32, d132, d232 := f32(zs), f32(as), f32or(d1s), f32or(d2s)
 		parallel(n, costActivate32, func(lo, hi int) {
 			activate32(act, z32[lo:hi], a32[lo:hi], sub(d132, lo, hi), sub(d232, lo, hi))
 		})
@@ -76,6 +63,14 @@ func (*Backend[T]) Activate(act kernels.Activation, z, a, d1, d2 kernels.Buffer)
 			}
 		}
 	})
+}
+
+// f32or is f32(s), or nil for nil s (an output not asked for).
+func f32or[T kernels.Float](s []T) []float32 {
+	if s == nil {
+		return nil
+	}
+	return f32(s)
 }
 
 // sub returns s[lo:hi], or nil for nil s.

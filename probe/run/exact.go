@@ -191,14 +191,7 @@ func exactSpectrum[T kernels.Float](ctx context.Context, op *models.Operator[T],
 	}
 	if s.Density {
 		lo, hi := lam[0], lam[n-1]
-		sigma := s.SLQSigma
-		if sigma <= 0 {
-			sigma = 0.01 * math.Max(hi-lo, 1e-12)
-		}
-		npts := s.DensityGrid
-		if npts < 2 {
-			npts = 200
-		}
+		sigma, npts := s.densityGrid(lo, hi)
 		x, y := fs.Grid(npts, sigma)
 		dr := &DensityReport{Sigma: sigma, Grid: x, Density: y, NegativeMagnitude: fs.NegativeMagnitude(),
 			Nodes: [][]float64{}, Weights: [][]float64{}}

@@ -284,16 +284,23 @@ func deriveMetrics(rep *SpectrumReport, s SpectrumSettings) {
 	}
 }
 
-func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
-	lo, hi := dens.Range()
-	sigma := s.SLQSigma
+// densityGrid returns the broadening and the grid size of a density
+// over the spectral range [lo, hi]: the settings', or 1% of the range and
+// 200 points.
+func (s SpectrumSettings) densityGrid(lo, hi float64) (sigma float64, npts int) {
+	sigma, npts = s.SLQSigma, s.DensityGrid
 	if sigma <= 0 {
 		sigma = 0.01 * math.Max(hi-lo, 1e-12)
 	}
-	npts := s.DensityGrid
 	if npts < 2 {
 		npts = 200
 	}
+	return sigma, npts
+}
+
+func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
+	lo, hi := dens.Range()
+	sigma, npts := s.densityGrid(lo, hi)
 	x, y := dens.Grid(npts, sigma)
 	steps := s.SLQSteps
 	if steps <= 0 {
