@@ -21,7 +21,8 @@ var allowed = map[string][]string{
 	// standard library keeps its own internal): the CPU backend compares
 	// the CPU's vector instructions with OpenBLAS's kernel class, and picks
 	// its own vectorised loops, with it.
-	"kernels/cpu": {"gonum.org/", "kernels", "github.com/ebitengine/purego", "golang.org/x/sys/cpu"},
+	"kernels/cpu":              {"gonum.org/", "kernels", "github.com/ebitengine/purego", "golang.org/x/sys/cpu"},
+	"kernels/cpu/openblaslink": {},
 	// github.com/chewxy/hm is Gorgonia's type system: a custom op (gelu) must
 	// return its types, so it is part of the Gorgonia API models uses.
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
