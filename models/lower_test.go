@@ -81,13 +81,13 @@ func TestSpecJSON(t *testing.T) {
 	if s.Arch() != "784x200x10" || s.Activation != kernels.Gelu || s.Loss != MSE || !s.Bias || s.Init != "" {
 		t.Errorf("parsed %+v", s)
 	}
-	full := Spec{Layers: []int{5, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: false, Init: "pytorch", DType: "float32"}
+	full := Spec{Layers: []int{5, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: false, Init: "pytorch", DType: kernels.Float32}
 	b, err := full.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var back Spec
-	if err := back.UnmarshalJSON(b); err != nil || back.Init != "pytorch" || back.DType != "float32" || back.Bias {
+	if err := back.UnmarshalJSON(b); err != nil || back.Init != "pytorch" || back.DType != kernels.Float32 || back.Bias {
 		t.Errorf("round trip of %s: %+v, %v", b, back, err)
 	}
 	for _, bad := range []struct{ in, want string }{

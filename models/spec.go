@@ -84,10 +84,10 @@ type Spec struct {
 	// Init names the initialisation Plan.Init draws (see Inits); "" is
 	// "he" for relu networks and "lecun" otherwise.
 	Init string
-	// DType is the precision the model is meant to run in ("float32" or
-	// "float64"), a default for commands given no --dtype; "" leaves it to
-	// them. A Plan's precision is its type parameter.
-	DType string
+	// DType is the precision the model is meant to run in, a default for
+	// commands given no --dtype; unset leaves it to them. A Plan's
+	// precision is its type parameter.
+	DType kernels.DType
 }
 
 // Inits are the initialisations Plan.Init knows: weights N(0, 1/fan_in)
@@ -143,8 +143,8 @@ func (s Spec) Validate() error {
 	if s.Init != "" && !slices.Contains(Inits, s.Init) {
 		return fmt.Errorf("init %q unknown (want %s)", s.Init, strings.Join(Inits, ", "))
 	}
-	if s.DType != "" && s.DType != "float32" && s.DType != "float64" {
-		return fmt.Errorf("dtype %q: want float32 or float64", s.DType)
+	if !s.DType.Valid() {
+		return fmt.Errorf("dtype %s: want float32 or float64", s.DType)
 	}
 	if s.Loss == CrossEntropy && s.Outputs() < 2 {
 		return fmt.Errorf("cross_entropy needs at least 2 outputs, have %d", s.Outputs())
@@ -237,7 +237,7 @@ type modelFile struct {
 // MarshalJSON writes the model-file form of s.
 func (s Spec) MarshalJSON() ([]byte, error) {
 	b := s.Bias
-	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b, Init: s.Init, DType: s.DType})
+	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b, Init: s.Init, DType: s.DType.String()})
 }
 
 // UnmarshalJSON reads the model-file form. A missing "bias" means true.
@@ -256,9 +256,15 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("field \"loss\": %w", err)
 	}
-	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias, Init: f.Init, DType: f.DType}
+	// A bad dtype is reported where Validate would report it: after the
+	// layers, activation, loss and init.
+	dtype, dtypeErr := kernels.ParseDType(f.DType)
+	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias, Init: f.Init, DType: dtype}
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("field %s", err)
+	}
+	if dtypeErr != nil {
+		return fmt.Errorf("field %s", dtypeErr)
 	}
 	return nil
 }

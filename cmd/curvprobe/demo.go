@@ -46,7 +46,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ProbeBottom: true,
 		PowerTol:    1e-3,
 		Seed:        1,
-		DType:       "float64",
+		DType:       kernels.Float64,
 	}
 	if err := f.cfg.Validate(); err != nil {
 		return err

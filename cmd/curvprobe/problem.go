@@ -212,13 +212,11 @@ func (f *problemFlags) dtypeFor(fs *flag.FlagSet, flagValue, def string) string 
 	case f.runDir != "":
 		if cfg, err := run.LoadTrainConfig(filepath.Join(f.runDir, run.ConfigFile)); err == nil {
 			spec = cfg.Model
-			if spec.DType == "" {
-				spec.DType = cfg.DType
-			}
+			spec.DType = spec.DType.Or(cfg.DType)
 		}
 	}
-	if spec.DType != "" {
-		return spec.DType
+	if spec.DType != kernels.DTypeUnset {
+		return spec.DType.String()
 	}
 	return def
 }

@@ -122,7 +122,11 @@ func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
-	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dtype})
+	dt, err := kernels.ParseDType(dtype)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+	}
+	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dt})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}

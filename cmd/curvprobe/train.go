@@ -24,7 +24,7 @@ type trainFlags struct {
 	schedule                   string
 	resume, quiet, noPlot      bool
 	bias                       bool
-	init                       string
+	init, dtype                string
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
@@ -65,7 +65,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "checkpoint every this many steps (0: at probes, at most once a minute; an interrupt always checkpoints)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
-	fs.StringVar(&c.DType, "dtype", "float32", "float32 or float64")
+	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
 	deviceFlag(fs, &f.device, "auto")
 	fs.StringVar(&f.out, "out", "", "run directory (required)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
@@ -94,6 +94,10 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 	}
 	if f.init != "" {
 		c.Model.Init = f.init
+	}
+	var err error
+	if c.DType, err = kernels.ParseDType(f.dtype); err != nil {
+		return nil, err
 	}
 	sched, err := parseSchedule(f.schedule, c.Steps)
 	if err != nil {
@@ -196,29 +200,24 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.out == "" {
 		return fmt.Errorf("train: --out is required")
 	}
-	cfg := &f.cfg
-	dtype := cfg.DType
+	var cfg *run.TrainConfig
 	if f.resume {
 		saved, err := run.LoadTrainConfig(filepath.Join(f.out, run.ConfigFile))
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
-		cfg, dtype = saved, saved.DType
+		cfg = saved
 	} else {
 		var err error
 		if cfg, err = f.config(); err != nil {
 			return err
 		}
-		dtype = cfg.DType
 	}
-	switch dtype {
-	case "float32", "":
-		cfg.DType = "float32"
-		return train[float32](ctx, f, cfg, stdout, stderr)
-	case "float64":
+	if cfg.DType == kernels.Float64 {
 		return train[float64](ctx, f, cfg, stdout, stderr)
 	}
-	return fmt.Errorf("dtype %q: want float32 or float64", dtype)
+	cfg.DType = kernels.Float32
+	return train[float32](ctx, f, cfg, stdout, stderr)
 }
 
 func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainConfig, stdout, stderr io.Writer) error {

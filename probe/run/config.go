@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -64,8 +65,10 @@ type TrainConfig struct {
 	CheckpointEvery int    `json:"checkpoint_every,omitempty"`
 	Seed            uint64 `json:"seed"`
 	// PlanBatch is the number of samples per backend pass (0: 512).
-	PlanBatch int    `json:"plan_batch,omitempty"`
-	DType     string `json:"dtype,omitempty"`
+	PlanBatch int `json:"plan_batch,omitempty"`
+	// DType is the run's float type (unset: float32, as `curvprobe train`
+	// defaults).
+	DType kernels.DType `json:"dtype,omitempty"`
 }
 
 // Validate reports bad settings, naming the field.
@@ -108,10 +111,8 @@ func (c *TrainConfig) Validate() error {
 	if n := c.Model.NumParams(); c.ProbeTopK+bottom > n {
 		return fmt.Errorf("probe_top_k %d: the model has only %d parameters", c.ProbeTopK, n)
 	}
-	switch c.DType {
-	case "", "float32", "float64":
-	default:
-		return fmt.Errorf("dtype %q: want float32 or float64", c.DType)
+	if !c.DType.Valid() {
+		return fmt.Errorf("dtype %s: want float32 or float64", c.DType)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -103,5 +104,29 @@ func TestParseTrainConfigTrailingText(t *testing.T) {
 		if _, err := ParseTrainConfig([]byte(ok+tail), "c.json"); err == nil || !strings.Contains(err.Error(), "c.json") || !strings.Contains(err.Error(), "after the JSON object") {
 			t.Errorf("config with %q after it: %v", tail, err)
 		}
+	}
+}
+
+// config.json's dtype reads and writes the same strings as before it was
+// typed: "float32", "float64", absent when unset; another value is an
+// error naming it and the file.
+func TestTrainConfigDType(t *testing.T) {
+	const base = `{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1`
+	for _, tc := range []struct {
+		dtype string
+		want  kernels.DType
+	}{{"", kernels.DTypeUnset}, {`,"dtype":"float32"`, kernels.Float32}, {`,"dtype":"float64"`, kernels.Float64}} {
+		c, err := ParseTrainConfig([]byte(base+tc.dtype+"}"), "c.json")
+		if err != nil || c.DType != tc.want {
+			t.Fatalf("dtype %q: %v, %v", tc.dtype, c, err)
+		}
+		b, err := json.Marshal(c)
+		if err != nil || !strings.HasSuffix(string(b), tc.dtype+"}") {
+			t.Errorf("dtype %q marshals as %s, %v", tc.dtype, b, err)
+		}
+	}
+	_, err := ParseTrainConfig([]byte(base+`,"dtype":"float16"}`), "c.json")
+	if want := `config c.json: dtype "float16": want float32 or float64`; err == nil || err.Error() != want {
+		t.Errorf("dtype float16: %v; want %s", err, want)
 	}
 }

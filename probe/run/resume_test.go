@@ -177,7 +177,7 @@ func TestConfigValidateRefuses(t *testing.T) {
 		{func(c *TrainConfig) { c.TraceProbes = -1 }, "trace_probes -1"},
 		{func(c *TrainConfig) { c.PlanBatch = -1 }, "plan_batch -1"},
 		{func(c *TrainConfig) { c.ProbeTopK = 100000 }, "only 58 parameters"},
-		{func(c *TrainConfig) { c.DType = "float16" }, `dtype "float16"`},
+		{func(c *TrainConfig) { c.DType = kernels.DType(16) }, `dtype DType(16)`},
 	} {
 		c := base()
 		tc.edit(&c)

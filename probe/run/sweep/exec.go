@@ -444,7 +444,7 @@ func (x *executor) train(ctx context.Context, rd string, cfg *run.TrainConfig, r
 		}
 	}()
 	o := run.TrainOptions{Resume: resume, Plot: x.opts.Plot}
-	if cfg.DType == "float64" {
+	if cfg.DType == kernels.Float64 {
 		be, err := x.opts.Backends.Float64()
 		if err != nil {
 			return nil, err

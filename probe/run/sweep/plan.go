@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
@@ -54,10 +55,10 @@ func (r *Run) Label(axes []string) string {
 
 // PlanOptions adjust every run of a plan.
 type PlanOptions struct {
-	// DType, when set, overrides every run's dtype ("float32" or
-	// "float64"). The dtype is part of a run's configuration and so of its
-	// id. A run with no dtype gets "float32", as `curvprobe train` does.
-	DType string
+	// DType, when set, overrides every run's dtype. The dtype is part of a
+	// run's configuration and so of its id. A run with no dtype gets
+	// float32, as `curvprobe train` does.
+	DType kernels.DType
 }
 
 // ConfigID returns a run's id: the first IDLength hex digits of the SHA-256
@@ -96,8 +97,8 @@ func Expand(f *File, o PlanOptions) (*Plan, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	if o.DType != "" && o.DType != "float32" && o.DType != "float64" {
-		return nil, fmt.Errorf("dtype %q: want float32 or float64", o.DType)
+	if !o.DType.Valid() {
+		panic("sweep: Expand with an invalid " + o.DType.String())
 	}
 	base, err := decodeTree(f.Base)
 	if err != nil {
@@ -146,18 +147,13 @@ func Expand(f *File, o PlanOptions) (*Plan, error) {
 			r.Values[i] = values[i][idx[i]]
 			t, _ = setPath(t, f.Axes[i].Path, clone(trees[i][idx[i]])) // checked above
 		}
-		if o.DType != "" {
-			t.(map[string]any)["dtype"] = o.DType
+		if o.DType != kernels.DTypeUnset {
+			t.(map[string]any)["dtype"] = o.DType.String()
 		}
 		cfg, err := decodeConfig(t)
 		if err == nil {
-			if cfg.DType == "" {
-				cfg.DType = "float32"
-			}
+			cfg.DType = cfg.DType.Or(kernels.Float32)
 			err = cfg.Validate()
-		}
-		if err == nil && cfg.DType != "float32" && cfg.DType != "float64" {
-			err = fmt.Errorf("dtype %q: want float32 or float64", cfg.DType)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("run %d (%s): %w", k, r.Label(p.Axes), err))

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/curvprobe/curvprobe/kernels"
 )
 
 // JobOptions describe the tasks of a cluster job that runs a sweep: each
@@ -93,10 +95,8 @@ func (o *JobOptions) check() error {
 	if o.Mem != "" && !memSize.MatchString(o.Mem) {
 		return fmt.Errorf("mem %q: want a size such as 8G, 512M (Slurm) or 8Gi (Kubernetes)", o.Mem)
 	}
-	switch o.DType {
-	case "", "float32", "float64":
-	default:
-		return fmt.Errorf("dtype %q: want float32 or float64", o.DType)
+	if _, err := kernels.ParseDType(o.DType); err != nil {
+		return err
 	}
 	if o.Device != "" && !deviceName.MatchString(o.Device) {
 		return fmt.Errorf("device %q: want auto, cpu, cuda or cuda:N", o.Device)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
 )
 
 // baseJSON is a small valid run configuration.
@@ -162,17 +164,17 @@ func TestExpandPaths(t *testing.T) {
 		if r.Config.Optimizer.LR != 0.5 {
 			t.Errorf("Optimizer.LR=0.5: lr %g", r.Config.Optimizer.LR)
 		}
-		if r.Config.DType != "float32" {
+		if r.Config.DType != kernels.Float32 {
 			t.Errorf("default dtype %q, want float32", r.Config.DType)
 		}
 	}
 	f, _ := ParseFile([]byte(sweepJSON(`{"path": "seed", "values": [1, 2]}`)))
-	p2, err := Expand(f, PlanOptions{DType: "float32"})
+	p2, err := Expand(f, PlanOptions{DType: kernels.Float32})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p1 := mustExpand(t, sweepJSON(`{"path": "seed", "values": [1, 2]}`))
-	if p2.Runs[0].Config.DType != "float32" || p2.Runs[0].ID == p1.Runs[0].ID {
+	if p2.Runs[0].Config.DType != kernels.Float32 || p2.Runs[0].ID == p1.Runs[0].ID {
 		t.Error("the dtype override should change the config and so the id")
 	}
 }
@@ -246,7 +248,7 @@ func TestBadFiles(t *testing.T) {
 			[]string{"run 1 (optimizer.lr=0.1 batch=32)", "run 3 (optimizer.lr=0.2 batch=32)", "full-batch"}},
 		{"invalid steps", sweepJSON(`{"path": "steps", "values": [10, -1]}`), []string{"run 1 (steps=-1)", "steps -1"}},
 		{"duplicate", sweepJSON(`{"path": "optimizer.lr", "values": [0.1, 0.10]}`), []string{"run 1 (optimizer.lr=0.10)", "same configuration as run 0 (optimizer.lr=0.1)"}},
-		{"bad dtype", sweepJSON(`{"path": "dtype", "values": ["float16"]}`), []string{"run 0 (dtype=\"float16\")", "dtype"}},
+		{"bad dtype", sweepJSON(`{"path": "dtype", "values": ["float16"]}`), []string{"axes[0] (dtype)", `dtype "float16"`}},
 	} {
 		f, err := ParseFile([]byte(c.src))
 		if err == nil {
