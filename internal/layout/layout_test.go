@@ -23,6 +23,9 @@ var allowed = map[string][]string{
 	// its own vectorised loops, with it.
 	"kernels/cpu":              {"gonum.org/", "kernels", "github.com/ebitengine/purego", "golang.org/x/sys/cpu"},
 	"kernels/cpu/openblaslink": {},
+	// The device layer: the grammar of device names, opening a GPU once,
+	// the backend of a float type on it.
+	"kernels/device": {"kernels", "kernels/cpu", "kernels/cuda"},
 	// github.com/chewxy/hm is Gorgonia's type system: a custom op (gelu) must
 	// return its types, so it is part of the Gorgonia API models uses.
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
@@ -30,8 +33,8 @@ var allowed = map[string][]string{
 	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile"},
 	"probe":           {"gonum.org/v1/gonum/"},
 	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
-	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
-	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
+	"probe/run":       {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/"},
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/"},
 	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
 	"bench":           {"*"},
 	"cmd/curvprobe":   {"*"},

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/device"
 )
 
 // JobOptions describe the tasks of a cluster job that runs a sweep: each
@@ -98,8 +99,10 @@ func (o *JobOptions) check() error {
 	if _, err := kernels.ParseDType(o.DType); err != nil {
 		return err
 	}
-	if o.Device != "" && !deviceName.MatchString(o.Device) {
-		return fmt.Errorf("device %q: want auto, cpu, cuda or cuda:N", o.Device)
+	if o.Device != "" {
+		if _, err := device.Parse(o.Device); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -136,7 +139,6 @@ var (
 	sbatchWord = regexp.MustCompile(`^[A-Za-z0-9._+@%:,=/-]+$`)
 	slurmTime  = regexp.MustCompile(`^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+(:\d{1,2}(:\d{1,2})?)?|UNLIMITED|INFINITE)$`)
 	memSize    = regexp.MustCompile(`^\d+([KMGT]i?)?B?$`)
-	deviceName = regexp.MustCompile(`^(auto|cpu|cuda|gpu|cuda:\d+)$`)
 )
 
 // args is the `sweep run` command line of a task, after the binary;
