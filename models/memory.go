@@ -241,7 +241,7 @@ func (p *Plan[T]) fits(bytes int64) bool {
 // buffer, or none.
 func (s OptimizerSettings) StateVectors() int {
 	switch {
-	case strings.EqualFold(s.Kind, "adam"):
+	case strings.EqualFold(string(s.Kind), string(Adam)):
 		return 2
 	case s.Momentum > 0:
 		return 1

@@ -14,7 +14,7 @@ type OptimizerSettings struct {
 	// or heavy-ball momentum when Momentum > 0), "nesterov" or "adam". Each
 	// takes only its own options: Momentum is an error for gd and adam, and
 	// Beta1, Beta2 and Eps for all but adam.
-	Kind string `json:"kind"`
+	Kind OptimizerKind `json:"kind"`
 	// LR is the base learning rate η.
 	LR float64 `json:"lr"`
 	// Momentum is β for sgd and nesterov (only).
@@ -35,12 +35,12 @@ type OptimizerSettings struct {
 // Gamma every Every steps), or "cosine" (from LR down to MinLR over Total
 // steps, then MinLR).
 type Schedule struct {
-	Kind   string  `json:"kind,omitempty"`
-	Warmup int     `json:"warmup,omitempty"`
-	Every  int     `json:"every,omitempty"`
-	Gamma  float64 `json:"gamma,omitempty"`
-	Total  int     `json:"total,omitempty"`
-	MinLR  float64 `json:"min_lr,omitempty"`
+	Kind   ScheduleKind `json:"kind,omitempty"`
+	Warmup int          `json:"warmup,omitempty"`
+	Every  int          `json:"every,omitempty"`
+	Gamma  float64      `json:"gamma,omitempty"`
+	Total  int          `json:"total,omitempty"`
+	MinLR  float64      `json:"min_lr,omitempty"`
 }
 
 // LR returns the learning rate at step (counted from 0) for base rate base.
@@ -200,7 +200,7 @@ type Optimizer[T kernels.Float] struct {
 
 // NewOptimizer returns an optimizer for n parameters on be.
 func NewOptimizer[T kernels.Float](be kernels.Backend[T], n int, s OptimizerSettings) (*Optimizer[T], error) {
-	s.Kind = strings.ToLower(s.Kind)
+	s.Kind = OptimizerKind(strings.ToLower(string(s.Kind)))
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}

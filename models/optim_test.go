@@ -127,7 +127,7 @@ func TestInitSchemes(t *testing.T) {
 		{"xavier", kernels.Tanh, func(in, out float64) float64 { return 2 / (in + out) }},
 		{"pytorch", kernels.Tanh, func(in, _ float64) float64 { return 1 / (3 * in) }},
 	} {
-		spec := Spec{Layers: []int{300, 200, 10}, Activation: c.act, Loss: MSE, Bias: true, Init: c.init}
+		spec := Spec{Layers: []int{300, 200, 10}, Activation: c.act, Loss: MSE, Bias: true, Init: InitKind(c.init)}
 		p, err := Build[float64](cpu.New[float64](), spec, Settings{})
 		if err != nil {
 			t.Fatal(err)

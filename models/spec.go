@@ -83,7 +83,7 @@ type Spec struct {
 	Bias       bool
 	// Init names the initialisation Plan.Init draws (see Inits); "" is
 	// "he" for relu networks and "lecun" otherwise.
-	Init string
+	Init InitKind
 	// DType is the precision the model is meant to run in, a default for
 	// commands given no --dtype; unset leaves it to them. A Plan's
 	// precision is its type parameter.
@@ -94,7 +94,7 @@ type Spec struct {
 // (lecun), N(0, 2/fan_in) (he, Kaiming), N(0, 2/(fan_in+fan_out))
 // (xavier, Glorot), with zero biases; or pytorch, nn.Linear's default:
 // weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-var Inits = []string{"lecun", "he", "xavier", "pytorch"}
+var Inits = []InitKind{InitLeCun, InitHe, InitXavier, InitPyTorch}
 
 // ParseArch parses an architecture such as "784x512x512x10" into widths.
 func ParseArch(s string) ([]int, error) {
@@ -141,7 +141,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("loss %d unknown", int(s.Loss))
 	}
 	if s.Init != "" && !slices.Contains(Inits, s.Init) {
-		return fmt.Errorf("init %q unknown (want %s)", s.Init, strings.Join(Inits, ", "))
+		return fmt.Errorf("init %q unknown (want lecun, he, xavier, pytorch)", s.Init)
 	}
 	if !s.DType.Valid() {
 		return fmt.Errorf("dtype %s: want float32 or float64", s.DType)
@@ -237,7 +237,7 @@ type modelFile struct {
 // MarshalJSON writes the model-file form of s.
 func (s Spec) MarshalJSON() ([]byte, error) {
 	b := s.Bias
-	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b, Init: s.Init, DType: s.DType.String()})
+	return json.Marshal(modelFile{Layers: s.Layers, Activation: ActivationName(s.Activation), Loss: s.Loss.String(), Bias: &b, Init: string(s.Init), DType: s.DType.String()})
 }
 
 // UnmarshalJSON reads the model-file form. A missing "bias" means true.
@@ -259,7 +259,7 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 	// A bad dtype is reported where Validate would report it: after the
 	// layers, activation, loss and init.
 	dtype, dtypeErr := kernels.ParseDType(f.DType)
-	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias, Init: f.Init, DType: dtype}
+	*s = Spec{Layers: f.Layers, Activation: act, Loss: loss, Bias: f.Bias == nil || *f.Bias, Init: InitKind(f.Init), DType: dtype}
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("field %s", err)
 	}

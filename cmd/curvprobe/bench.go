@@ -8,8 +8,6 @@ import (
 	"math"
 
 	"github.com/curvprobe/curvprobe/bench"
-	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/models"
 )
 
 func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,8 +20,8 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	batch := fs.Int("batch", 512, "batch size")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	repeats := fs.Int("repeats", 20, "timed repetitions (the median is reported)")
-	device := new(string)
-	deviceFlag(fs, device, "auto")
+	var dev deviceFlags
+	dev.register(fs, "auto")
 	seed := fs.Uint64("seed", 1, "seed of parameters and data")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +34,8 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if _, err := benchElemSize(*dtype); err != nil {
+	dt, err := parseDType(*dtype)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -45,18 +44,13 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *repeats < 1:
 		return fmt.Errorf("--repeats %d: want at least 1", *repeats)
 	}
-	s := bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed}
-	var res *bench.HVPResult
-	switch *dtype {
-	case "float32":
-		res, err = benchHVP[float32](ctx, *device, *arch, s, stderr)
-	case "float64":
-		res, err = benchHVP[float64](ctx, *device, *arch, s, stderr)
-	default:
-		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
-	}
+	b, err := dev.backends(stderr)
 	if err != nil {
 		return err
+	}
+	res, err := bench.RunHVP(ctx, dt, b, bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed})
+	if err != nil {
+		return dev.errorOf(err)
 	}
 	if *jsonOut {
 		return writeJSON(stdout, res)
@@ -71,34 +65,6 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// benchElemSize returns the bytes per float of a --dtype.
-func benchElemSize(dtype string) (int, error) {
-	switch dtype {
-	case "float32":
-		return 4, nil
-	case "float64":
-		return 8, nil
-	}
-	return 0, fmt.Errorf("--dtype %q: want float32 or float64", dtype)
-}
-
-func benchHVP[T kernels.Float](ctx context.Context, device, arch string, s bench.HVPSettings, stderr io.Writer) (*bench.HVPResult, error) {
-	be, err := openBackend[T](device, stderr)
-	if err != nil {
-		return nil, err
-	}
-	// The plan's parameters and the gradient, direction and product
-	// vectors; the batch is both the data and one pass. The flag to
-	// blame is --batch if a smaller batch would fit.
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Batch, Rows: s.Batch}); err != nil {
-		if !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}) {
-			return nil, fmt.Errorf("--arch %s: %w", arch, err)
-		}
-		return nil, fmt.Errorf("--batch %d: %w", s.Batch, err)
-	}
-	return bench.HVP(ctx, be, s)
-}
-
 func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench lambda", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -110,8 +76,8 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
 	maxIter := fs.Int("max-iter", 100, "power iterations at most")
-	device := new(string)
-	deviceFlag(fs, device, "auto")
+	var dev deviceFlags
+	dev.register(fs, "auto")
 	seed := fs.Uint64("seed", 1, "seed")
 	cacheMiB := fs.Int64("cache-mib", 8192, "memory for keeping the forward passes between products, MiB (0 or -1: never)")
 	if err := fs.Parse(args); err != nil {
@@ -124,7 +90,8 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if _, err := benchElemSize(*dtype); err != nil {
+	dt, err := parseDType(*dtype)
+	if err != nil {
 		return err
 	}
 	if err := checkFinite("--tol", *tol); err != nil {
@@ -150,39 +117,13 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 		cache = -1 // models.Settings: 0 would mean its 1 GiB default
 	}
 	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache}
-	var res *bench.LambdaResult
-	switch *dtype {
-	case "float32":
-		res, err = benchLambda[float32](ctx, *device, *arch, *batch, s, stderr)
-	case "float64":
-		res, err = benchLambda[float64](ctx, *device, *arch, *batch, s, stderr)
-	default:
-		return fmt.Errorf("--dtype %q: want float32 or float64", *dtype)
-	}
+	b, err := dev.backends(stderr)
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, res)
-}
-
-// benchLambda runs bench lambda on the --device backend; arch and batch
-// are the flags' values, for errors.
-func benchLambda[T kernels.Float](ctx context.Context, device, arch string, batch int, s bench.LambdaSettings, stderr io.Writer) (*bench.LambdaResult, error) {
-	be, err := openBackend[T](device, stderr)
+	res, err := bench.RunTopEigenvalue(ctx, dt, b, s, *batch)
 	if err != nil {
-		return nil, err
+		return dev.errorOf(err)
 	}
-	// The plan's parameters and power iteration's three vectors. The flag
-	// to blame is the first whose lowering alone would fit: --batch, then
-	// --samples, else --arch.
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: s.Batch}); err != nil {
-		switch {
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}):
-			return nil, fmt.Errorf("--arch %s: %w", arch, err)
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: 1}):
-			return nil, fmt.Errorf("--samples %d: %w", s.Samples, err)
-		}
-		return nil, fmt.Errorf("--batch %d: %w", batch, err)
-	}
-	return bench.TopEigenvalue(ctx, be, s)
+	return writeJSON(stdout, res)
 }

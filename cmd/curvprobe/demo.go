@@ -24,8 +24,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "out/demo", "run directory")
 	lr := fs.Float64("lr", 1, "learning rate (2/lr is the edge of stability)")
 	steps := fs.Int("steps", 1200, "gradient-descent steps")
-	device := new(string)
-	deviceFlag(fs, device, "auto")
+	var dev deviceFlags
+	dev.register(fs, "auto")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -33,7 +33,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
 	}
-	f := &trainFlags{out: *out, device: *device, quiet: *quiet}
+	f := &trainFlags{out: *out, device: dev, quiet: *quiet}
 	f.cfg = run.TrainConfig{
 		Model:       models.Spec{Layers: []int{64, 64, 64, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
 		Data:        "builtin:digits",
@@ -52,35 +52,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stderr, "curvprobe demo: gradient descent at lr %g (2/lr = %g) on 300 digits, probing the sharpness every 20 steps\n", *lr, 2 / *lr)
-	if err := train[float64](ctx, f, &f.cfg, stdout, stderr); err != nil {
+	b, err := dev.backends(stderr)
+	if err != nil {
+		return err
+	}
+	if err := train(ctx, f, run.TrainSettings{Dir: *out, Config: &f.cfg, Backends: b, ModelFrom: f.modelSource(&f.cfg), Options: run.TrainOptions{Plot: true, Notes: stderr}}, stdout, stderr); err != nil {
 		return err
 	}
 	// The spectrum of the trained network, with its density.
-	dataPath := "builtin:digits"
-	be, err := openBackend[float64](*device, io.Discard)
+	ps := run.ProblemSettings{RunDir: *out, Run: &f.cfg, Batch: models.DefaultBatch, DType: kernels.Float64}
+	if ps.Device, ps.DeviceOptions, err = dev.settings(nil); err != nil {
+		return err
+	}
+	p, err := run.OpenProblem(ps)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
-	train, _, err := run.LoadTrainData(&f.cfg)
-	if err != nil {
-		return err
-	}
-	p, err := models.Build(be, f.cfg.Model, models.Settings{})
-	if err != nil {
-		return err
-	}
-	params, err := models.LoadWeights(filepath.Join(*out, run.WeightsFile), f.cfg.Model)
-	if err != nil {
-		return err
-	}
-	if err := p.SetParams(params); err != nil {
-		return err
-	}
-	d, err := run.Upload(p, train, dataPath)
-	if err != nil {
-		return err
-	}
-	rep, err := run.Spectrum(ctx, p, d, run.SpectrumSettings{TopK: 5, BottomK: 5, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
+	rep, err := p.Spectrum(ctx, run.SpectrumSettings{TopK: 5, BottomK: 5, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
 	if errors.Is(err, probe.ErrNotConverged) {
 		fmt.Fprintf(stderr, "curvprobe demo: warning: Lanczos stopped at %d steps short of its tolerance (residual bounds in the output)\n", rep.LanczosSteps)
 	} else if err != nil {
@@ -90,7 +78,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := run.PlotDensity(densPath, rep.Density, "trained 64x64x64x10 tanh mse"); err != nil {
 		return err
 	}
-	printSpectrum(stdout, f.cfg.Model, rep)
+	rep.WriteText(stdout, f.cfg.Model)
 	fmt.Fprintf(stdout, "figures: %s (edge of stability), %s\n", filepath.Join(*out, "plots", "eos.png"), densPath)
 	return nil
 }

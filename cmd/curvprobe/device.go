@@ -5,115 +5,67 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/kernels/cuda"
+	"github.com/curvprobe/curvprobe/kernels/device"
 )
 
-// gpus holds the process's CUDA devices, each opened on first use with its
-// options and kept open (runs in one process, such as sweep workers, share
-// one).
-var gpus struct {
-	mu     sync.Mutex
-	opened map[cuda.Options]gpuResult
+// deviceFlags are --device, --tf32 and --threads.
+type deviceFlags struct {
+	name    string
+	tf32    bool
+	threads int
 }
 
-type gpuResult struct {
-	dev *cuda.Device
-	err error
+// register adds the flags to fs, --device defaulting to def.
+func (d *deviceFlags) register(fs *flag.FlagSet, def string) {
+	fs.StringVar(&d.name, "device", def, device.Help)
+	fs.IntVar(&d.threads, "threads", 0, "threads on the CPU, shared by OpenBLAS and curvprobe's own loops, never both at once (0: one per core)")
+	fs.BoolVar(&d.tf32, "tf32", false, "on the GPU, let cuBLAS use TF32 tensor cores for float32 GEMMs (faster; products then carry ~1e-3 relative error, so off by default)")
 }
 
-// gpuTF32 is --tf32, registered with --device by deviceFlag.
-var gpuTF32 bool
-
-// deviceHelp describes --device.
-const deviceHelp = "auto (the GPU when one is usable, else the CPU), cpu, cuda, or cuda:N (the GPU of ordinal N)"
-
-// cpuThreads is --threads, registered with --device by deviceFlag: the CPU
-// backend's threads, OpenBLAS's and its own loops' (0: one per core).
-var cpuThreads int
-
-// deviceFlag registers --device (into p, default def), --tf32 and --threads
-// on fs.
-func deviceFlag(fs *flag.FlagSet, p *string, def string) {
-	fs.StringVar(p, "device", def, deviceHelp)
-	fs.IntVar(&cpuThreads, "threads", 0, "threads on the CPU, shared by OpenBLAS and curvprobe's own loops, never both at once (0: one per core)")
-	fs.BoolVar(&gpuTF32, "tf32", false, "on the GPU, let cuBLAS use TF32 tensor cores for float32 GEMMs (faster; products then carry ~1e-3 relative error, so off by default)")
-}
-
-func openGPU(ordinal int) (*cuda.Device, error) {
-	o := cuda.Options{Ordinal: ordinal, TF32: gpuTF32, Synchronous: os.Getenv("CURVPROBE_CUDA_SYNC") == "1"}
-	gpus.mu.Lock()
-	defer gpus.mu.Unlock()
-	if r, ok := gpus.opened[o]; ok {
-		return r.dev, r.err
-	}
-	dev, err := cuda.Open(o)
-	if gpus.opened == nil {
-		gpus.opened = map[cuda.Options]gpuResult{}
-	}
-	gpus.opened[o] = gpuResult{dev, err}
-	return dev, err
-}
-
-// parseDevice splits a --device value into its kind (auto, cpu or cuda) and
-// GPU ordinal.
-func parseDevice(device string) (kind string, ordinal int, err error) {
-	switch device {
-	case "auto", "":
-		return "auto", 0, nil
-	case "cpu":
-		return "cpu", 0, nil
-	case "cuda", "gpu":
-		return "cuda", 0, nil
-	}
-	if n, ok := strings.CutPrefix(device, "cuda:"); ok {
-		if i, err := strconv.Atoi(n); err == nil && i >= 0 {
-			return "cuda", i, nil
-		}
-	}
-	return "", 0, fmt.Errorf("--device %q: want auto, cpu, cuda or cuda:N", device)
-}
-
-// openBackend returns the backend named by --device: cpu, cuda or cuda:N
-// (an error without that GPU), or auto (the first GPU when a driver and a
-// device are found, else the CPU, saying which and why on stderr).
-func openBackend[T kernels.Float](device string, stderr io.Writer) (kernels.Backend[T], error) {
-	kind, ordinal, err := parseDevice(device)
+// settings returns the parsed --device and the options of the others,
+// auto's choice said on notes; errors name the flag.
+func (d *deviceFlags) settings(notes io.Writer) (device.Name, device.Options, error) {
+	n, err := device.Parse(d.name)
 	if err != nil {
-		return nil, err
+		return n, device.Options{}, fmt.Errorf("--%w", err) // device's errors begin "device"
 	}
-	if cpuThreads < 0 {
-		return nil, fmt.Errorf("--threads %d: want 0 (one per core) or more", cpuThreads)
+	if d.threads < 0 {
+		return n, device.Options{}, fmt.Errorf("--threads %d: want 0 (one per core) or more", d.threads)
 	}
-	cpu.SetThreads(cpuThreads)
-	switch kind {
-	case "cpu":
-		return cpu.New[T](), nil
-	case "cuda":
-		dev, err := openGPU(ordinal)
-		if err != nil {
-			return nil, fmt.Errorf("--device %s: %w", device, err)
-		}
-		return cuda.New[T](dev)
+	return n, device.Options{TF32: d.tf32, Threads: d.threads, Notes: notes}, nil
+}
+
+// backends returns the device.Backends the flags name, auto's choice said
+// on notes; errors name the flag.
+func (d *deviceFlags) backends(notes io.Writer) (device.Backends, error) {
+	n, o, err := d.settings(notes)
+	if err != nil {
+		return device.Backends{}, err
 	}
-	dev, err := openGPU(0)
-	if err == nil {
-		be, err := cuda.New[T](dev)
-		if err == nil {
-			fmt.Fprintf(stderr, "curvprobe: device auto: using the GPU (%s)\n", dev.Info().Name)
-			return be, nil
-		}
-		fmt.Fprintf(stderr, "curvprobe: device auto: GPU backend failed (%v); using the CPU (%s)\n", err, cpu.BLASName())
-		return cpu.New[T](), nil
+	return device.On(n, o), nil
+}
+
+// errorOf names the flag at fault in err: --device for a failure to open
+// it, a setting's flag (flagError), else err as it is.
+func (d *deviceFlags) errorOf(err error) error {
+	var oe *device.OpenError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("--device %s: %w", d.name, oe.Err)
 	}
-	fmt.Fprintf(stderr, "curvprobe: device auto: no usable GPU (%v); using the CPU (%s)\n", err, cpu.BLASName())
-	return cpu.New[T](), nil
+	return flagError(err)
+}
+
+// parseDType parses a --dtype value, naming the flag.
+func parseDType(s string) (kernels.DType, error) {
+	dt, err := kernels.ParseDType(s)
+	if err != nil {
+		return dt, fmt.Errorf("--%w", err)
+	}
+	return dt, nil
 }
 
 func cmdDevices(stdout io.Writer) error {

@@ -178,7 +178,7 @@ func TestSpectrumBottomKDefault(t *testing.T) {
 // --threads reaches the CPU backend (bench hvp reports it) and a negative
 // count is refused by name.
 func TestThreadsFlag(t *testing.T) {
-	defer func() { cpuThreads = 0; cpu.SetThreads(0) }()
+	defer cpu.SetThreads(0)
 	var stdout, stderr bytes.Buffer
 	args := []string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "cpu", "--json"}
 	if err := execute(context.Background(), append(args, "--threads", "1"), &stdout, &stderr); err != nil {

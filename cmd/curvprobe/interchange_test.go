@@ -205,7 +205,7 @@ func TestCLIErrors(t *testing.T) {
 // Without a GPU, --device auto falls back to the CPU and says why, and
 // --device cuda is an error naming the reason.
 func TestDeviceFallback(t *testing.T) {
-	if _, err := openGPU(0); err == nil {
+	if _, err := cuda.Devices(); err == nil {
 		t.Skip("a GPU is present: nothing falls back")
 	}
 	var stdout, stderr bytes.Buffer
@@ -229,24 +229,6 @@ func TestDeviceFallback(t *testing.T) {
 	err = execute(context.Background(), []string{"bench", "hvp", "--arch", "8x6x3", "--batch", "16", "--repeats", "1", "--device", "cuda:1", "--tf32"}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "--device cuda:1") || !strings.Contains(err.Error(), "no usable CUDA device") {
 		t.Errorf("--device cuda:1 --tf32 without a GPU: %v", err)
-	}
-}
-
-func TestParseDevice(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		kind string
-		ord  int
-	}{{"", "auto", 0}, {"auto", "auto", 0}, {"cpu", "cpu", 0}, {"cuda", "cuda", 0}, {"gpu", "cuda", 0}, {"cuda:0", "cuda", 0}, {"cuda:3", "cuda", 3}} {
-		kind, ord, err := parseDevice(tc.in)
-		if err != nil || kind != tc.kind || ord != tc.ord {
-			t.Errorf("parseDevice(%q) = %q, %d, %v; want %q, %d", tc.in, kind, ord, err, tc.kind, tc.ord)
-		}
-	}
-	for _, bad := range []string{"cuda:", "cuda:-1", "cuda:x", "tpu", "CPU "} {
-		if _, _, err := parseDevice(bad); err == nil || !strings.Contains(err.Error(), "--device") {
-			t.Errorf("parseDevice(%q): %v", bad, err)
-		}
 	}
 }
 

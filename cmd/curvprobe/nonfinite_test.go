@@ -59,7 +59,7 @@ func TestSpectrumOneProbe(t *testing.T) {
 func TestWriteJSONNonFinite(t *testing.T) {
 	rep := &run.TaylorReport{Loss: 1, Directions: []run.TaylorDirection{{Name: "gradient",
 		Points: []run.TaylorPoint{{Eps: 1e3, Loss: math.Inf(1), Delta: math.Inf(1), RelErr: math.NaN(), NonFinite: true}}}}}
-	out := taylorOutput{TaylorReport: rep, LambdaMax: math.NaN(), Saddle: &run.SaddleReport{Crossover: math.Inf(1)}}
+	out := run.TaylorOutput{TaylorReport: rep, LambdaMax: math.NaN(), Saddle: &run.SaddleReport{Crossover: math.Inf(1)}}
 	if _, err := json.Marshal(out); err == nil {
 		t.Fatal("encoding/json took NaN: the test shows nothing")
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -22,7 +21,7 @@ type problemFlags struct {
 	standardize                          bool
 	subset, batch                        int
 	seed                                 uint64
-	device                               string
+	device                               deviceFlags
 }
 
 // register adds the shared flags to fs.
@@ -36,7 +35,7 @@ func (f *problemFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.subset, "subset", 0, "use a seeded, class-balanced subset of this many samples (0: all)")
 	fs.IntVar(&f.batch, "batch", 512, "samples per backend pass")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random start and probe vectors and of --subset")
-	deviceFlag(fs, &f.device, "auto")
+	f.device.register(fs, "auto")
 }
 
 // check reports missing and invalid shared flags, naming them; cmd
@@ -71,108 +70,39 @@ func (f *problemFlags) check(cmd string) error {
 	return nil
 }
 
-// loadProblem reads the model, its weights and the data, opens the backend
-// and returns the network's Plan at those weights with the data uploaded.
-// Errors name the flag (or the run directory) that gave the file.
-func loadProblem[T kernels.Float](f problemFlags, stderr io.Writer) (*models.Plan[T], *models.Data, error) {
-	var cfg *run.TrainConfig
-	weightsFrom := "--weights " + f.weights
-	if f.runDir != "" {
-		var err error
-		if cfg, err = run.LoadTrainConfig(filepath.Join(f.runDir, run.ConfigFile)); err != nil {
-			return nil, nil, fmt.Errorf("--run %s: %w", f.runDir, err)
+// settings returns the run.ProblemSettings of the flags; dtype is --dtype
+// when given (else the model's, the run's or float64 applies). Data notes
+// and auto's choice of device go to stderr.
+func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stderr io.Writer) (run.ProblemSettings, error) {
+	s := run.ProblemSettings{Model: f.model, Weights: f.weights, Data: f.dataPath, DataFormat: f.dataFormat, RunDir: f.runDir,
+		Standardize: f.standardize, Subset: f.subset, Batch: f.batch, Seed: f.seed, Notes: stderr}
+	if flagSet(fs, "dtype") {
+		dt, err := kernels.ParseDType(dtype)
+		if err != nil {
+			return s, fmt.Errorf("%s: --%w", cmd, err)
 		}
-		if f.weights == "" {
-			f.weights = filepath.Join(f.runDir, run.WeightsFile)
-			weightsFrom = "--run " + f.runDir
-		}
+		s.DType = dt
 	}
-	var spec models.Spec
 	var err error
-	modelFrom := "--model " + f.model
-	if f.model != "" || cfg == nil {
-		if spec, err = models.LoadSpec(f.model); err != nil {
-			return nil, nil, fmt.Errorf("--model %s: %w", f.model, err)
-		}
-	} else {
-		spec, modelFrom = cfg.Model, "--run "+f.runDir
-	}
-	var ds *data.Dataset
-	if f.dataPath == "" && cfg != nil {
-		if ds, _, err = run.LoadTrainData(cfg); err != nil {
-			return nil, nil, fmt.Errorf("--run %s: %w", f.runDir, err)
-		}
-		f.dataPath = cfg.Data
-	} else {
-		if ds, err = loadData(f.dataPath, f.dataFormat, f.subset, f.seed); err != nil {
-			return nil, nil, err
-		}
-		if f.standardize {
-			ds.Standardize()
-		}
-	}
-	for _, n := range ds.Notes {
-		fmt.Fprintf(stderr, "curvprobe: data: %s\n", n)
-	}
-	be, err := openBackend[T](f.device, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	// A pass never holds more samples than there are: a larger --batch
-	// gives the same results, and the plan's scratch is sized by it.
-	batch := min(f.batch, ds.N)
-	// The parameters, gradient, a direction and its product, the weights
-	// read on the host, the samples and one pass: refused before the
-	// weights are read, blaming the model when one sample does not fit,
-	// --batch when one sample per pass would, else the data.
-	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: batch}
-	if _, err := models.CheckMemory(be, spec, u); err != nil {
-		switch {
-		case !fits(be, spec, models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
-			return nil, nil, fmt.Errorf("%s: %w", modelFrom, err)
-		case fits(be, spec, models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: 1}):
-			return nil, nil, fmt.Errorf("--batch %d: %w", f.batch, err)
-		}
-		return nil, nil, fmt.Errorf("--data %s (%d samples): %w", f.dataPath, ds.N, err)
-	}
-	params, err := models.LoadWeights(f.weights, spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", weightsFrom, err)
-	}
-	p, err := models.Build(be, spec, models.Settings{Batch: batch})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := p.SetParams(params); err != nil {
-		return nil, nil, err
-	}
-	d, err := run.Upload(p, ds, f.dataPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, d, nil
+	s.Device, s.DeviceOptions, err = f.device.settings(stderr)
+	return s, err
 }
 
-// fits reports whether u of spec fits be's memory (models.CheckMemory):
-// asked of smaller usages to find the flag to blame for a refusal.
-func fits[T kernels.Float](be kernels.Backend[T], spec models.Spec, u models.Usage) bool {
-	_, err := models.CheckMemory(be, spec, u)
-	return err == nil
+// flagError returns err with a flag's name in front when it is the error
+// of a setting (run.SettingError names it without the dashes).
+func flagError(err error) error {
+	var se *run.SettingError
+	if errors.As(err, &se) {
+		return fmt.Errorf("--%w", err)
+	}
+	return err
 }
 
-// loadData reads the --data set and takes its --subset.
-func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
-	ds, err := data.Load(path, format)
-	if errors.Is(err, data.ErrGenerated) {
-		return nil, fmt.Errorf("--data %s: %w; to measure a network trained on it, give its run directory (--run DIR)", path, data.ErrGenerated)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--data %s: %w", path, err)
-	}
-	if ds, err = ds.Sample(subset, seed); err != nil {
-		return nil, fmt.Errorf("--subset %d of %s: %w", subset, path, err)
-	}
-	return ds, nil
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 // specFromFlags builds a Spec from the --arch, --act, --loss and --bias
@@ -195,30 +125,6 @@ func specFromFlags(arch, act, loss string, bias bool) (models.Spec, error) {
 		return models.Spec{}, fmt.Errorf("--arch/--loss: %w", err)
 	}
 	return spec, nil
-}
-
-// dtypeFor returns the --dtype to use: the flag when given, else the
-// model's own dtype (model file or run config), else def.
-func (f *problemFlags) dtypeFor(fs *flag.FlagSet, flagValue, def string) string {
-	set := false
-	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "dtype" })
-	if set {
-		return flagValue
-	}
-	var spec models.Spec
-	switch {
-	case f.model != "":
-		spec, _ = models.LoadSpec(f.model) // errors surface when the problem loads
-	case f.runDir != "":
-		if cfg, err := run.LoadTrainConfig(filepath.Join(f.runDir, run.ConfigFile)); err == nil {
-			spec = cfg.Model
-			spec.DType = spec.DType.Or(cfg.DType)
-		}
-	}
-	if spec.DType != kernels.DTypeUnset {
-		return spec.DType.String()
-	}
-	return def
 }
 
 // checkFinite reports a NaN or infinite value of a float flag, naming it.

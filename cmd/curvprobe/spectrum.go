@@ -6,10 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"strings"
 
-	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
 	"github.com/curvprobe/curvprobe/probe/run"
@@ -67,14 +64,11 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.check(fs); err != nil {
 		return fmt.Errorf("spectrum: %w", err)
 	}
-	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
-	switch f.dtype {
-	case "float64":
-		return spectrum[float64](ctx, f, stdout, stderr)
-	case "float32":
-		return spectrum[float32](ctx, f, stdout, stderr)
+	s, err := f.problemFlags.settings("spectrum", fs, f.dtype, stderr)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("spectrum: --dtype %q: want float64 or float32", f.dtype)
+	return spectrum(ctx, f, s, stdout, stderr)
 }
 
 // defaultBottomK makes --bottom-k default to 0 when --top-k is given: the
@@ -158,8 +152,8 @@ func (f *spectrumFlags) check(fs *flag.FlagSet) error {
 var estimatorFlags = map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
 
 // checkSize reports eigenvalue counts and Krylov bases that do not fit the
-// model of p (models.CheckMemory, for what is still to be allocated).
-func checkSize[T kernels.Float](f *spectrumFlags, p *models.Plan[T]) error {
+// model of p (its memory, for what is still to be allocated).
+func checkSize(f *spectrumFlags, p *run.Problem) error {
 	n := p.NumParams()
 	if f.topK+f.bottomK > n {
 		return fmt.Errorf("--top-k %d + --bottom-k %d = %d eigenvalues: the model has only %d parameters", f.topK, f.bottomK, f.topK+f.bottomK, n)
@@ -172,7 +166,7 @@ func checkSize[T kernels.Float](f *spectrumFlags, p *models.Plan[T]) error {
 		return nil // no Krylov basis; the dense matrix is within its bound
 	}
 	basis := func(name string, steps int) error {
-		if _, err := models.CheckMemory(p.Backend(), p.Spec(), models.Usage{Vectors: min(steps, n)}); err != nil {
+		if err := p.CheckMemory(models.Usage{Vectors: min(steps, n)}); err != nil {
 			return fmt.Errorf("%s %d: a Krylov basis of %d vectors of %d parameters: %w", name, steps, min(steps, n), n, err)
 		}
 		return nil
@@ -186,10 +180,10 @@ func checkSize[T kernels.Float](f *spectrumFlags, p *models.Plan[T]) error {
 	return nil
 }
 
-func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, stderr io.Writer) error {
-	p, d, err := loadProblem[T](f.problemFlags, stderr)
+func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdout, stderr io.Writer) error {
+	p, err := run.OpenProblem(ps)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	if err := checkSize(&f, p); err != nil {
 		return fmt.Errorf("spectrum: %w", err)
@@ -208,7 +202,7 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 	if f.ggn {
 		s.Curvature = models.GaussNewton
 	}
-	rep, err := run.Spectrum(ctx, p, d, s)
+	rep, err := p.Spectrum(ctx, s)
 	prog.Done()
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		return err
@@ -224,91 +218,6 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 	if f.jsonOut {
 		return writeJSON(stdout, rep)
 	}
-	printSpectrum(stdout, spec, rep)
+	rep.WriteText(stdout, spec)
 	return nil
-}
-
-func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
-	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
-	fmt.Fprintf(w, "data        %d samples; %s on %s; curvature: %s\n", r.Samples, r.DType, r.Backend, r.Curvature)
-	acc := ""
-	if r.Accuracy != nil {
-		acc = fmt.Sprintf("   accuracy %.4f", *r.Accuracy)
-	}
-	fmt.Fprintf(w, "loss        %.10g%s   |grad| %.4g\n", r.Loss, acc, r.GradNorm)
-	if len(r.TopEigenvalues) > 0 {
-		fmt.Fprintf(w, "top         %s\n", floats(r.TopEigenvalues))
-	}
-	if len(r.BottomEigenvalues) > 0 {
-		fmt.Fprintf(w, "bottom      %s\n", floats(r.BottomEigenvalues))
-	}
-	if r.Exact != nil {
-		fmt.Fprintf(w, "exact       %s; eigenvalues exact to the eigensolver's backward error (residual bounds 0)\n", r.Exact.Method)
-	} else {
-		conv := "converged"
-		if !r.Converged {
-			conv = "NOT converged"
-		}
-		fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
-	}
-	if r.EdgeOfStability != nil {
-		fmt.Fprintf(w, "sharpness   lambda_max %.6g: gradient descent is stable for lr < 2/lambda_max = %.6g\n", r.Sharpness, *r.EdgeOfStability)
-	}
-	if r.Stable != nil {
-		verdict := "stable"
-		if !*r.Stable {
-			verdict = "UNSTABLE"
-		}
-		fmt.Fprintf(w, "lr          %.6g: lr*lambda_max = %.4g (%s)\n", r.LearningRate, r.LearningRate*r.Sharpness, verdict)
-	}
-	if r.Condition != nil {
-		fmt.Fprintf(w, "condition   |lambda_max|/|lambda_min| = %.6g\n", *r.Condition)
-	}
-	if r.CriticalPoint != "" {
-		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
-	}
-	if r.Trace != nil && r.Exact != nil {
-		fmt.Fprintf(w, "trace       %.6g (exact)\n", r.Trace.Value)
-	} else if r.Trace != nil {
-		fmt.Fprintf(w, "trace       %.6g ± %s (%s, %d probes)\n", r.Trace.Value, stdErr(r.Trace.StdErr), r.Trace.Method, r.Trace.Probes)
-	}
-	if d := r.Density; d != nil && r.Exact != nil {
-		fmt.Fprintf(w, "density     exact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g\n",
-			d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0])
-	} else if d != nil {
-		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
-			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
-	}
-	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "warning     %s\n", warn)
-	}
-}
-
-// stdErr formats a standard error; one that is not finite (a single
-// probe has none) is "undefined", as it is null in the JSON.
-func stdErr(se float64) string {
-	if math.IsNaN(se) || math.IsInf(se, 0) {
-		return "undefined"
-	}
-	return fmt.Sprintf("%.2g", se)
-}
-
-func floats(v []float64) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprintf("%.10g", x)
-	}
-	return strings.Join(s, "  ")
-}
-
-func short(v []float64) string {
-	if len(v) == 0 {
-		return "-"
-	}
-	m := 0.0
-	for _, x := range v {
-		m = max(m, x)
-	}
-	return fmt.Sprintf("<= %.2g", m)
 }

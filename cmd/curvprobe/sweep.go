@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
 	"gopkg.in/yaml.v3"
 )
@@ -171,8 +171,8 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "sweep directory (required); runs go to DIR/runs/<id>")
 	workers := fs.Int("workers", 1, "runs trained at once")
 	dtype := fs.String("dtype", "", dtypeHelp)
-	device := new(string)
-	deviceFlag(fs, device, "auto")
+	var dev deviceFlags
+	dev.register(fs, "auto")
 	shardFlag := fs.String("shard", "", "run only shard i/n (0-based) of the runs sorted by id; overrides the Slurm and Kubernetes environment")
 	shards := fs.Int("shards", 0, "number of shards when the index comes from the environment (SLURM_ARRAY_TASK_ID is then the index; Kubernetes: else CURVPROBE_SHARDS)")
 	noPlot := fs.Bool("no-plot", false, "do not draw each run's figures")
@@ -186,14 +186,14 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *workers < 1 {
 		return fmt.Errorf("sweep run: --workers %d: want at least 1", *workers)
 	}
-	if cpuThreads >= 0 && *workers > 1 {
+	if dev.threads >= 0 && *workers > 1 {
 		// Runs train at once in one process and OpenBLAS's thread count
 		// is the process's: each gets its share of --threads.
-		total := cpuThreads
+		total := dev.threads
 		if total == 0 {
 			total = runtime.GOMAXPROCS(0)
 		}
-		cpuThreads = max(1, total / *workers)
+		dev.threads = max(1, total / *workers)
 	}
 	_, p, err := loadPlan(file, *dtype)
 	if err != nil {
@@ -205,19 +205,21 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Open a backend once to check the device (and say which one auto
 	// picked), then quietly once per run.
-	if _, err := openBackend[float64](*device, stderr); err != nil {
+	n, o, err := dev.settings(stderr)
+	if err != nil {
 		return err
 	}
-	backends := sweep.Backends{
-		Float32: func() (kernels.Backend[float32], error) { return openBackend[float32](*device, io.Discard) },
-		Float64: func() (kernels.Backend[float64], error) { return openBackend[float64](*device, io.Discard) },
+	if _, err := device.On(n, o).Float64(); err != nil {
+		return fmt.Errorf("--device %s: %w", dev.name, err)
 	}
+	o.Notes = nil
+	backends := device.On(n, o)
 	where := "all runs"
 	if !shard.All() {
 		where = fmt.Sprintf("shard %s (from %s)", shard, from)
 	}
 	fmt.Fprintf(stderr, "sweep: %d runs in %s; %s: %d runs -> %s\n", len(p.Runs), file, where, len(shard.Select(p.Runs)), *out)
-	rep := &sweepLines{w: stderr, axes: p.Axes}
+	rep := sweep.NewLines(stderr, p.Axes)
 	res, err := sweep.Execute(ctx, p, *out, sweep.Options{Workers: *workers, Shard: shard, Backends: backends, Plot: !*noPlot, Reporter: rep})
 	if res == nil {
 		return err
@@ -235,51 +237,6 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "sweep %s: %d runs complete; report with: curvprobe sweep report %s\n", *out, res.Complete+res.Done+res.Diverged, *out)
 	return nil
-}
-
-// sweepLines prints one line per run start and end.
-type sweepLines struct {
-	mu   sync.Mutex
-	w    io.Writer
-	axes []string
-}
-
-// Event implements sweep.Reporter.
-func (s *sweepLines) Event(e *sweep.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tag := fmt.Sprintf("sweep: [%d/%d] %s", e.N, e.Total, e.Run.ID)
-	switch e.Kind {
-	case sweep.EventBusy:
-		fmt.Fprintf(s.w, "%s busy: another process is training it; left to it\n", tag)
-	case sweep.EventStart:
-		how := ""
-		if e.Resume {
-			how = " (resuming from its checkpoint)"
-		}
-		fmt.Fprintf(s.w, "%s start %s%s\n", tag, e.Run.Label(s.axes), how)
-	case sweep.EventEnd:
-		msg := string(e.Status)
-		if sum := e.Summary; sum != nil && e.Status.Complete() {
-			msg += fmt.Sprintf(": final loss %.6g", sum.FinalLoss)
-			if sum.FinalSharpness != nil && sum.MaxSharpness != nil && sum.FinalEtaLambda != nil {
-				msg += fmt.Sprintf(", sharpness %.4g (max %.4g), lr*lambda_max %.3g", *sum.FinalSharpness, *sum.MaxSharpness, *sum.FinalEtaLambda)
-			}
-		}
-		switch e.Status {
-		case sweep.StatusFailed:
-			msg = "FAILED: " + e.Err.Error()
-		case sweep.StatusIncomplete:
-			msg = "interrupted (resumes on rerun)"
-		}
-		if e.ByOther {
-			msg = string(e.Status) + " by another process; skipped"
-		}
-		if e.Elapsed > 0 {
-			msg += fmt.Sprintf(" in %.1fs", e.Elapsed.Seconds())
-		}
-		fmt.Fprintf(s.w, "%s %s\n", tag, msg)
-	}
 }
 
 func sweepReport(args []string, stdout, stderr io.Writer) error {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
@@ -19,17 +17,6 @@ type taylorFlags struct {
 	epsMin, epsMax, tol            float64
 	dtype                          string
 	jsonOut, saddle, signed, quiet bool
-}
-
-// taylorOutput is the JSON object `curvprobe taylor --json` prints: the
-// Taylor report's fields, the extreme eigenvalues whose eigenvectors were
-// scanned, and the saddle report with --saddle.
-type taylorOutput struct {
-	*run.TaylorReport
-	LambdaMax float64           `json:"lambda_max"`
-	LambdaMin float64           `json:"lambda_min"`
-	Converged bool              `json:"converged"`
-	Saddle    *run.SaddleReport `json:"saddle,omitempty"`
 }
 
 // maxTaylorPoints caps --points: each point costs one or two loss
@@ -77,24 +64,17 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case !(f.tol > 0):
 		return fmt.Errorf("taylor: --tol %g: want a positive relative error", f.tol)
 	}
-	f.dtype = f.problemFlags.dtypeFor(fs, f.dtype, "float64")
-	switch f.dtype {
-	case "float64":
-		return taylor[float64](ctx, f, stdout, stderr)
-	case "float32":
-		return taylor[float32](ctx, f, stdout, stderr)
-	}
-	return fmt.Errorf("taylor: --dtype %q: want float64 or float32", f.dtype)
-}
-
-func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr io.Writer) error {
-	p, d, err := loadProblem[T](f.problemFlags, stderr)
+	ps, err := f.problemFlags.settings("taylor", fs, f.dtype, stderr)
 	if err != nil {
 		return err
 	}
+	p, err := run.OpenProblem(ps)
+	if err != nil {
+		return flagError(err)
+	}
 	spec := p.Spec()
 	prog := newProgress(stderr, f.quiet)
-	dirs, sr, err := run.StandardDirections(ctx, p, d, run.SpectrumSettings{Seed: f.seed, Recorder: prog})
+	dirs, sr, err := p.StandardDirections(ctx, run.SpectrumSettings{Seed: f.seed, Recorder: prog})
 	prog.Done()
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		return err
@@ -102,11 +82,11 @@ func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr 
 	if errors.Is(err, probe.ErrNotConverged) {
 		fmt.Fprintf(stderr, "curvprobe: warning: Lanczos stopped at %d steps before converging; the eigenvectors are approximate\n", sr.LanczosSteps)
 	}
-	rep, err := run.Taylor(ctx, p, d, dirs, run.TaylorSettings{EpsMin: f.epsMin, EpsMax: f.epsMax, Points: f.points, Signed: f.signed, Tol: f.tol})
+	rep, err := p.Taylor(ctx, dirs, run.TaylorSettings{EpsMin: f.epsMin, EpsMax: f.epsMax, Points: f.points, Signed: f.signed, Tol: f.tol})
 	if err != nil {
 		return err
 	}
-	out := taylorOutput{TaylorReport: rep, Converged: sr.Converged}
+	out := run.TaylorOutput{TaylorReport: rep, Converged: sr.Converged}
 	if len(sr.TopEigenvalues) > 0 {
 		out.LambdaMax = sr.TopEigenvalues[0]
 	}
@@ -115,7 +95,7 @@ func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr 
 	}
 	if f.saddle {
 		prog := newProgress(stderr, f.quiet)
-		sad, err := run.SaddleEscape(ctx, p, d, run.SaddleSettings{Seed: f.seed, Recorder: prog})
+		sad, err := p.SaddleEscape(ctx, run.SaddleSettings{Seed: f.seed, Recorder: prog})
 		prog.Done()
 		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 			return err
@@ -125,59 +105,6 @@ func taylor[T kernels.Float](ctx context.Context, f taylorFlags, stdout, stderr 
 	if f.jsonOut {
 		return writeJSON(stdout, out)
 	}
-	printTaylor(stdout, spec, out)
+	out.WriteText(stdout, spec)
 	return nil
-}
-
-func printTaylor(w io.Writer, spec models.Spec, out taylorOutput) {
-	r := out.TaylorReport
-	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
-	fmt.Fprintf(w, "data        %d samples; %s on %s\n", r.Samples, r.DType, r.Backend)
-	fmt.Fprintf(w, "loss        %.10g   |grad| %.4g   lambda_max %.6g   lambda_min %.6g\n", r.Loss, r.GradNorm, out.LambdaMax, out.LambdaMin)
-	for _, td := range r.Directions {
-		fmt.Fprintf(w, "\ndirection %s: g·u = %.6g, u·Hu = %.6g\n", td.Name, td.Slope, td.Curvature)
-		fmt.Fprintf(w, "  %11s  %14s  %14s  %14s  %9s\n", "eps", "measured dL", "linear dL", "quadratic dL", "rel.err")
-		for _, tp := range td.Points {
-			if tp.NonFinite {
-				fmt.Fprintf(w, "  %11.4g  %14s\n", tp.Eps, "non-finite")
-				continue
-			}
-			fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %14.6e  %9.2e\n", tp.Eps, tp.Delta, tp.Linear, tp.Quadratic, tp.RelErr)
-		}
-		if td.Broken {
-			fmt.Fprintf(w, "  breakdown   eps = %.4g: the smallest step where the quadratic model's loss change errs by more than %g%%\n", td.Breakdown, 100*r.Tol)
-		} else {
-			fmt.Fprintf(w, "  breakdown   none: the quadratic model is within %g%% at every step\n", 100*r.Tol)
-		}
-		if td.CubicExponent != nil {
-			fmt.Fprintf(w, "  error order |measured - quadratic| ~ eps^%.3f over the %d smallest steps above rounding (3 expected)\n", *td.CubicExponent, td.CubicFitPoints)
-		} else {
-			fmt.Fprintf(w, "  error order no fit: %d steps above rounding (the loss may be quadratic along u)\n", td.CubicFitPoints)
-		}
-	}
-	if s := out.Saddle; s != nil {
-		crit := "not near-critical"
-		if s.NearCritical {
-			crit = "near-critical"
-		}
-		fmt.Fprintf(w, "\nsaddle      |grad| %.4g vs tolerance %.4g (%s); lambda_min %.6g\n", s.GradNorm, s.GradTol, crit, s.LambdaMin)
-		if !s.Saddle {
-			fmt.Fprintln(w, "            not a saddle: no negative curvature")
-		} else {
-			fmt.Fprintf(w, "            escape along the bottom eigenvector v: g·v = %.6g, crossover eps = %.4g\n", s.Slope, s.Crossover)
-			fmt.Fprintf(w, "  %11s  %14s  %14s  %9s\n", "eps", "predicted dL", "measured dL", "rel.err")
-			for _, st := range s.Steps {
-				mark := ""
-				if st.Crossover {
-					mark = "  (crossover)"
-				}
-				if st.NonFinite {
-					fmt.Fprintf(w, "  %11.4g  %14.6e  %14s%s\n", st.Eps, st.Predicted, "non-finite", mark)
-					continue
-				}
-				fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %9.2e%s\n", st.Eps, st.Predicted, st.Measured, st.RelErr, mark)
-			}
-		}
-	}
-	fmt.Fprintf(w, "\nwork        %d Hessian-vector products, %d loss evaluations in %.2fs\n", r.HVPs, r.Evaluations, r.Seconds)
 }

@@ -20,7 +20,8 @@ import (
 type trainFlags struct {
 	cfg                        run.TrainConfig
 	arch, act, loss, modelFile string
-	configFile, out, device    string
+	configFile, out            string
+	device                     deviceFlags
 	schedule                   string
 	resume, quiet, noPlot      bool
 	bias                       bool
@@ -42,7 +43,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Standardize, "standardize", false, "standardise features with the training set's mean and std")
 	fs.StringVar(&c.Test, "test", "", "test data evaluated on probed steps")
 	fs.IntVar(&c.TestSubset, "test-subset", 0, "class-balanced subset of the test data")
-	fs.StringVar(&c.Optimizer.Kind, "optimizer", "gd", "gd, sgd, nesterov or adam")
+	fs.StringVar((*string)(&c.Optimizer.Kind), "optimizer", "gd", "gd, sgd, nesterov or adam")
 	fs.Float64Var(&c.Optimizer.LR, "lr", 0.02, "learning rate")
 	fs.Float64Var(&c.Optimizer.Momentum, "momentum", 0, "momentum β, for sgd (heavy ball) and nesterov only")
 	fs.Float64Var(&c.Optimizer.Beta1, "beta1", 0, "Adam β1, in [0, 1) (0: 0.9)")
@@ -66,7 +67,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
 	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
-	deviceFlag(fs, &f.device, "auto")
+	f.device.register(fs, "auto")
 	fs.StringVar(&f.out, "out", "", "run directory (required)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
@@ -93,41 +94,19 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 		c.Model = spec
 	}
 	if f.init != "" {
-		c.Model.Init = f.init
+		c.Model.Init = models.InitKind(f.init)
 	}
 	var err error
 	if c.DType, err = kernels.ParseDType(f.dtype); err != nil {
 		return nil, err
 	}
-	sched, err := parseSchedule(f.schedule, c.Steps)
+	sched, err := models.ParseSchedule(f.schedule, c.Steps)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--%w", err)
 	}
 	sched.Warmup = c.Optimizer.Schedule.Warmup
 	c.Optimizer.Schedule = sched
 	return &c, c.Validate()
-}
-
-func parseSchedule(s string, steps int) (models.Schedule, error) {
-	var sc models.Schedule
-	var every int
-	var gamma, minLR float64
-	switch {
-	case s == "" || s == "constant":
-		return sc, nil
-	case len(s) >= 6 && s[:6] == "cosine":
-		if s != "cosine" {
-			if _, err := fmt.Sscanf(s, "cosine:%g", &minLR); err != nil {
-				return sc, fmt.Errorf("--schedule %q: want cosine or cosine:MIN_LR", s)
-			}
-		}
-		return models.Schedule{Kind: "cosine", Total: steps, MinLR: minLR}, nil
-	default:
-		if _, err := fmt.Sscanf(s, "step:%d:%g", &every, &gamma); err != nil {
-			return sc, fmt.Errorf("--schedule %q: want constant, step:EVERY:GAMMA or cosine[:MIN_LR]", s)
-		}
-		return models.Schedule{Kind: "step", Every: every, Gamma: gamma}, nil
-	}
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -155,7 +134,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	// Each optimizer takes only its own options (models.OptimizerSettings).
-	kind := f.cfg.Optimizer.Kind
+	kind := string(f.cfg.Optimizer.Kind)
 	adam, heavy := kind == "adam", kind == "sgd" || kind == "nesterov"
 	for _, dep := range []struct {
 		flag, needs, got string
@@ -200,38 +179,25 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.out == "" {
 		return fmt.Errorf("train: --out is required")
 	}
-	var cfg *run.TrainConfig
-	if f.resume {
-		saved, err := run.LoadTrainConfig(filepath.Join(f.out, run.ConfigFile))
-		if err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		cfg = saved
-	} else {
-		var err error
-		if cfg, err = f.config(); err != nil {
+	s := run.TrainSettings{Dir: f.out, Options: run.TrainOptions{Resume: f.resume, Plot: !f.noPlot, Notes: stderr}}
+	var err error
+	if !f.resume {
+		if s.Config, err = f.config(); err != nil {
 			return err
 		}
 	}
-	if cfg.DType == kernels.Float64 {
-		return train[float64](ctx, f, cfg, stdout, stderr)
-	}
-	cfg.DType = kernels.Float32
-	return train[float32](ctx, f, cfg, stdout, stderr)
-}
-
-func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainConfig, stdout, stderr io.Writer) error {
-	be, err := openBackend[T](f.device, stderr)
-	if err != nil {
+	if s.Backends, err = f.device.backends(stderr); err != nil {
 		return err
 	}
-	// The model alone, before anything is loaded, naming what gave it;
-	// run.Train checks the whole run, naming config.json's fields.
-	if err := run.CheckModelMemory(be, cfg); err != nil {
-		return fmt.Errorf("%s: %w", f.modelSource(cfg), err)
-	}
+	s.ModelFrom = f.modelSource(s.Config)
+	return train(ctx, f, s, stdout, stderr)
+}
+
+// train runs s with a progress bar and prints the summary.
+func train(ctx context.Context, f *trainFlags, s run.TrainSettings, stdout, stderr io.Writer) error {
 	bar := newBar(stderr, f.quiet)
-	sum, err := run.Train(ctx, be, f.out, cfg, run.TrainOptions{Resume: f.resume, Reporter: bar, Plot: !f.noPlot, Notes: stderr})
+	s.Options.Reporter = bar
+	sum, err := run.TrainRun(ctx, s)
 	bar.Done()
 	if sum != nil {
 		if sum.StepsDone < sum.Steps {
@@ -260,7 +226,7 @@ func train[T kernels.Float](ctx context.Context, f *trainFlags, cfg *run.TrainCo
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; continue with: curvprobe train --out %s --resume", f.out)
 	}
-	return err
+	return f.device.errorOf(err)
 }
 
 // modelSource names the flag or file that gave the run's model.

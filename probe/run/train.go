@@ -36,6 +36,9 @@ type TrainOptions struct {
 	// Notes, if not nil, receives one line per thing a data loader decided
 	// that the user should know (data.Dataset.Notes).
 	Notes io.Writer
+	// saved is the run's config.json as TrainRun read it on resume, so
+	// that Train does not read it again.
+	saved *TrainConfig
 }
 
 // ErrDiverged reports a run whose loss, gradient or curvature probe became
@@ -97,9 +100,12 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		return nil, err
 	}
 	if opts.Resume {
-		saved, err := LoadTrainConfig(filepath.Join(dir, ConfigFile))
-		if err != nil {
-			return nil, fmt.Errorf("resume %s: %w", dir, err)
+		saved := opts.saved
+		if saved == nil {
+			var err error
+			if saved, err = LoadTrainConfig(filepath.Join(dir, ConfigFile)); err != nil {
+				return nil, fmt.Errorf("resume %s: %w", dir, err)
+			}
 		}
 		// A config.json edited since the last checkpoint would continue
 		// the run with other settings and mix records: refused. (Without a

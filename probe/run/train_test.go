@@ -102,7 +102,7 @@ func TestTrainOptimizersLogTheirBounds(t *testing.T) {
 			Optimizer: o,
 			Steps:     30, Batch: 32, ProbeEvery: 10, ProbeSet: 60, Seed: 4,
 		}
-		dir := filepath.Join(t.TempDir(), o.Kind)
+		dir := filepath.Join(t.TempDir(), string(o.Kind))
 		sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", o.Kind, err)
@@ -317,7 +317,7 @@ func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains four small runs")
 	}
-	cfg := func(kind string) *TrainConfig {
+	cfg := func(kind models.OptimizerKind) *TrainConfig {
 		return &TrainConfig{
 			Model:       models.Spec{Layers: []int{64, 256, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
 			Data:        "builtin:digits",
@@ -328,7 +328,7 @@ func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
 		}
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, kind := range []string{"gd", "adam"} {
+	for _, kind := range []models.OptimizerKind{models.GD, models.Adam} {
 		var logs [2][]byte
 		for i, procs := range []int{1, 3} {
 			runtime.GOMAXPROCS(procs)

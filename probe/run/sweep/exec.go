@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
 
@@ -94,12 +94,9 @@ func RunStatus(rd string) (Status, *run.Summary, string) {
 	return StatusPending, nil, ""
 }
 
-// Backends open a compute backend for a run, one function per dtype. Each
-// attempt at a run opens its own.
-type Backends struct {
-	Float32 func() (kernels.Backend[float32], error)
-	Float64 func() (kernels.Backend[float64], error)
-}
+// Backends open a compute backend for a run, one function per dtype
+// (device.On's, or a test's). Each attempt at a run opens its own.
+type Backends = device.Backends
 
 // Options configure Execute. Zero values mean the defaults noted.
 type Options struct {
@@ -443,17 +440,5 @@ func (x *executor) train(ctx context.Context, rd string, cfg *run.TrainConfig, r
 			sum, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	o := run.TrainOptions{Resume: resume, Plot: x.opts.Plot}
-	if cfg.DType == kernels.Float64 {
-		be, err := x.opts.Backends.Float64()
-		if err != nil {
-			return nil, err
-		}
-		return run.Train(ctx, be, rd, cfg, o)
-	}
-	be, err := x.opts.Backends.Float32()
-	if err != nil {
-		return nil, err
-	}
-	return run.Train(ctx, be, rd, cfg, o)
+	return run.TrainRun(ctx, run.TrainSettings{Dir: rd, Config: cfg, Backends: x.opts.Backends, Options: run.TrainOptions{Resume: resume, Plot: x.opts.Plot}})
 }

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/device"
+	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
+)
+
+// RunHVP runs HVP on a backend of float type dt opened by b (device.Run:
+// the float type is chosen there, once). It first checks that the plan's
+// parameters, the gradient, direction and product vectors and the batch
+// (both the data and one pass) fit the backend's memory; a refusal is a
+// *run.SettingError blaming the architecture when one sample does not fit,
+// else the batch. A failure to open is a *device.OpenError.
+func RunHVP(ctx context.Context, dt kernels.DType, b device.Backends, s HVPSettings) (*HVPResult, error) {
+	j := &hvpJob{ctx: ctx, s: s}
+	err := device.Run(dt, b, j)
+	return j.res, err
+}
+
+type hvpJob struct {
+	ctx context.Context
+	s   HVPSettings
+	res *HVPResult
+}
+
+// Float32 implements device.Job.
+func (j *hvpJob) Float32(be kernels.Backend[float32]) (err error) {
+	j.res, err = checkedHVP(j.ctx, be, j.s)
+	return err
+}
+
+// Float64 implements device.Job.
+func (j *hvpJob) Float64(be kernels.Backend[float64]) (err error) {
+	j.res, err = checkedHVP(j.ctx, be, j.s)
+	return err
+}
+
+func checkedHVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSettings) (*HVPResult, error) {
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Batch, Rows: s.Batch}); err != nil {
+		if !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}) {
+			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
+		}
+		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(s.Batch), Err: err}
+	}
+	return HVP(ctx, be, s)
+}
+
+// RunTopEigenvalue runs TopEigenvalue on a backend of float type dt opened
+// by b, first checking that the plan's parameters and power iteration's
+// vectors fit the backend's memory; a refusal is a *run.SettingError
+// blaming the first of batch, samples and arch whose lowering alone would
+// fit (batch is the value asked for, before it was capped at the number
+// of samples). A failure to open is a *device.OpenError.
+func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings, batch int) (*LambdaResult, error) {
+	j := &lambdaJob{ctx: ctx, s: s, batch: batch}
+	err := device.Run(dt, b, j)
+	return j.res, err
+}
+
+type lambdaJob struct {
+	ctx   context.Context
+	s     LambdaSettings
+	batch int
+	res   *LambdaResult
+}
+
+// Float32 implements device.Job.
+func (j *lambdaJob) Float32(be kernels.Backend[float32]) (err error) {
+	j.res, err = checkedLambda(j.ctx, be, j.s, j.batch)
+	return err
+}
+
+// Float64 implements device.Job.
+func (j *lambdaJob) Float64(be kernels.Backend[float64]) (err error) {
+	j.res, err = checkedLambda(j.ctx, be, j.s, j.batch)
+	return err
+}
+
+func checkedLambda[T kernels.Float](ctx context.Context, be kernels.Backend[T], s LambdaSettings, batch int) (*LambdaResult, error) {
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: s.Batch}); err != nil {
+		switch {
+		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}):
+			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
+		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: 1}):
+			return nil, &run.SettingError{Setting: "samples", Value: fmt.Sprint(s.Samples), Err: err}
+		}
+		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(batch), Err: err}
+	}
+	return TopEigenvalue(ctx, be, s)
+}
+
+// fits reports whether u of spec fits be's memory (models.CheckMemory):
+// asked of smaller usages to find the setting to blame for a refusal.
+func fits[T kernels.Float](be kernels.Backend[T], spec models.Spec, u models.Usage) bool {
+	_, err := models.CheckMemory(be, spec, u)
+	return err == nil
+}

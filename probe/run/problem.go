@@ -1,0 +1,296 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/device"
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// SettingError is an error of one setting: Setting is its name as the
+// command line spells the flag that gives it (model, weights, data, subset,
+// batch, run, device, resume), Value what it was given, if anything to
+// quote. Its text is "SETTING VALUE: ERR"; a command prefixes "--".
+type SettingError struct {
+	Setting, Value string
+	Err            error
+}
+
+func (e *SettingError) Error() string {
+	if e.Value == "" {
+		return e.Setting + ": " + e.Err.Error()
+	}
+	return e.Setting + " " + e.Value + ": " + e.Err.Error()
+}
+
+// Unwrap returns the error of the setting.
+func (e *SettingError) Unwrap() error { return e.Err }
+
+// ProblemSettings name a trained network, the data to measure it on, the
+// float type and the device: what OpenProblem reads and opens. Zero values
+// mean the defaults noted.
+type ProblemSettings struct {
+	// Model, Weights and Data are files (Data as data.Load reads it, in
+	// DataFormat when set). With RunDir, an empty one is the run's: its
+	// model, final weights and training data (subset, standardisation).
+	Model, Weights, Data, DataFormat string
+	RunDir                           string
+	// Run is RunDir's configuration when the caller has it already (it
+	// is then not read again).
+	Run *TrainConfig
+	// Standardize and Subset apply to Data: standardised features, a
+	// seeded class-balanced subset of this many samples (0: all).
+	Standardize bool
+	Subset      int
+	// Batch is the number of samples per backend pass; at most the
+	// number of samples is used.
+	Batch int
+	// Seed seeds the subset.
+	Seed uint64
+	// DType is the float type; unset means the model's, else the run's,
+	// else float64.
+	DType  kernels.DType
+	Device device.Name
+	// DeviceOptions open the device (its Notes say auto's choice).
+	DeviceOptions device.Options
+	// Notes, if not nil, receives the data's notes, one line each.
+	Notes io.Writer
+}
+
+// Problem is a trained network on its data, on a backend: the session the
+// spectrum and taylor commands measure. It is not generic: the float type
+// was chosen once, by OpenProblem.
+type Problem struct {
+	spec    models.Spec
+	samples int
+	dtype   kernels.DType
+	e       engine
+}
+
+// engine is the generic implementation behind Problem, for one float type.
+type engine interface {
+	numParams() int
+	fits(u models.Usage) error
+	spectrum(ctx context.Context, s SpectrumSettings) (*SpectrumReport, error)
+	directions(ctx context.Context, s SpectrumSettings) ([]Direction, *SpectrumReport, error)
+	taylor(ctx context.Context, dirs []Direction, s TaylorSettings) (*TaylorReport, error)
+	saddle(ctx context.Context, s SaddleSettings) (*SaddleReport, error)
+}
+
+// OpenProblem reads the model, its weights and the data (each once; a run
+// directory's config.json once), opens the device and returns the network
+// at those weights with the data uploaded. Before the weights are read it
+// checks the memory of the parameters, gradient, a direction and its
+// product, the weights on the host, the samples and one pass, blaming the
+// model when one sample does not fit, the batch when one sample per pass
+// would, else the data. Errors of a setting are *SettingError.
+func OpenProblem(s ProblemSettings) (*Problem, error) {
+	cfg := s.Run
+	weights, weightsFrom := s.Weights, "weights"
+	if s.RunDir != "" {
+		if cfg == nil {
+			var err error
+			if cfg, err = LoadTrainConfig(filepath.Join(s.RunDir, ConfigFile)); err != nil {
+				return nil, &SettingError{"run", s.RunDir, err}
+			}
+		}
+		if weights == "" {
+			weights, weightsFrom = filepath.Join(s.RunDir, WeightsFile), "run"
+		}
+	}
+	var spec models.Spec
+	modelFrom := &SettingError{Setting: "model", Value: s.Model}
+	if s.Model != "" || cfg == nil {
+		var err error
+		if spec, err = models.LoadSpec(s.Model); err != nil {
+			return nil, &SettingError{"model", s.Model, err}
+		}
+	} else {
+		spec, modelFrom = cfg.Model, &SettingError{Setting: "run", Value: s.RunDir}
+		spec.DType = spec.DType.Or(cfg.DType)
+	}
+	dataPath := s.Data
+	var ds *data.Dataset
+	if dataPath == "" && cfg != nil {
+		var err error
+		if ds, _, err = LoadTrainData(cfg); err != nil {
+			return nil, &SettingError{"run", s.RunDir, err}
+		}
+		dataPath = cfg.Data
+	} else {
+		var err error
+		if ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed); err != nil {
+			return nil, err
+		}
+		if s.Standardize {
+			ds.Standardize()
+		}
+	}
+	if s.Notes != nil {
+		for _, n := range ds.Notes {
+			fmt.Fprintf(s.Notes, "curvprobe: data: %s\n", n)
+		}
+	}
+	pr := &Problem{spec: spec, samples: ds.N, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
+	b := &problemBuilder{s: s, spec: spec, ds: ds, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
+	if err := device.Run(pr.dtype, device.On(s.Device, s.DeviceOptions), b); err != nil {
+		var oe *device.OpenError
+		if errors.As(err, &oe) {
+			return nil, &SettingError{"device", s.Device.String(), oe.Err}
+		}
+		return nil, err
+	}
+	pr.e = b.e
+	return pr, nil
+}
+
+// loadData reads a data set and takes its subset.
+func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
+	ds, err := data.Load(path, format)
+	if errors.Is(err, data.ErrGenerated) {
+		return nil, &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
+	}
+	if err != nil {
+		return nil, &SettingError{"data", path, err}
+	}
+	if ds, err = ds.Sample(subset, seed); err != nil {
+		return nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
+	}
+	return ds, nil
+}
+
+// problemBuilder is the device.Job of OpenProblem: it builds the engine of
+// the float type device.Run chose.
+type problemBuilder struct {
+	s                 ProblemSettings
+	spec              models.Spec
+	ds                *data.Dataset
+	dataPath, weights string
+	weightsFrom       string
+	modelFrom         *SettingError
+	e                 engine
+}
+
+// Float32 implements device.Job.
+func (b *problemBuilder) Float32(be kernels.Backend[float32]) (err error) {
+	b.e, err = buildProblem(be, b)
+	return err
+}
+
+// Float64 implements device.Job.
+func (b *problemBuilder) Float64(be kernels.Backend[float64]) (err error) {
+	b.e, err = buildProblem(be, b)
+	return err
+}
+
+// buildProblem checks memory, reads the weights, lowers the network and
+// uploads the data on be.
+func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (engine, error) {
+	spec, ds := b.spec, b.ds
+	// A pass never holds more samples than there are: a larger batch
+	// gives the same results, and the plan's scratch is sized by it.
+	batch := min(b.s.Batch, ds.N)
+	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: batch}
+	if _, err := models.CheckMemory(be, spec, u); err != nil {
+		fits := func(u models.Usage) bool { _, err := models.CheckMemory(be, spec, u); return err == nil }
+		switch {
+		case !fits(models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
+			return nil, &SettingError{b.modelFrom.Setting, b.modelFrom.Value, err}
+		case fits(models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: 1}):
+			return nil, &SettingError{"batch", fmt.Sprint(b.s.Batch), err}
+		}
+		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, ds.N), err}
+	}
+	params, err := models.LoadWeights(b.weights, spec)
+	if err != nil {
+		from := b.weights
+		if b.weightsFrom == "run" {
+			from = b.s.RunDir
+		}
+		return nil, &SettingError{b.weightsFrom, from, err}
+	}
+	p, err := models.Build(be, spec, models.Settings{Batch: batch})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.SetParams(params); err != nil {
+		return nil, err
+	}
+	d, err := Upload(p, ds, b.dataPath)
+	if err != nil {
+		return nil, err
+	}
+	return &problem[T]{p: p, d: d}, nil
+}
+
+// problem is the engine of float type T.
+type problem[T kernels.Float] struct {
+	p *models.Plan[T]
+	d *models.Data
+}
+
+func (e *problem[T]) numParams() int { return e.p.NumParams() }
+
+func (e *problem[T]) fits(u models.Usage) error {
+	_, err := models.CheckMemory(e.p.Backend(), e.p.Spec(), u)
+	return err
+}
+
+func (e *problem[T]) spectrum(ctx context.Context, s SpectrumSettings) (*SpectrumReport, error) {
+	return Spectrum(ctx, e.p, e.d, s)
+}
+
+func (e *problem[T]) directions(ctx context.Context, s SpectrumSettings) ([]Direction, *SpectrumReport, error) {
+	return StandardDirections(ctx, e.p, e.d, s)
+}
+
+func (e *problem[T]) taylor(ctx context.Context, dirs []Direction, s TaylorSettings) (*TaylorReport, error) {
+	return Taylor(ctx, e.p, e.d, dirs, s)
+}
+
+func (e *problem[T]) saddle(ctx context.Context, s SaddleSettings) (*SaddleReport, error) {
+	return SaddleEscape(ctx, e.p, e.d, s)
+}
+
+// Spec returns the network's Spec (its DType the model's or run's, which
+// may differ from DType's when a float type was asked for).
+func (p *Problem) Spec() models.Spec { return p.spec }
+
+// DType returns the float type the problem computes in.
+func (p *Problem) DType() kernels.DType { return p.dtype }
+
+// NumParams returns the number of parameters.
+func (p *Problem) NumParams() int { return p.e.numParams() }
+
+// Samples returns the number of samples of the data.
+func (p *Problem) Samples() int { return p.samples }
+
+// CheckMemory reports whether u, beyond what the problem holds, fits the
+// backend's memory (models.CheckMemory): e.g. a Krylov basis.
+func (p *Problem) CheckMemory(u models.Usage) error { return p.e.fits(u) }
+
+// Spectrum runs Spectrum on the problem.
+func (p *Problem) Spectrum(ctx context.Context, s SpectrumSettings) (*SpectrumReport, error) {
+	return p.e.spectrum(ctx, s)
+}
+
+// StandardDirections runs StandardDirections on the problem.
+func (p *Problem) StandardDirections(ctx context.Context, s SpectrumSettings) ([]Direction, *SpectrumReport, error) {
+	return p.e.directions(ctx, s)
+}
+
+// Taylor runs Taylor on the problem along dirs.
+func (p *Problem) Taylor(ctx context.Context, dirs []Direction, s TaylorSettings) (*TaylorReport, error) {
+	return p.e.taylor(ctx, dirs, s)
+}
+
+// SaddleEscape runs SaddleEscape on the problem.
+func (p *Problem) SaddleEscape(ctx context.Context, s SaddleSettings) (*SaddleReport, error) {
+	return p.e.saddle(ctx, s)
+}

@@ -1,0 +1,167 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// WriteText writes r as the text report of `curvprobe spectrum`: the
+// network of spec and its data, the loss, the extreme eigenvalues with
+// their residual bounds, the stability verdict, the trace and density
+// when estimated, the work done and any warnings.
+func (r *SpectrumReport) WriteText(w io.Writer, spec models.Spec) {
+	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
+	fmt.Fprintf(w, "data        %d samples; %s on %s; curvature: %s\n", r.Samples, r.DType, r.Backend, r.Curvature)
+	acc := ""
+	if r.Accuracy != nil {
+		acc = fmt.Sprintf("   accuracy %.4f", *r.Accuracy)
+	}
+	fmt.Fprintf(w, "loss        %.10g%s   |grad| %.4g\n", r.Loss, acc, r.GradNorm)
+	if len(r.TopEigenvalues) > 0 {
+		fmt.Fprintf(w, "top         %s\n", floats(r.TopEigenvalues))
+	}
+	if len(r.BottomEigenvalues) > 0 {
+		fmt.Fprintf(w, "bottom      %s\n", floats(r.BottomEigenvalues))
+	}
+	if r.Exact != nil {
+		fmt.Fprintf(w, "exact       %s; eigenvalues exact to the eigensolver's backward error (residual bounds 0)\n", r.Exact.Method)
+	} else {
+		conv := "converged"
+		if !r.Converged {
+			conv = "NOT converged"
+		}
+		fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
+	}
+	if r.EdgeOfStability != nil {
+		fmt.Fprintf(w, "sharpness   lambda_max %.6g: gradient descent is stable for lr < 2/lambda_max = %.6g\n", r.Sharpness, *r.EdgeOfStability)
+	}
+	if r.Stable != nil {
+		verdict := "stable"
+		if !*r.Stable {
+			verdict = "UNSTABLE"
+		}
+		fmt.Fprintf(w, "lr          %.6g: lr*lambda_max = %.4g (%s)\n", r.LearningRate, r.LearningRate*r.Sharpness, verdict)
+	}
+	if r.Condition != nil {
+		fmt.Fprintf(w, "condition   |lambda_max|/|lambda_min| = %.6g\n", *r.Condition)
+	}
+	if r.CriticalPoint != "" {
+		fmt.Fprintf(w, "point       %s (|grad| <= 1e-6 counts as critical; |lambda| <= 1e-6 max|lambda| as zero)\n", r.CriticalPoint)
+	}
+	if r.Trace != nil && r.Exact != nil {
+		fmt.Fprintf(w, "trace       %.6g (exact)\n", r.Trace.Value)
+	} else if r.Trace != nil {
+		fmt.Fprintf(w, "trace       %.6g ± %s (%s, %d probes)\n", r.Trace.Value, stdErr(r.Trace.StdErr), r.Trace.Method, r.Trace.Probes)
+	}
+	if d := r.Density; d != nil && r.Exact != nil {
+		fmt.Fprintf(w, "density     exact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g\n",
+			d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0])
+	} else if d != nil {
+		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
+			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
+	}
+	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning     %s\n", warn)
+	}
+}
+
+// stdErr formats a standard error; one that is not finite (a single
+// probe has none) is "undefined", as it is null in the JSON.
+func stdErr(se float64) string {
+	if math.IsNaN(se) || math.IsInf(se, 0) {
+		return "undefined"
+	}
+	return fmt.Sprintf("%.2g", se)
+}
+
+func floats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.10g", x)
+	}
+	return strings.Join(s, "  ")
+}
+
+func short(v []float64) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return fmt.Sprintf("<= %.2g", m)
+}
+
+// TaylorOutput is the JSON object `curvprobe taylor --json` prints: the
+// Taylor report's fields, the extreme eigenvalues whose eigenvectors were
+// scanned, and the saddle report when asked for.
+type TaylorOutput struct {
+	*TaylorReport
+	LambdaMax float64       `json:"lambda_max"`
+	LambdaMin float64       `json:"lambda_min"`
+	Converged bool          `json:"converged"`
+	Saddle    *SaddleReport `json:"saddle,omitempty"`
+}
+
+// WriteText writes out as the text report of `curvprobe taylor`: the
+// network of spec, the loss, each direction's measured and modelled loss
+// changes with the breakdown and error order, the saddle escape when
+// checked, and the work done.
+func (out *TaylorOutput) WriteText(w io.Writer, spec models.Spec) {
+	r := out.TaylorReport
+	fmt.Fprintf(w, "model       %s %s %s, bias %v: %d parameters\n", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss, spec.Bias, r.NParams)
+	fmt.Fprintf(w, "data        %d samples; %s on %s\n", r.Samples, r.DType, r.Backend)
+	fmt.Fprintf(w, "loss        %.10g   |grad| %.4g   lambda_max %.6g   lambda_min %.6g\n", r.Loss, r.GradNorm, out.LambdaMax, out.LambdaMin)
+	for _, td := range r.Directions {
+		fmt.Fprintf(w, "\ndirection %s: g·u = %.6g, u·Hu = %.6g\n", td.Name, td.Slope, td.Curvature)
+		fmt.Fprintf(w, "  %11s  %14s  %14s  %14s  %9s\n", "eps", "measured dL", "linear dL", "quadratic dL", "rel.err")
+		for _, tp := range td.Points {
+			if tp.NonFinite {
+				fmt.Fprintf(w, "  %11.4g  %14s\n", tp.Eps, "non-finite")
+				continue
+			}
+			fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %14.6e  %9.2e\n", tp.Eps, tp.Delta, tp.Linear, tp.Quadratic, tp.RelErr)
+		}
+		if td.Broken {
+			fmt.Fprintf(w, "  breakdown   eps = %.4g: the smallest step where the quadratic model's loss change errs by more than %g%%\n", td.Breakdown, 100*r.Tol)
+		} else {
+			fmt.Fprintf(w, "  breakdown   none: the quadratic model is within %g%% at every step\n", 100*r.Tol)
+		}
+		if td.CubicExponent != nil {
+			fmt.Fprintf(w, "  error order |measured - quadratic| ~ eps^%.3f over the %d smallest steps above rounding (3 expected)\n", *td.CubicExponent, td.CubicFitPoints)
+		} else {
+			fmt.Fprintf(w, "  error order no fit: %d steps above rounding (the loss may be quadratic along u)\n", td.CubicFitPoints)
+		}
+	}
+	if s := out.Saddle; s != nil {
+		crit := "not near-critical"
+		if s.NearCritical {
+			crit = "near-critical"
+		}
+		fmt.Fprintf(w, "\nsaddle      |grad| %.4g vs tolerance %.4g (%s); lambda_min %.6g\n", s.GradNorm, s.GradTol, crit, s.LambdaMin)
+		if !s.Saddle {
+			fmt.Fprintln(w, "            not a saddle: no negative curvature")
+		} else {
+			fmt.Fprintf(w, "            escape along the bottom eigenvector v: g·v = %.6g, crossover eps = %.4g\n", s.Slope, s.Crossover)
+			fmt.Fprintf(w, "  %11s  %14s  %14s  %9s\n", "eps", "predicted dL", "measured dL", "rel.err")
+			for _, st := range s.Steps {
+				mark := ""
+				if st.Crossover {
+					mark = "  (crossover)"
+				}
+				if st.NonFinite {
+					fmt.Fprintf(w, "  %11.4g  %14.6e  %14s%s\n", st.Eps, st.Predicted, "non-finite", mark)
+					continue
+				}
+				fmt.Fprintf(w, "  %11.4g  %14.6e  %14.6e  %9.2e%s\n", st.Eps, st.Predicted, st.Measured, st.RelErr, mark)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nwork        %d Hessian-vector products, %d loss evaluations in %.2fs\n", r.HVPs, r.Evaluations, r.Seconds)
+}
