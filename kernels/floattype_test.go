@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,32 @@ func TestDType(t *testing.T) {
 	if DTypeUnset.Or(Float64) != Float64 || Float32.Or(Float64) != Float32 {
 		t.Error("Or")
 	}
+}
+
+// ParseDType never panics; a name it accepts is written back by String
+// and read back the same, also through JSON; an error names the input.
+func FuzzParseDType(f *testing.F) {
+	for _, s := range []string{"", "float32", "float64", "float16", "FLOAT32", "float32\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDType(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(s)) {
+				t.Fatalf("error %q does not name %q", err, s)
+			}
+			return
+		}
+		if !d.Valid() || d.String() != s {
+			t.Fatalf("ParseDType(%q) = %v", s, d)
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back DType
+		if err := json.Unmarshal(b, &back); err != nil || back != d {
+			t.Fatalf("JSON round trip of %v: %s -> %v, %v", d, b, back, err)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package device
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,4 +64,28 @@ func TestOpen(t *testing.T) {
 	if err2 == nil || err2.Error() != err.Error() {
 		t.Errorf("second open: %v; first %v", err2, err)
 	}
+}
+
+// Parse never panics; a name it accepts is written by String in a form
+// that parses to the same Name; an error quotes the input.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "auto", "cpu", "cuda", "gpu", "cuda:0", "cuda:12", "cuda:-1", "cuda:+1", "cuda:", "tpu", "cuda:007"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := Parse(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(s)) {
+				t.Fatalf("error %q does not quote %q", err, s)
+			}
+			return
+		}
+		if n.Ordinal < 0 || n.Kind > CUDA || n.Kind != CUDA && n.Ordinal != 0 {
+			t.Fatalf("Parse(%q) = %+v", s, n)
+		}
+		back, err := Parse(n.String())
+		if err != nil || back != n {
+			t.Fatalf("Parse(%q) = %+v; its String %q parses to %+v, %v", s, n, n.String(), back, err)
+		}
+	})
 }
