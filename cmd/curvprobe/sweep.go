@@ -112,25 +112,25 @@ func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// loadPlan reads and expands a sweep file.
-func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, error) {
+// loadPlan reads and expands a sweep file; it returns the file's JSON too.
+func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, []byte, error) {
 	b, err := readSweepFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	f, err := sweep.ParseFile(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
 	dt, err := kernels.ParseDType(dtype)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
 	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dt})
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
-	return f, p, nil
+	return f, p, b, nil
 }
 
 const dtypeHelp = "override every run's dtype, float32 or float64 (part of each run's id: pass the same to plan, run, slurm and k8s)"
@@ -143,7 +143,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, p, err := loadPlan(file, *dtype)
+	_, p, _, err := loadPlan(file, *dtype)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		dev.threads = max(1, total / *workers)
 	}
-	_, p, err := loadPlan(file, *dtype)
+	_, p, _, err := loadPlan(file, *dtype)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	if o.Shards < 0 || o.Workers < 1 {
 		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
 	}
-	f, p, err := loadPlan(file, o.DType)
+	f, p, content, err := loadPlan(file, o.DType)
 	if err != nil {
 		return err
 	}
@@ -326,10 +326,6 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	}
 	if !filepath.IsAbs(o.Out) {
 		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
-	}
-	content, err := readSweepFile(file)
-	if err != nil {
-		return err
 	}
 	o.File = file
 	if err := sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc}); err != nil {
