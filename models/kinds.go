@@ -43,9 +43,14 @@ type InitKind string
 
 // The initialisations (see Inits).
 const (
-	InitLeCun   InitKind = "lecun"
-	InitHe      InitKind = "he"
-	InitXavier  InitKind = "xavier"
+	// InitLeCun draws weights N(0, 1/fan_in).
+	InitLeCun InitKind = "lecun"
+	// InitHe draws weights N(0, 2/fan_in) (Kaiming).
+	InitHe InitKind = "he"
+	// InitXavier draws weights N(0, 2/(fan_in+fan_out)) (Glorot).
+	InitXavier InitKind = "xavier"
+	// InitPyTorch draws weights and biases U(-1/sqrt(fan_in),
+	// 1/sqrt(fan_in)), nn.Linear's default.
 	InitPyTorch InitKind = "pytorch"
 )
 

@@ -29,6 +29,7 @@ func On(n Name, o Options) Backends {
 // setting) find it with errors.As.
 type OpenError struct{ Err error }
 
+// Error returns the text of the error opening the backend.
 func (e *OpenError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the error opening the backend.

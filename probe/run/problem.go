@@ -22,6 +22,7 @@ type SettingError struct {
 	Err            error
 }
 
+// Error returns "SETTING VALUE: ERR" (without VALUE when it is empty).
 func (e *SettingError) Error() string {
 	if e.Value == "" {
 		return e.Setting + ": " + e.Err.Error()
