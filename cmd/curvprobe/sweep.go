@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -301,37 +300,7 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o.Runs = len(p.Runs)
-	if o.Shards == 0 {
-		o.Shards = len(p.Runs)
-	}
-	if o.Shards > len(p.Runs) {
-		fmt.Fprintf(stderr, "curvprobe: sweep %s: --shards %d > %d runs: %d tasks, one run each\n", kind, o.Shards, len(p.Runs), len(p.Runs))
-		o.Shards = len(p.Runs)
-	}
-	if o.Name == "" && f.Name != "" {
-		o.Name = sweep.JobName(f.Name)
-	}
-	if kind == "slurm" {
-		if o.File, err = filepath.Abs(file); err != nil {
-			return err
-		}
-		if o.Out, err = filepath.Abs(o.Out); err != nil {
-			return err
-		}
-		if err := sweep.SlurmScript(stdout, o); err != nil {
-			return fmt.Errorf("sweep slurm: %w", err)
-		}
-		return nil
-	}
-	if !filepath.IsAbs(o.Out) {
-		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
-	}
-	o.File = file
-	if err := sweep.K8sManifest(stdout, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc}); err != nil {
-		return fmt.Errorf("sweep k8s: %w", err)
-	}
-	return nil
+	return sweep.WriteJob(stdout, stderr, kind, file, f, p, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
 }
 
 // readSweepFile returns a sweep file as JSON (sweepFileJSON).

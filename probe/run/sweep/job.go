@@ -1,0 +1,50 @@
+package sweep
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+)
+
+// WriteJob writes to w the Slurm array script (kind "slurm") or the
+// Kubernetes Indexed Job manifest (kind "k8s") that runs plan p of sweep
+// file f, read from path, as `curvprobe sweep slurm|k8s` prints it. Of o,
+// Runs is set from p; Shards 0 means one task per run, and more shards
+// than runs are cut to one run each, said on notes; an empty Name is the
+// sweep's (JobName). Slurm gets absolute paths of the file and of Out; a
+// Kubernetes Out must be absolute already (the volume's mount path), and
+// o.Content (the file's JSON) goes into the manifest.
+func WriteJob(w, notes io.Writer, kind, path string, f *File, p *Plan, o K8sOptions) error {
+	o.Runs = len(p.Runs)
+	if o.Shards == 0 {
+		o.Shards = len(p.Runs)
+	}
+	if o.Shards > len(p.Runs) {
+		fmt.Fprintf(notes, "curvprobe: sweep %s: --shards %d > %d runs: %d tasks, one run each\n", kind, o.Shards, len(p.Runs), len(p.Runs))
+		o.Shards = len(p.Runs)
+	}
+	if o.Name == "" && f.Name != "" {
+		o.Name = JobName(f.Name)
+	}
+	if kind == "slurm" {
+		var err error
+		if o.File, err = filepath.Abs(path); err != nil {
+			return err
+		}
+		if o.Out, err = filepath.Abs(o.Out); err != nil {
+			return err
+		}
+		if err := SlurmScript(w, o.JobOptions); err != nil {
+			return fmt.Errorf("sweep slurm: %w", err)
+		}
+		return nil
+	}
+	if !filepath.IsAbs(o.Out) {
+		return fmt.Errorf("sweep k8s: --out %q: want the absolute path where the volume is mounted in the pods", o.Out)
+	}
+	o.File = path
+	if err := K8sManifest(w, o); err != nil {
+		return fmt.Errorf("sweep k8s: %w", err)
+	}
+	return nil
+}
