@@ -276,8 +276,10 @@ func printSpectrum(w io.Writer, spec models.Spec, r *run.SpectrumReport) {
 		fmt.Fprintf(w, "density     exact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g\n",
 			d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0])
 	} else if d != nil {
-		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
-			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
+		fmt.Fprintf(w, "density     %d probes × %d steps: (1/n)tr H = %.4g ± %s\n", d.Probes, d.Steps, d.Moments[0], stdErr(d.MomentStdErrs[0]))
+		if d.Fractions != nil {
+			printFractions(w, "            ", d.Fractions)
+		}
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
 	for _, warn := range r.Warnings {

@@ -161,6 +161,12 @@ func printTaylor(w io.Writer, spec models.Spec, out taylorOutput) {
 			crit = "near-critical"
 		}
 		fmt.Fprintf(w, "\nsaddle      |grad| %.4g vs tolerance %.4g (%s); lambda_min %.6g\n", s.GradNorm, s.GradTol, crit, s.LambdaMin)
+		if s.Fractions != nil {
+			printFractions(w, "            ", s.Fractions)
+			if s.Fractions.Warning != "" {
+				fmt.Fprintf(w, "warning     %s\n", s.Fractions.Warning)
+			}
+		}
 		if !s.Saddle {
 			fmt.Fprintln(w, "            not a saddle: no negative curvature")
 		} else {
