@@ -336,7 +336,10 @@ func (d *Density) Grid(n int, sigma float64) (x, y []float64) {
 }
 
 // FractionPositive returns the estimated fraction of eigenvalues greater
-// than tol: the mean over probes of the weight of nodes > tol.
+// than tol: the mean over probes of the weight of nodes > tol. A node
+// carries the weight of all the eigenvalues near it, so when the nodes do
+// not resolve tol this is biased, by as much as the mass near tol (issue
+// 14); Fractions gives the fractions with a bound on that bias.
 func (d *Density) FractionPositive(tol float64) float64 {
 	m, _ := d.Expect(func(t float64) float64 {
 		if t > tol {
@@ -351,7 +354,8 @@ func (d *Density) FractionPositive(tol float64) float64 {
 // the mean over probes of the weight of nodes < 0. It is zero for a
 // positive semidefinite operator. A node carries the weight of all the
 // eigenvalues near it, so small negative eigenvalues close to zero are
-// resolved only as far as Steps allows. See also NegativeMagnitude.
+// resolved only as far as Steps allows: Fractions gives the fractions
+// with a bound on that bias. See also NegativeMagnitude.
 func (d *Density) NegativeMass() float64 {
 	m, _ := d.Expect(func(t float64) float64 {
 		if t < 0 {
