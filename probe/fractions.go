@@ -76,8 +76,8 @@ type Fractions struct {
 // Efficient estimation of eigenvalue counts in an interval, Numer. Linear
 // Algebra Appl. 23, 2016) have a fixed resolution of about π/(2k) of the
 // spectral half-width and no bound on their bias; measured on exact spectra
-// in fractions_test.go, their errors are larger and not covered by a
-// standard error across probes (bench/RESULTS.md, issue 14).
+// (TestFractionsVersusKPM), their errors are twice as large and often not
+// covered by their error bars (bench/RESULTS.md, docs/fractions.md).
 //
 // Fractions needs a Density with at least one probe; it panics otherwise
 // or when tol is negative or NaN.
