@@ -48,6 +48,23 @@ type Density struct {
 	Stats   Stats
 	nodes   [][]float64
 	weights [][]float64
+	// jacobi holds each probe's Lanczos tridiagonal matrix and the
+	// residual norm β_k of its last step (0 when its Krylov space became
+	// invariant): moments 0..2k of the probe's measure, from which
+	// Fractions brackets its distribution function.
+	jacobi []jacobi
+}
+
+// jacobi is a symmetric tridiagonal (Jacobi) matrix: diagonal alpha,
+// off-diagonal off (len(alpha)-1), and the next off-diagonal entry beta
+// that the Lanczos recurrence would have added.
+type jacobi struct {
+	alpha, off []float64
+	beta       float64
+	// theta, w and last are the Gauss rule of T_k: its eigenvalues
+	// (ascending), the squared first and the last components of its
+	// eigenvectors.
+	theta, w, last []float64
 }
 
 // SLQ estimates the spectral density of op by stochastic Lanczos
@@ -153,6 +170,14 @@ func SLQ[V any](ctx context.Context, op Operator[V], sp Space[V], s SLQSettings)
 			}
 			d.nodes = append(d.nodes, theta)
 			d.weights = append(d.weights, w)
+			beta := k.resid
+			if k.breakdown() {
+				beta = 0 // an invariant Krylov space: the rule is exact
+			}
+			last := make([]float64, m)
+			copy(last, z[(m-1)*m:])
+			d.jacobi = append(d.jacobi, jacobi{alpha: append([]float64(nil), k.alpha...),
+				off: append([]float64(nil), k.off[:m-1]...), beta: beta, theta: theta, w: w, last: last})
 			j := j0 + i
 			mean1 += (dot(w, theta) - mean1) / float64(j+1)
 			record(s.Recorder, "slq", j+1, probes, mean1)
@@ -311,7 +336,10 @@ func (d *Density) Grid(n int, sigma float64) (x, y []float64) {
 }
 
 // FractionPositive returns the estimated fraction of eigenvalues greater
-// than tol: the mean over probes of the weight of nodes > tol.
+// than tol: the mean over probes of the weight of nodes > tol. A node
+// carries the weight of all the eigenvalues near it, so when the nodes do
+// not resolve tol this is biased, by as much as the mass near tol (issue
+// 14); Fractions gives the fractions with a bound on that bias.
 func (d *Density) FractionPositive(tol float64) float64 {
 	m, _ := d.Expect(func(t float64) float64 {
 		if t > tol {
@@ -326,7 +354,8 @@ func (d *Density) FractionPositive(tol float64) float64 {
 // the mean over probes of the weight of nodes < 0. It is zero for a
 // positive semidefinite operator. A node carries the weight of all the
 // eigenvalues near it, so small negative eigenvalues close to zero are
-// resolved only as far as Steps allows. See also NegativeMagnitude.
+// resolved only as far as Steps allows: Fractions gives the fractions
+// with a bound on that bias. See also NegativeMagnitude.
 func (d *Density) NegativeMass() float64 {
 	m, _ := d.Expect(func(t float64) float64 {
 		if t < 0 {

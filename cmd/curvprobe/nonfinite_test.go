@@ -41,6 +41,9 @@ func TestSpectrumOneProbe(t *testing.T) {
 	if len(out.TopEigenvalues) != 1 || out.Trace.Probes != 1 || out.Trace.StdErr != nil || !strings.Contains(stdout.String(), `"stderr":null`) {
 		t.Errorf("trace %+v in %s", out.Trace, stdout.String())
 	}
+	if !strings.Contains(stdout.String(), `"positive":{"value":`) || strings.Count(stdout.String(), `"err":null`) != 3 {
+		t.Errorf("fractions of one probe: want 3 null error bars in %s", stdout.String())
+	}
 	if len(out.Density.Moments) != 4 || len(out.Density.MomentStdErrs) != 4 || out.Density.MomentStdErrs[0] != nil {
 		t.Errorf("density moments %v, standard errors %v", out.Density.Moments, out.Density.MomentStdErrs)
 	}
@@ -49,7 +52,9 @@ func TestSpectrumOneProbe(t *testing.T) {
 		t.Fatalf("text: %v\n%s", err, stderr.String())
 	}
 	text := stdout.String()
-	if strings.Contains(text, "Inf") || strings.Count(text, "± undefined") != 2 {
+	// Undefined: the trace's and the first moment's standard errors, and
+	// the error bars of the three fractions.
+	if strings.Contains(text, "Inf") || strings.Count(text, "± undefined") != 5 {
 		t.Errorf("text output:\n%s", text)
 	}
 }

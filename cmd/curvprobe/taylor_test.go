@@ -14,6 +14,7 @@ import (
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
 )
 
 // taylorFiles writes a 4x8x2 tanh MSE model, random weights and
@@ -162,5 +163,36 @@ func TestTaylorFlagErrors(t *testing.T) {
 	err = cmdTaylor(context.Background(), []string{"--model", model, "--weights", weights, "--data", dataPath, "--dtype", "float16"}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "--dtype") {
 		t.Errorf("--dtype float16: error %v", err)
+	}
+}
+
+// taylor --saddle reports the fractions of positive, negative and near-zero
+// eigenvalues: in the JSON under saddle.fractions (exact counts on this
+// 58-parameter model, summing to one) and as a line of the text report.
+func TestTaylorSaddleFractions(t *testing.T) {
+	model, weights, dataPath := taylorFiles(t)
+	args := []string{"--model", model, "--weights", weights, "--data", dataPath, "--device", "cpu", "--points", "3", "--saddle", "--quiet"}
+	var stdout, stderr bytes.Buffer
+	if err := cmdTaylor(context.Background(), append(args, "--json"), &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var out struct {
+		Saddle struct {
+			Fractions *run.FractionsReport `json:"fractions"`
+		} `json:"saddle"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	f := out.Saddle.Fractions
+	if f == nil || f.Method != "exact" || math.Abs(f.Positive.Value+f.Negative.Value+f.NearZero.Value-1) > 1e-12 || !(f.ZeroTol > 0) {
+		t.Fatalf("saddle fractions %+v in %s", f, stdout.String())
+	}
+	stdout.Reset()
+	if err := cmdTaylor(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "exact counts: fraction of eigenvalues >") {
+		t.Errorf("no fractions line in\n%s", stdout.String())
 	}
 }

@@ -196,6 +196,7 @@ func exactSpectrum[T kernels.Float](ctx context.Context, op *models.Operator[T],
 		dr := &DensityReport{Sigma: sigma, Grid: x, Density: y, NegativeMagnitude: fs.NegativeMagnitude(),
 			Nodes: [][]float64{}, Weights: [][]float64{}}
 		dr.ZeroTol = 1e-3 * math.Max(math.Abs(lo), math.Abs(hi))
+		dr.Fractions = exactFractions(fs, dr.ZeroTol)
 		dr.FractionPositive, dr.NegativeMass, dr.NearZero = fs.Fractions(dr.ZeroTol)
 		for k := 1; k <= 4; k++ {
 			dr.Moments = append(dr.Moments, fs.Moment(k))

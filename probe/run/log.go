@@ -65,6 +65,15 @@ type Record struct {
 	DensityFile      string   `json:"density_file,omitempty"`
 	FractionPositive *float64 `json:"fraction_positive,omitempty"`
 	NegativeMass     *float64 `json:"negative_mass,omitempty"`
+	// NearZero is the fraction of eigenvalues within ±ZeroTol (1e-3 of the
+	// spectral radius); the *Err fields are the error bars of the three
+	// fractions (FractionReport.Err: the bias bound plus three standard
+	// errors, null for a single probe). The density file has the rest.
+	NearZero            *float64 `json:"near_zero,omitempty"`
+	ZeroTol             *float64 `json:"zero_tol,omitempty"`
+	FractionPositiveErr *float64 `json:"fraction_positive_err,omitempty"`
+	NegativeMassErr     *float64 `json:"negative_mass_err,omitempty"`
+	NearZeroErr         *float64 `json:"near_zero_err,omitempty"`
 }
 
 // Probed reports whether the record carries a curvature probe.

@@ -100,7 +100,8 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		if err != nil {
 			return fmt.Errorf("density: %w", err)
 		}
-		dr := densityReport(dens, SpectrumSettings{SLQSteps: 80})
+		// Training has no setting of the steps: the warning names them.
+		dr := densityReport(dens, SpectrumSettings{SLQSteps: 80}, "SLQ steps, as spectrum --slq-steps")
 		name := filepath.Join("density", fmt.Sprintf("step_%06d.json", rec.Step))
 		if err := os.MkdirAll(filepath.Join(t.dir, "density"), 0o755); err != nil {
 			return err
@@ -113,7 +114,9 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 			return err
 		}
 		rec.DensityFile = name
-		rec.FractionPositive, rec.NegativeMass = &dr.FractionPositive, &dr.NegativeMass
+		fr := dr.Fractions
+		rec.FractionPositive, rec.NegativeMass, rec.NearZero, rec.ZeroTol = &fr.Positive.Value, &fr.Negative.Value, &fr.NearZero.Value, &fr.ZeroTol
+		rec.FractionPositiveErr, rec.NegativeMassErr, rec.NearZeroErr = &fr.Positive.Err, &fr.Negative.Err, &fr.NearZero.Err
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -70,20 +69,78 @@ type DensityReport struct {
 	Grid    []float64 `json:"grid"`
 	Density []float64 `json:"density"`
 	// FractionPositive and NegativeMass are the estimated fractions of
-	// eigenvalues above ZeroTol and below -ZeroTol; the rest (NearZero) is
-	// the bulk at zero, whose sign SLQ cannot resolve. ZeroTol is 1e-3 of
-	// the spectral radius estimated from the quadrature nodes.
+	// eigenvalues above ZeroTol and below -ZeroTol, NearZero those within
+	// ±ZeroTol (the values of Fractions, which gives their error bars).
+	// ZeroTol is 1e-3 of the spectral radius estimated from the quadrature
+	// nodes (exactly, in exact mode).
 	FractionPositive  float64 `json:"fraction_positive"`
 	NegativeMass      float64 `json:"negative_mass"`
 	NearZero          float64 `json:"near_zero"`
 	ZeroTol           float64 `json:"zero_tol"`
 	NegativeMagnitude float64 `json:"negative_magnitude"`
+	// Fractions holds the three fractions with their errors.
+	Fractions *FractionsReport `json:"fractions,omitempty"`
 	// Moments[k-1] estimates (1/n) tr(H^k), k = 1..4, with standard errors.
 	Moments       []float64 `json:"moments"`
 	MomentStdErrs []float64 `json:"moment_stderrs"`
 	// Nodes and Weights are the quadrature rules per probe.
 	Nodes   [][]float64 `json:"nodes"`
 	Weights [][]float64 `json:"weights"`
+}
+
+// FractionReport is a fraction of the eigenvalues with its error bar (see
+// probe.Fraction): Value, the sampling standard error StdErr across probes,
+// the bound Bias of the quadrature's error at the band's edges, and the
+// error bar Err = Bias + 3·StdErr, which holds the exact fraction. All
+// three errors are 0 for exact counts, and StdErr and Err are not defined
+// (null in JSON) for a single probe.
+type FractionReport struct {
+	Value  float64 `json:"value"`
+	StdErr float64 `json:"stderr"`
+	Bias   float64 `json:"bias"`
+	Err    float64 `json:"err"`
+}
+
+// FractionsReport gives the fractions of eigenvalues above ZeroTol
+// (Positive), below -ZeroTol (Negative) and within ±ZeroTol (NearZero),
+// with their error bars, and what they were computed from.
+type FractionsReport struct {
+	Positive FractionReport `json:"positive"`
+	Negative FractionReport `json:"negative"`
+	NearZero FractionReport `json:"near_zero"`
+	ZeroTol  float64        `json:"zero_tol"`
+	// Method is "exact" (counts of the dense matrix's eigenvalues) or
+	// "slq" (probe.Density.Fractions over Probes probes of Steps steps).
+	Method string `json:"method"`
+	Probes int    `json:"probes,omitempty"`
+	Steps  int    `json:"steps,omitempty"`
+	// Resolution is what the quadrature resolves at zero (the median
+	// half-gap of the nodes around it, probe.Density.Resolution); when it
+	// exceeds ZeroTol the band is not resolved, the biases are large and
+	// Warning says how many steps would resolve it. 0 when exact.
+	Resolution float64 `json:"resolution"`
+	Warning    string  `json:"warning,omitempty"`
+}
+
+// slqFractions returns the fractions of dens within ±tol with their error
+// bars, and the warning of zeroBandWarning (hint names the setting of the
+// steps, for the warning).
+func slqFractions(dens *probe.Density, tol float64, steps int, hint string) *FractionsReport {
+	f := dens.Fractions(tol)
+	conv := func(x probe.Fraction) FractionReport {
+		return FractionReport{Value: x.Value, StdErr: x.StdErr, Bias: x.Bias, Err: x.Err()}
+	}
+	fr := &FractionsReport{Positive: conv(f.Positive), Negative: conv(f.Negative), NearZero: conv(f.NearZero),
+		ZeroTol: tol, Method: "slq", Probes: dens.Probes(), Steps: steps, Resolution: f.Resolution}
+	fr.Warning = zeroBandWarning(f, steps, dens.Dim, hint)
+	return fr
+}
+
+// exactFractions returns the exact counts of fs within ±tol.
+func exactFractions(fs *probe.FullSpectrum, tol float64) *FractionsReport {
+	pos, neg, near := fs.Fractions(tol)
+	return &FractionsReport{Positive: FractionReport{Value: pos}, Negative: FractionReport{Value: neg},
+		NearZero: FractionReport{Value: near}, ZeroTol: tol, Method: "exact"}
 }
 
 // SpectrumReport is what `curvprobe spectrum` prints. Fields that were not
@@ -247,9 +304,9 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 		if err != nil {
 			return nil, fmt.Errorf("density: %w", err)
 		}
-		rep.Density = densityReport(dens, s)
+		rep.Density = densityReport(dens, s, "--slq-steps")
 		hvps += dens.Stats.Applies
-		if w := zeroBandWarning(dens, rep.Density); w != "" {
+		if w := rep.Density.Fractions.Warning; w != "" {
 			rep.Warnings = append(rep.Warnings, w)
 		}
 	}
@@ -298,7 +355,9 @@ func (s SpectrumSettings) densityGrid(lo, hi float64) (sigma float64, npts int) 
 	return sigma, npts
 }
 
-func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
+// densityReport reports dens; hint names the setting of the steps for the
+// warning of an unresolved near-zero band.
+func densityReport(dens *probe.Density, s SpectrumSettings, hint string) *DensityReport {
 	lo, hi := dens.Range()
 	sigma, npts := s.densityGrid(lo, hi)
 	x, y := dens.Grid(npts, sigma)
@@ -309,16 +368,10 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 	dr := &DensityReport{Probes: dens.Probes(), Steps: min(steps, dens.Dim), Sigma: sigma, Grid: x, Density: y,
 		NegativeMagnitude: dens.NegativeMagnitude()}
 	dr.ZeroTol = 1e-3 * math.Max(math.Abs(lo), math.Abs(hi))
-	dr.FractionPositive = dens.FractionPositive(dr.ZeroTol)
-	dr.NegativeMass, _ = dens.Expect(func(x float64) float64 {
-		if x < -dr.ZeroTol {
-			return 1
-		}
-		return 0
-	})
-	// 1 - a - b rounds to a tiny negative when nothing is near zero:
-	// clamped, so that -0.0000 is never printed.
-	dr.NearZero = math.Max(0, 1-dr.FractionPositive-dr.NegativeMass)
+	dr.Fractions = slqFractions(dens, dr.ZeroTol, dr.Steps, hint)
+	// The near-zero value is clamped at 0 and every value is +0 when
+	// zero (probe.Density.Fractions), so that -0.0000 is never printed.
+	dr.FractionPositive, dr.NegativeMass, dr.NearZero = dr.Fractions.Positive.Value, dr.Fractions.Negative.Value, dr.Fractions.NearZero.Value
 	for k := 1; k <= 4; k++ {
 		dr.Moments = append(dr.Moments, dens.Moment(k))
 		dr.MomentStdErrs = append(dr.MomentStdErrs, dens.MomentStdErr(k))
@@ -330,49 +383,27 @@ func densityReport(dens *probe.Density, s SpectrumSettings) *DensityReport {
 	return dr
 }
 
-// zeroBandWarning returns a warning when the near-zero band ±ZeroTol is
+// zeroBandWarning returns a warning when the near-zero band ±Tol is
 // narrower than what the quadrature resolves, and "" otherwise. Each SLQ
-// probe puts the mass of the eigenvalues near zero on its Ritz nodes
-// nearest zero; when those nodes lie outside the band, that mass is
-// counted as positive or negative (issue 14: 11% of a 2,225-parameter
-// spectrum counted positive at 80 steps). The resolution is the median
-// over probes of the half-gap between the two nodes that bracket zero (the
-// distance to the nearest node when all are on one side). Node spacing
-// shrinks about as 1/steps, so steps·resolution/ZeroTol steps would
-// resolve the band, at most the dimension (where the quadrature is exact);
-// where eigenvalues cluster at zero the nodes gather there faster, so
-// this is an upper estimate.
-func zeroBandWarning(dens *probe.Density, dr *DensityReport) string {
-	if dr.Steps >= dens.Dim || dens.Probes() == 0 {
+// probe puts the mass of the eigenvalues near zero on its nodes nearest
+// zero; when those nodes lie outside the band, that mass cannot be told
+// inside from outside, and the fractions' biases (the mass within the
+// resolution of the band's edges) are large: issue 14, 11% of a
+// 2,225-parameter spectrum counted positive at 80 steps by the
+// estimate before the bias bound. The resolution is the median over probes
+// of the half-gap between the two nodes that bracket zero
+// (probe.Density.Resolution). Node spacing shrinks about as 1/steps, so
+// steps·resolution/Tol steps would resolve the band, at most the dimension
+// (where the quadrature is exact); where eigenvalues cluster at zero the
+// nodes gather there faster, so this is an upper estimate. hint names the
+// setting of the steps.
+func zeroBandWarning(f probe.Fractions, steps, dim int, hint string) string {
+	if steps >= dim || !(f.Resolution > f.Tol) {
 		return ""
 	}
-	half := make([]float64, 0, dens.Probes())
-	for j := 0; j < dens.Probes(); j++ {
-		nodes := dens.Nodes(j)
-		if len(nodes) == 0 {
-			continue
-		}
-		i := sort.SearchFloat64s(nodes, 0) // nodes[i-1] < 0 <= nodes[i]
-		switch {
-		case i == 0:
-			half = append(half, math.Abs(nodes[0]))
-		case i == len(nodes):
-			half = append(half, math.Abs(nodes[i-1]))
-		default:
-			half = append(half, (nodes[i]-nodes[i-1])/2)
-		}
-	}
-	if len(half) == 0 {
-		return ""
-	}
-	sort.Float64s(half)
-	res := half[len(half)/2]
-	if !(res > dr.ZeroTol) {
-		return ""
-	}
-	need := min(dens.Dim, int(math.Ceil(float64(dr.Steps)*res/dr.ZeroTol)))
-	return fmt.Sprintf("the near-zero band ±%.2g is narrower than %d SLQ steps resolve (the Ritz nodes nearest zero are %.2g from it, median over probes): the fractions positive, negative and near zero are biased; about %d steps (--slq-steps) would resolve it, or --exact below %d parameters",
-		dr.ZeroTol, dr.Steps, res, need, DefaultMaxExactN())
+	need := min(dim, int(math.Ceil(float64(steps)*f.Resolution/f.Tol)))
+	return fmt.Sprintf("the near-zero band ±%.2g is narrower than %d SLQ steps resolve (the nodes nearest zero are %.2g from it, median over probes): the fractions positive, negative and near zero carry biases of up to %.2g, %.2g and %.2g, included in their error bars; about %d steps (%s) would resolve it, or --exact below %d parameters",
+		f.Tol, steps, f.Resolution, f.Positive.Bias, f.Negative.Bias, f.NearZero.Bias, need, hint, DefaultMaxExactN())
 }
 
 // residualFloor is the machine epsilon of a float of elem bytes times the

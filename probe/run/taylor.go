@@ -465,6 +465,13 @@ type SaddleSettings struct {
 	MaxSteps int
 	Seed     uint64
 	Recorder probe.Recorder
+	// Fractions: the fractions of positive, negative and near-zero
+	// eigenvalues (the ratio of positive eigenvalues of a critical point)
+	// are counted exactly below ExactThreshold parameters and otherwise
+	// estimated by SLQ with SLQProbes probes of SLQSteps steps (0: 10 and
+	// 80) with their error bars; NoFractions leaves them out.
+	SLQProbes, SLQSteps int
+	NoFractions         bool
 }
 
 // SaddleStep compares the predicted and measured loss change of one step
@@ -512,6 +519,11 @@ type SaddleReport struct {
 	// step length; it is 0 (and not among the steps) when g·v = 0.
 	Crossover float64      `json:"crossover"`
 	Steps     []SaddleStep `json:"steps"`
+	// Fractions are the fractions of eigenvalues above, below and within
+	// ±ZeroTol (1e-3 of the spectral radius) with their error bars: exact
+	// counts below ExactThreshold parameters, SLQ estimates above
+	// (FractionsReport.Method). Absent with SaddleSettings.NoFractions.
+	Fractions *FractionsReport `json:"fractions,omitempty"`
 	// Direction is the escape direction v, a host copy.
 	Direction []float64 `json:"-"`
 
@@ -580,6 +592,15 @@ func SaddleEscape[T kernels.Float](ctx context.Context, p *models.Plan[T], d *mo
 	}
 	if len(spec.BottomResiduals) > 0 {
 		rep.LambdaMinResidual = spec.BottomResiduals[0]
+	}
+	if !s.NoFractions {
+		fr, err := Spectrum(ctx, p, d, SpectrumSettings{TopK: 1, Density: true, SLQProbes: s.SLQProbes, SLQSteps: s.SLQSteps,
+			Seed: s.Seed, Recorder: s.Recorder})
+		if err != nil && !errors.Is(err, probe.ErrNotConverged) {
+			return nil, fmt.Errorf("saddle: fractions: %w", err)
+		}
+		rep.Fractions = fr.Density.Fractions
+		rep.HVPs += fr.HVPs
 	}
 	zero := s.EigTol * math.Max(math.Abs(rep.LambdaMin), math.Abs(rep.LambdaMax))
 	rep.Saddle = rep.LambdaMin < -zero

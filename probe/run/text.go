@@ -61,8 +61,10 @@ func (r *SpectrumReport) WriteText(w io.Writer, spec models.Spec) {
 		fmt.Fprintf(w, "density     exact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g\n",
 			d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0])
 	} else if d != nil {
-		fmt.Fprintf(w, "density     %d probes × %d steps: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f; (1/n)tr H = %.4g ± %s\n",
-			d.Probes, d.Steps, d.ZeroTol, d.FractionPositive, d.ZeroTol, d.NegativeMass, d.NearZero, d.Moments[0], stdErr(d.MomentStdErrs[0]))
+		fmt.Fprintf(w, "density     %d probes × %d steps: (1/n)tr H = %.4g ± %s\n", d.Probes, d.Steps, d.Moments[0], stdErr(d.MomentStdErrs[0]))
+		if d.Fractions != nil {
+			writeFractions(w, "            ", d.Fractions)
+		}
 	}
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
 	for _, warn := range r.Warnings {
@@ -145,6 +147,12 @@ func (out *TaylorOutput) WriteText(w io.Writer, spec models.Spec) {
 			crit = "near-critical"
 		}
 		fmt.Fprintf(w, "\nsaddle      |grad| %.4g vs tolerance %.4g (%s); lambda_min %.6g\n", s.GradNorm, s.GradTol, crit, s.LambdaMin)
+		if s.Fractions != nil {
+			writeFractions(w, "            ", s.Fractions)
+			if s.Fractions.Warning != "" {
+				fmt.Fprintf(w, "warning     %s\n", s.Fractions.Warning)
+			}
+		}
 		if !s.Saddle {
 			fmt.Fprintln(w, "            not a saddle: no negative curvature")
 		} else {
@@ -164,4 +172,18 @@ func (out *TaylorOutput) WriteText(w io.Writer, spec models.Spec) {
 		}
 	}
 	fmt.Fprintf(w, "\nwork        %d Hessian-vector products, %d loss evaluations in %.2fs\n", r.HVPs, r.Evaluations, r.Seconds)
+}
+
+// writeFractions writes the fractions of positive, negative and near-zero
+// eigenvalues: exact counts, or estimates with their error bars (the bias
+// bound plus three standard errors, "undefined" for a single probe).
+func writeFractions(w io.Writer, indent string, f *FractionsReport) {
+	if f.Method == "exact" {
+		fmt.Fprintf(w, "%sexact counts: fraction of eigenvalues > %.2g: %.4f, < -%.2g: %.4f, near zero: %.4f\n",
+			indent, f.ZeroTol, f.Positive.Value, f.ZeroTol, f.Negative.Value, f.NearZero.Value)
+		return
+	}
+	fmt.Fprintf(w, "%sfraction of eigenvalues > %.2g: %.4f ± %s, < -%.2g: %.4f ± %s, near zero: %.4f ± %s (SLQ, %d probes × %d steps; ± bias bound + 3 standard errors)\n",
+		indent, f.ZeroTol, f.Positive.Value, stdErr(f.Positive.Err), f.ZeroTol, f.Negative.Value, stdErr(f.Negative.Err),
+		f.NearZero.Value, stdErr(f.NearZero.Err), f.Probes, f.Steps)
 }
