@@ -1,0 +1,162 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+)
+
+// LayerRange partitions the flat vector: the ranges of layers 0..L-1 are
+// contiguous, in order, cover NumParams, and each holds its layer's W and
+// b blocks exactly.
+func TestLayerRange(t *testing.T) {
+	for _, spec := range []Spec{
+		{Layers: []int{5, 7, 6, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true},
+		{Layers: []int{5, 7, 6, 3}, Activation: kernels.Tanh, Loss: CrossEntropy},
+		{Layers: []int{4, 2}, Activation: kernels.ReLU, Loss: MSE, Bias: true},
+	} {
+		next := 0
+		for l := 0; l < spec.NumLayers(); l++ {
+			off, n := spec.LayerRange(l)
+			want := spec.Layers[l] * spec.Layers[l+1]
+			if spec.Bias {
+				want += spec.Layers[l+1]
+			}
+			if off != next || n != want {
+				t.Errorf("%s layer %d: range [%d, %d), want [%d, %d)", specName(spec), l, off, off+n, next, next+want)
+			}
+			for _, b := range spec.Blocks() {
+				if b.Layer == l && (b.Offset < off || b.Offset+b.Size() > off+n) {
+					t.Errorf("%s: block %s [%d, %d) outside layer %d's range [%d, %d)", specName(spec), b.Name, b.Offset, b.Offset+b.Size(), l, off, off+n)
+				}
+			}
+			next = off + n
+		}
+		if next != spec.NumParams() {
+			t.Errorf("%s: layer ranges end at %d, want NumParams %d", specName(spec), next, spec.NumParams())
+		}
+	}
+}
+
+// Each layer's operator is the diagonal block of the full operator: its
+// products with the unit vectors of the layer equal the columns of the
+// dense Hessian (or Gauss-Newton matrix) assembled from full products, for
+// every activation, both losses, biases on and off, the forward passes
+// cached and recomputed, over 19 samples in batches of 6 (the last one
+// ragged). Tolerance batchTol relative to the block's largest entry: the
+// layer operator leaves out operations that add exact zeros, so only a
+// different GEMM path could make it differ by rounding; a wrong offset, a
+// missing term or a term from another layer is O(1). ApplyBatch of k = 3
+// random directions matches Apply to the same tolerance.
+func TestLayerOperatorIsDiagonalBlock(t *testing.T) {
+	ctx := context.Background()
+	for i, spec := range allSpecs() {
+		pr := newProblem(spec, 19, uint64(700+i))
+		for _, cache := range []int64{0, -1} {
+			for _, kind := range []Curvature{Hessian, GaussNewton} {
+				t.Run(fmt.Sprintf("%s/cache=%d/%s", specName(spec), cache, kind), func(t *testing.T) {
+					p, d := batchPlan(t, pr, Settings{Batch: 6, CacheBytes: cache})
+					H := denseHessian(t, p, d, kind)
+					be := p.Backend()
+					op := p.CurvatureOperator(d, kind)
+					defer op.Close()
+					for l := 0; l < spec.NumLayers(); l++ {
+						lo := op.Layer(l)
+						off, n := spec.LayerRange(l)
+						if lo.Dim() != n || lo.Offset() != off || lo.Layer() != l {
+							t.Fatalf("layer %d: Dim %d Offset %d Layer %d, want %d %d %d", l, lo.Dim(), lo.Offset(), lo.Layer(), n, off, l)
+						}
+						e, hv := be.Alloc(n), be.Alloc(n)
+						var worst, scale float64
+						at := [2]int{}
+						for j := 0; j < n; j++ {
+							be.Fill(e, 0)
+							be.Fill(be.View(e, j, 1), 1)
+							if err := lo.Apply(ctx, hv, e); err != nil {
+								t.Fatal(err)
+							}
+							col := Download(be, hv)
+							for r := range col {
+								want := H.At(off+r, off+j)
+								if dd := math.Abs(col[r] - want); dd > worst || math.IsNaN(dd) {
+									worst, at = dd, [2]int{r, j}
+								}
+								scale = max(scale, math.Abs(want))
+							}
+						}
+						if !(worst <= batchTol*scale) {
+							t.Errorf("layer %d: block differs from the dense matrix's diagonal block by %.3g at (%d, %d), largest entry %.3g", l, worst, at[0], at[1], scale)
+						}
+						if lo.Applies != n {
+							t.Errorf("layer %d: Applies %d after %d products", l, lo.Applies, n)
+						}
+						// ApplyBatch against Apply.
+						r := rand.New(rand.NewPCG(uint64(l), 5))
+						const k = 3
+						v, got, want := make([]kernels.Buffer, k), make([]kernels.Buffer, k), make([]kernels.Buffer, k)
+						for j := range v {
+							host := make([]float64, n)
+							for q := range host {
+								host[q] = r.NormFloat64()
+							}
+							v[j], got[j], want[j] = be.Alloc(n), be.Alloc(n), be.Alloc(n)
+							be.Upload(v[j], host)
+							if err := lo.Apply(ctx, want[j], v[j]); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if err := lo.ApplyBatch(ctx, got, v); err != nil {
+							t.Fatal(err)
+						}
+						for j := range v {
+							w, at, sc := maxAbsDiff(Download(be, got[j]), Download(be, want[j]))
+							if !(w <= batchTol*sc) {
+								t.Errorf("layer %d: ApplyBatch direction %d differs from Apply by %.3g at %d (largest %.3g)", l, j, w, at, sc)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// A layer operator refuses vectors of another length (a programmer
+// error), and reports non-finite products as ErrNonFinite naming the layer.
+func TestLayerOperatorErrors(t *testing.T) {
+	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 5, 1)
+	p, d := batchPlan(t, pr, Settings{})
+	op := p.CurvatureOperator(d, Hessian)
+	defer op.Close()
+	lo := op.Layer(1)
+	be := p.Backend()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Apply with a vector of NumParams elements did not panic")
+			}
+		}()
+		_ = lo.Apply(context.Background(), be.Alloc(lo.Dim()), be.Alloc(p.NumParams()))
+	}()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Layer(2) of a 2-layer network did not panic")
+			}
+		}()
+		op.Layer(2)
+	}()
+	v := be.Alloc(lo.Dim())
+	be.Upload(v, []float64{math.NaN(), 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	err := lo.Apply(context.Background(), be.Alloc(lo.Dim()), v)
+	if err == nil || !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "layer 1") {
+		t.Errorf("NaN direction: err %v, want ErrNonFinite naming layer 1", err)
+	}
+}
