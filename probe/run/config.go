@@ -66,6 +66,10 @@ type TrainConfig struct {
 	// PlanBatch is the number of samples per backend pass (0: 512).
 	PlanBatch int    `json:"plan_batch,omitempty"`
 	DType     string `json:"dtype,omitempty"`
+
+	// ProbePerLayer also probes each layer's sharpness, the largest
+	// eigenvalue of its diagonal Hessian block (Record.LayerLambdaMax).
+	ProbePerLayer bool `json:"probe_per_layer,omitempty"`
 }
 
 // Validate reports bad settings, naming the field.

@@ -65,6 +65,15 @@ type Record struct {
 	DensityFile      string   `json:"density_file,omitempty"`
 	FractionPositive *float64 `json:"fraction_positive,omitempty"`
 	NegativeMass     *float64 `json:"negative_mass,omitempty"`
+	// LayerLambdaMax holds, with probe_per_layer, each layer's sharpness:
+	// the largest algebraic eigenvalue of the layer's diagonal Hessian
+	// block (W_l and b_l together), index l for layer l, estimated as
+	// LambdaMax is; LayerLambdaMaxConverged and LayerLambdaMaxIters are
+	// LambdaMaxConverged and LambdaMaxIters for each. In log.csv they are
+	// the columns layer_lambda_max_0, layer_lambda_max_1, ....
+	LayerLambdaMax          []float64 `json:"layer_lambda_max,omitempty"`
+	LayerLambdaMaxConverged []bool    `json:"layer_lambda_max_converged,omitempty"`
+	LayerLambdaMaxIters     []int     `json:"layer_lambda_max_iters,omitempty"`
 }
 
 // Probed reports whether the record carries a curvature probe.
