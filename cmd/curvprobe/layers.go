@@ -11,7 +11,7 @@ import (
 
 // registerPerLayer registers spectrum's --per-layer.
 func registerPerLayer(fs *flag.FlagSet, perLayer *bool) {
-	fs.BoolVar(perLayer, "per-layer", false, "also report each layer's diagonal Hessian block (W_l and b_l together): its top --top-k eigenvalues (at least 1) by Lanczos")
+	fs.BoolVar(perLayer, "per-layer", false, fmt.Sprintf("also report each layer's diagonal Hessian block (W_l and b_l together): its top --top-k eigenvalues (at least 1), exact for blocks below %d parameters (as --exact decides for the whole matrix), else by Lanczos", run.ExactThreshold))
 }
 
 // warnNotConverged says on stderr which Lanczos runs of the report stopped
@@ -33,17 +33,20 @@ func printLayers(w io.Writer, r *run.SpectrumReport) {
 	if len(r.PerLayer) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "per layer   diagonal blocks (W_l and b_l together); top eigenvalues by Lanczos\n")
-	fmt.Fprintf(w, "  %-5s  %-11s  %8s  %5s  %-13s  %s\n", "layer", "W shape", "params", "hvps", "converged", "top eigenvalues")
+	fmt.Fprintf(w, "per layer   diagonal blocks (W_l and b_l together)\n")
+	fmt.Fprintf(w, "  %-5s  %-11s  %8s  %5s  %-22s  %s\n", "layer", "W shape", "params", "hvps", "method", "top eigenvalues")
 	for _, l := range r.PerLayer {
 		shape := fmt.Sprintf("%dx%d", l.Shape[0], l.Shape[1])
 		if l.Bias {
 			shape += "+b"
 		}
-		conv := "yes"
-		if !l.Converged {
-			conv = "NO (" + short(l.TopResiduals) + ")"
+		method := l.Method
+		if method == "" {
+			method = fmt.Sprintf("lanczos %d steps", l.LanczosSteps)
+			if !l.Converged {
+				method += " NOT conv"
+			}
 		}
-		fmt.Fprintf(w, "  %-5d  %-11s  %8d  %5d  %-13s  %s\n", l.Layer, shape, l.NParams, l.HVPs, conv, strings.TrimSpace(floats(l.TopEigenvalues)))
+		fmt.Fprintf(w, "  %-5d  %-11s  %8d  %5d  %-22s  %s\n", l.Layer, shape, l.NParams, l.HVPs, method, strings.TrimSpace(floats(l.TopEigenvalues)))
 	}
 }

@@ -79,8 +79,9 @@ func layerSpectra[T kernels.Float](ctx context.Context, spec models.Spec, op *mo
 		steps := s.MaxSteps
 		if steps == 0 {
 			steps = min(n, 300, max(20, (2<<30)/(n*elem)))
+			steps = max(steps, min(n, 2*k+10))
 		}
-		steps = min(n, max(steps, 2*k+10))
+		steps = min(n, max(steps, k))
 		lz, err := probe.Lanczos[kernels.Buffer](ctx, lo, be, probe.LanczosSettings{TopK: k, MaxSteps: steps, Tol: tol, Seed: s.Seed, Recorder: s.Recorder})
 		rep.Converged = true
 		switch {
