@@ -147,18 +147,7 @@ func (p *Plan[T]) accumulateLayerHVP(st *state, tan *tangents, bd batchData, l i
 			}
 		}
 	}
-	// Loss curvature.
-	C := p.spec.Outputs()
-	switch p.spec.Loss {
-	case CrossEntropy:
-		for j := 0; j < k; j++ {
-			be.SoftmaxHVP(blk(tan.rd[L-1], j, C), p.rowsView(st.p, n, C), blk(tan.rz[L-1], j, C), n, C, invN)
-		}
-	case MSE:
-		rdL := all(tan.rd[L-1], C)
-		be.Copy(rdL, all(tan.rz[L-1], C))
-		be.Scale(2*invN/float64(C), rdL)
-	}
+	p.lossCurvature(st, tan, k, invN)
 	// Backward tangent, from the top down to layer l.
 	for m := L - 1; m > l; m-- {
 		be.Gemm(kernels.NoTrans, kernels.T, k*n, w[m], w[m+1], 1, all(tan.rd[m], w[m+1]), w[m+1], W[m], w[m+1], 0, all(tan.u, w[m]), w[m])

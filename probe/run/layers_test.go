@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,87 +19,28 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// layerNet builds spec on be with random nonzero parameters and data drawn
-// from seed (as exactNet does), the same host values whatever T.
-func layerNet[T kernels.Float](t *testing.T, be kernels.Backend[T], spec models.Spec, n int, seed uint64) (*models.Plan[T], *models.Data) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 11))
-	p, err := models.Build(be, spec, models.Settings{Batch: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var params []float64
-	for _, b := range spec.Blocks() {
-		sd := 1.5 / math.Sqrt(float64(b.Rows))
-		if b.Bias {
-			sd = 0.3
-		}
-		for i := 0; i < b.Size(); i++ {
-			params = append(params, sd*r.NormFloat64())
-		}
-	}
-	if err := p.SetParams(params); err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float64, n*spec.Inputs())
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	var d *models.Data
-	if spec.Loss == models.MSE {
-		y := make([]float64, n*spec.Outputs())
-		for i := range y {
-			y[i] = r.NormFloat64()
-		}
-		d, err = p.NewData(x, n, nil, y)
-	} else {
-		labels := make([]int, n)
-		for i := range labels {
-			labels[i] = r.IntN(spec.Outputs())
-		}
-		d, err = p.NewData(x, n, labels, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, d
-}
-
 // denseBlockEigenvalues assembles the whole matrix of kind from full
 // products with unit vectors (no layer operator involved) and returns the
 // eigenvalues of the whole matrix and of each layer's diagonal block
 // (models.Spec.LayerRange), symmetrised, by gonum's EigenSym, descending.
 func denseBlockEigenvalues(t *testing.T, p *models.Plan[float64], d *models.Data, kind models.Curvature) (whole []float64, layers [][]float64) {
 	t.Helper()
-	be, n := p.Backend(), p.NumParams()
 	op := p.CurvatureOperator(d, kind)
 	defer op.Close()
-	e, hv := be.Alloc(n), be.Alloc(n)
-	h := mat.NewDense(n, n, nil)
-	for j := 0; j < n; j++ {
-		be.Fill(e, 0)
-		be.Fill(be.View(e, j, 1), 1)
-		if err := op.Apply(context.Background(), hv, e); err != nil {
-			t.Fatal(err)
-		}
-		h.SetCol(j, models.Download(be, hv))
+	h, _, err := assemble(context.Background(), op, p.Backend())
+	if err != nil {
+		t.Fatal(err)
 	}
 	eig := func(off, m int) []float64 {
-		s := mat.NewSymDense(m, nil)
-		for a := 0; a < m; a++ {
-			for b := a; b < m; b++ {
-				s.SetSym(a, b, (h.At(off+a, off+b)+h.At(off+b, off+a))/2)
-			}
-		}
 		var es mat.EigenSym
-		if !es.Factorize(s, false) {
+		if !es.Factorize(h.SliceSym(off, off+m).(*mat.SymDense), false) {
 			t.Fatal("EigenSym failed")
 		}
 		v := es.Values(nil)
 		slices.Reverse(v)
 		return v
 	}
-	whole = eig(0, n)
+	whole = eig(0, p.NumParams())
 	for l := 0; l < p.Spec().NumLayers(); l++ {
 		off, m := p.Spec().LayerRange(l)
 		layers = append(layers, eig(off, m))
@@ -217,7 +157,7 @@ func TestPerLayerMatchesDenseBlocks(t *testing.T) {
 		} {
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: c.act, Loss: c.loss, Bias: true}
 			t.Run(fmt.Sprintf("%s/%s/%s/exact=%v", models.ActivationName(c.act), c.loss, c.kind, exact), func(t *testing.T) {
-				p, d := layerNet(t, cpu.New[float64](), spec, 37, uint64(40+i))
+				p, d := exactNetOn(t, cpu.New[float64](), spec, 37, uint64(40+i))
 				whole, want := denseBlockEigenvalues(t, p, d, c.kind)
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Curvature: c.kind, Exact: mode, Seed: 5})
 				if err != nil {
@@ -261,9 +201,9 @@ func TestPerLayerFloat32(t *testing.T) {
 			}
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: act, Loss: models.CrossEntropy, Bias: true}
 			t.Run(fmt.Sprintf("%s/exact=%v", models.ActivationName(act), exact), func(t *testing.T) {
-				p64, d64 := layerNet(t, cpu.New[float64](), spec, 37, uint64(60+i))
+				p64, d64 := exactNetOn(t, cpu.New[float64](), spec, 37, uint64(60+i))
 				whole, want := denseBlockEigenvalues(t, p64, d64, models.Hessian)
-				p, d := layerNet(t, cpu.New[float32](), spec, 37, uint64(60+i))
+				p, d := exactNetOn(t, cpu.New[float32](), spec, 37, uint64(60+i))
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Exact: mode, Seed: 5})
 				if err != nil {
 					t.Fatal(err)
@@ -277,7 +217,7 @@ func TestPerLayerFloat32(t *testing.T) {
 // Without PerLayer the report has no per-layer part (its JSON omits it).
 func TestPerLayerOff(t *testing.T) {
 	spec := models.Spec{Layers: []int{4, 5, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
-	p, d := layerNet(t, cpu.New[float64](), spec, 20, 1)
+	p, d := exactNetOn(t, cpu.New[float64](), spec, 20, 1)
 	rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -341,25 +281,7 @@ func TestTrainProbesPerLayer(t *testing.T) {
 		t.Fatalf("last record is step %d with layers %v", last.Step, last.LayerLambdaMax)
 	}
 	// The dense blocks at the final weights.
-	params, err := models.LoadWeights(filepath.Join(dir, WeightsFile), cfg.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := models.Build(cpu.New[float64](), cfg.Model, models.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.SetParams(params); err != nil {
-		t.Fatal(err)
-	}
-	train, _, err := LoadTrainData(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Upload(p, train, cfg.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d := finalProblem(t, dir, cfg)
 	_, want := denseBlockEigenvalues(t, p, d, models.Hessian)
 	for l := range L {
 		if got := last.LayerLambdaMax[l]; !(math.Abs(got-want[l][0]) <= 1e-4*math.Abs(want[l][0])) {

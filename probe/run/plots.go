@@ -282,16 +282,8 @@ func sharpnessPanel(recs []Record) (*plot.Plot, error) {
 			p.Y.Max = p.Y.Min + 1
 		}
 	}
-	if len(bound) > 0 {
-		l, err := plotter.NewLine(bound)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = colorRed
-		l.Width = vg.Points(1.5)
-		l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-		p.Add(l)
-		p.Legend.Add(boundLabel(recs), l)
+	if err := addBound(p, bound, recs); err != nil {
+		return nil, err
 	}
 	for _, s := range []struct {
 		pts   plotter.XYs
@@ -494,6 +486,24 @@ func eigenvaluePlot(recs []Record) (*plot.Plot, error) {
 	return p, nil
 }
 
+// addBound draws the stability bound at the steps of bound (boundSteps of
+// recs) as a dashed red line, nothing when there are none.
+func addBound(p *plot.Plot, bound plotter.XYs, recs []Record) error {
+	if len(bound) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(bound)
+	if err != nil {
+		return err
+	}
+	l.Color = colorRed
+	l.Width = vg.Points(1.5)
+	l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	p.Add(l)
+	p.Legend.Add(boundLabel(recs), l)
+	return nil
+}
+
 // layerPlot is layers.<fmt>: the sharpness λmax of the whole Hessian, one
 // line per layer for the top eigenvalue of its diagonal block, and the
 // stability bound, on a log scale when every value is positive (the layers
@@ -532,16 +542,8 @@ func layerPlot(recs []Record) (*plot.Plot, error) {
 	}
 	p := newPlot("Per-layer sharpness", "step", "λmax")
 	logY(p, append(every, bound...))
-	if len(bound) > 0 {
-		l, err := plotter.NewLine(bound)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = colorRed
-		l.Width = vg.Points(1.5)
-		l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-		p.Add(l)
-		p.Legend.Add(boundLabel(recs), l)
+	if err := addBound(p, bound, recs); err != nil {
+		return nil, err
 	}
 	for i, s := range all {
 		if len(s.pts) == 0 {
