@@ -367,3 +367,42 @@ func TestResumePerLayerByteIdentical(t *testing.T) {
 		t.Errorf("resumed log differs from the uninterrupted one:\n--- resumed\n%s--- uninterrupted\n%s", got, want)
 	}
 }
+
+// The layers figure draws λmax and one line per layer at the probed steps,
+// leaving out the estimates the log flags as unconverged (the whole
+// sharpness's and each layer's), and is not drawn for a log without
+// per-layer values.
+func TestLayerSeries(t *testing.T) {
+	p := func(v float64) *float64 { return &v }
+	b := func(v bool) *bool { return &v }
+	recs := []Record{
+		{Step: 0, LambdaMax: p(4), LambdaMaxConverged: b(true), LayerLambdaMax: []float64{3, 1}, LayerLambdaMaxConverged: []bool{true, true}},
+		{Step: 1},
+		{Step: 2, LambdaMax: p(5), LambdaMaxConverged: b(false), LayerLambdaMax: []float64{3.5, 9}, LayerLambdaMaxConverged: []bool{true, false}},
+		{Step: 4, LambdaMax: p(6), LayerLambdaMax: []float64{math.NaN(), 2}},
+	}
+	got := layerSeries(recs)
+	want := []struct {
+		label string
+		steps []float64
+	}{
+		{"λmax (whole Hessian)", []float64{0, 4}},
+		{"layer 0", []float64{0, 2}},
+		{"layer 1", []float64{0, 4}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d series, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		var steps []float64
+		for _, q := range got[i].pts {
+			steps = append(steps, q.X)
+		}
+		if got[i].label != w.label || !slices.Equal(steps, w.steps) {
+			t.Errorf("series %d: %q at steps %v, want %q at %v", i, got[i].label, steps, w.label, w.steps)
+		}
+	}
+	if layerSeries(recs[1:2]) != nil {
+		t.Error("series for a log without per-layer values")
+	}
+}

@@ -504,22 +504,22 @@ func addBound(p *plot.Plot, bound plotter.XYs, recs []Record) error {
 	return nil
 }
 
-// layerPlot is layers.<fmt>: the sharpness λmax of the whole Hessian, one
-// line per layer for the top eigenvalue of its diagonal block, and the
-// stability bound, on a log scale when every value is positive (the layers
-// differ by orders of magnitude); nil when no step probed the layers.
-// Estimates the log flags as unconverged are left out.
-func layerPlot(recs []Record) (*plot.Plot, error) {
+// series is one line of a figure.
+type series struct {
+	label string
+	pts   plotter.XYs
+}
+
+// layerSeries returns the lines of layers.<fmt>: the converged sharpness
+// λmax, then one per layer with its converged top eigenvalues; nil when no
+// record has per-layer values.
+func layerSeries(recs []Record) []series {
 	L := 0
 	for i := range recs {
 		L = max(L, len(recs[i].LayerLambdaMax))
 	}
 	if L == 0 {
-		return nil, nil
-	}
-	type series struct {
-		label string
-		pts   plotter.XYs
+		return nil
 	}
 	all := []series{{"λmax (whole Hessian)", collect(recs, func(r *Record) (float64, bool) {
 		if r.LambdaMax == nil || r.LambdaMaxConverged != nil && !*r.LambdaMaxConverged {
@@ -535,6 +535,20 @@ func layerPlot(recs []Record) (*plot.Plot, error) {
 			return r.LayerLambdaMax[l], true
 		})})
 	}
+	return all
+}
+
+// layerPlot is layers.<fmt>: the sharpness λmax of the whole Hessian, one
+// line per layer for the top eigenvalue of its diagonal block, and the
+// stability bound, on a log scale when every value is positive (the layers
+// differ by orders of magnitude); nil when no step probed the layers.
+// Estimates the log flags as unconverged are left out.
+func layerPlot(recs []Record) (*plot.Plot, error) {
+	all := layerSeries(recs)
+	if all == nil {
+		return nil, nil
+	}
+	L := len(all) - 1
 	bound := boundSteps(recs)
 	var every plotter.XYs
 	for _, s := range all {
