@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/kernels/cpu"
 )
 
 // LayerRange partitions the flat vector: the ranges of layers 0..L-1 are
@@ -158,5 +159,66 @@ func TestLayerOperatorErrors(t *testing.T) {
 	err := lo.Apply(context.Background(), be.Alloc(lo.Dim()), v)
 	if err == nil || !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "layer 1") {
 		t.Errorf("NaN direction: err %v, want ErrNonFinite naming layer 1", err)
+	}
+}
+
+// gemmCounter is a CPU backend that counts its GEMMs.
+type gemmCounter[T kernels.Float] struct {
+	*cpu.Backend[T]
+	gemms int
+}
+
+func (b *gemmCounter[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, bb kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
+	b.gemms++
+	b.Backend.Gemm(tA, tB, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc)
+}
+
+// A layer block's product skips the work its zeros make zero: with the
+// forward pass cached, one product of layer l of L takes 2(L-l) GEMMs per
+// data batch, a whole product 6L-4 (the counts the LayerOperator's doc and
+// the README state), for the Hessian and the GGN (which drops no GEMM that
+// the block runs).
+func TestLayerOperatorGemms(t *testing.T) {
+	spec := Spec{Layers: []int{5, 7, 6, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 20, 9)
+	be := &gemmCounter[float64]{Backend: cpu.New[float64]()}
+	p, err := Build[float64](be, spec, Settings{Batch: 8}) // 3 batches
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetParams(pr.params); err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.NewData(pr.x, pr.n, pr.labels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	L, batches := spec.NumLayers(), 3
+	for _, kind := range []Curvature{Hessian, GaussNewton} {
+		op := p.CurvatureOperator(d, kind)
+		whole := []kernels.Buffer{be.Alloc(op.Dim()), be.Alloc(op.Dim())}
+		if err := op.Apply(ctx, whole[0], whole[1]); err != nil { // fills the cache
+			t.Fatal(err)
+		}
+		be.gemms = 0
+		if err := op.Apply(ctx, whole[0], whole[1]); err != nil {
+			t.Fatal(err)
+		}
+		if kind == Hessian && be.gemms != batches*(6*L-4) {
+			t.Errorf("whole product: %d GEMMs, want %d", be.gemms, batches*(6*L-4))
+		}
+		for l := 0; l < L; l++ {
+			lo := op.Layer(l)
+			v, dst := be.Alloc(lo.Dim()), be.Alloc(lo.Dim())
+			be.gemms = 0
+			if err := lo.Apply(ctx, dst, v); err != nil {
+				t.Fatal(err)
+			}
+			if want := batches * 2 * (L - l); be.gemms != want {
+				t.Errorf("%s layer %d: %d GEMMs, want %d", kind, l, be.gemms, want)
+			}
+		}
+		op.Close()
 	}
 }
