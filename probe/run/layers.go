@@ -28,7 +28,7 @@ type LayerReport struct {
 	// TopEigenvalues are the block's largest eigenvalues, descending.
 	TopEigenvalues []float64 `json:"top_eigenvalues"`
 	// TopResiduals are Lanczos' residual bounds, raised to the report's
-	// ResidualFloor as the whole matrix's are.
+	// ResidualFloor as the whole matrix's are (0 for an exact block).
 	TopResiduals []float64 `json:"top_residuals"`
 	LanczosSteps int       `json:"lanczos_steps"`
 	Converged    bool      `json:"converged"`
@@ -94,7 +94,7 @@ func layerSpectra[T kernels.Float](ctx context.Context, spec models.Spec, op *mo
 		rep.LanczosSteps, rep.HVPs = lz.Steps, lo.Applies
 		out = append(out, rep)
 		if k > 1 && spec.Loss == models.MSE && l == spec.NumLayers()-1 && spec.Outputs() > 1 {
-			warnings = append(warnings, fmt.Sprintf("layer %d's block is G ⊗ I_%d under mse (its W and b see the loss's identity curvature through the same inputs): each of its eigenvalues has multiplicity %d, which Lanczos from one start vector finds only in part, so its top %d may list a value fewer times than it occurs; exact mode (--exact, automatic below %d parameters) counts them",
+			warnings = append(warnings, fmt.Sprintf("layer %d's block is G ⊗ I_%d under mse (every output unit's weights see the same inputs and the loss's identity curvature): each of its eigenvalues has multiplicity %d, which Lanczos from one start vector finds only in part, so its top %d may list a value fewer times than it occurs; exact mode (--exact, automatic below %d parameters) counts them",
 				l, spec.Outputs(), spec.Outputs(), k, ExactThreshold))
 		}
 	}

@@ -155,9 +155,9 @@ type SpectrumReport struct {
 // BottomK smallest eigenvalues of the Hessian (or GGN) by Lanczos with full
 // reorthogonalisation, and optionally the Hutchinson trace and the SLQ
 // density, and with PerLayer the top eigenvalues of each layer's diagonal
-// block. When Lanczos stops short of its tolerance (on the whole matrix or
-// a block) the report is still returned, with Converged false and the
-// error probe.ErrNotConverged.
+// block. When Lanczos stops short of its tolerance the report is still
+// returned, with the error probe.ErrNotConverged and Converged false (the
+// whole matrix) or the block's converged false.
 func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models.Data, s SpectrumSettings) (*SpectrumReport, error) {
 	start := time.Now()
 	be := p.Backend()
@@ -293,7 +293,9 @@ func addLayers[T kernels.Float](ctx context.Context, p *models.Plan[T], op *mode
 	}
 	rep.Warnings = append(rep.Warnings, warnings...)
 	for i := range layers {
-		layers[i].TopResiduals = clampBelow(layers[i].TopResiduals, rep.ResidualFloor)
+		if layers[i].Method == "" { // exact blocks' residuals are 0, as the whole's
+			layers[i].TopResiduals = clampBelow(layers[i].TopResiduals, rep.ResidualFloor)
+		}
 		rep.HVPs += layers[i].HVPs
 	}
 	rep.PerLayer = layers
