@@ -256,3 +256,37 @@ func TestEstimatorsOnLayerBlocks(t *testing.T) {
 		op.Close()
 	}
 }
+
+// A network of one layer has one block, the whole matrix: its layer
+// operator's products equal the whole operator's.
+func TestLayerOperatorSingleLayer(t *testing.T) {
+	for _, spec := range []Spec{
+		{Layers: []int{4, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true},
+		{Layers: []int{4, 3}, Activation: kernels.Tanh, Loss: MSE},
+	} {
+		pr := newProblem(spec, 11, 4)
+		p, d := pr.plan(t, 4)
+		op := p.CurvatureOperator(d, Hessian)
+		lo := op.Layer(0)
+		if lo.Dim() != op.Dim() {
+			t.Fatalf("%s: layer 0 has %d parameters of %d", specName(spec), lo.Dim(), op.Dim())
+		}
+		be := p.Backend()
+		v, want, got := be.Alloc(op.Dim()), be.Alloc(op.Dim()), be.Alloc(op.Dim())
+		host := make([]float64, op.Dim())
+		for i := range host {
+			host[i] = math.Sin(float64(i) + 1)
+		}
+		be.Upload(v, host)
+		if err := op.Apply(context.Background(), want, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := lo.Apply(context.Background(), got, v); err != nil {
+			t.Fatal(err)
+		}
+		if w, at, sc := maxAbsDiff(Download(be, got), Download(be, want)); !(w <= batchTol*sc) {
+			t.Errorf("%s: layer 0's product differs from the whole one by %.3g at %d (largest %.3g)", specName(spec), w, at, sc)
+		}
+		op.Close()
+	}
+}
