@@ -30,6 +30,12 @@
 // The Gauss-Newton product drops the second-derivative (s-double-prime) term, the d_l V_l^T term and the
 // Ra_{l-1}^T d_l term: it is J^T (d²Loss/dz_L²) J v.
 //
+// A layer's diagonal block H_ll (LayerOperator; W_l and b_l together) is
+// the same product for a direction that is zero outside layer l, read back
+// at layer l: the tangents are zero below l, the d_m V_m^T terms vanish
+// above it, and only (Hv)_{W_l}, (Hv)_{b_l} are formed, so the tangent
+// passes run from layer l up and back down to it only.
+//
 // # Parameters
 //
 // The flat parameter vector is W0, b0, W1, b1, ... each row-major, W_l

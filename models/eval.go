@@ -170,11 +170,28 @@ func (op *Operator[T]) ApplyBatch(ctx context.Context, dst, v []kernels.Buffer) 
 	}
 	p.checkLen(dst...)
 	p.checkLen(v...)
+	err := op.passes(ctx, dst, v, func(st *state, tan *tangents, bd batchData, invN float64) {
+		p.accumulateHVP(st, tan, bd, v, dst, invN, op.kind == GaussNewton)
+	})
+	if err != nil {
+		return err
+	}
+	op.Applies += k
+	return op.checkFinite(dst, "")
+}
+
+// passes zeroes dst and calls accumulate once per batch of the operator's
+// data, with the batch's forward state (computed, or fetched from the
+// cache) and tangent scratch for len(v) directions.
+func (op *Operator[T]) passes(ctx context.Context, dst, v []kernels.Buffer, accumulate func(st *state, tan *tangents, bd batchData, invN float64)) error {
+	p, k := op.p, len(v)
+	if k == 0 {
+		return nil
+	}
 	for _, b := range dst {
 		p.be.Fill(b, 0)
 	}
 	invN := 1 / float64(op.d.N)
-	ggn := op.kind == GaussNewton
 	for i, start := 0, 0; start < op.d.N; i, start = i+1, start+p.batch {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -191,15 +208,21 @@ func (op *Operator[T]) ApplyBatch(ctx context.Context, dst, v []kernels.Buffer) 
 		if tan == nil || k > 1 {
 			tan = op.tangents(k * min(p.batch, op.d.N))
 		}
-		p.accumulateHVP(st, tan, bd, v, dst, invN, ggn)
+		accumulate(st, tan, bd, invN)
 	}
-	op.Applies += k
+	return nil
+}
+
+// checkFinite returns ErrNonFinite when a product in dst is NaN or
+// infinite; what names the matrix's part ("" for the whole).
+func (op *Operator[T]) checkFinite(dst []kernels.Buffer, what string) error {
+	k := len(dst)
 	for j, b := range dst {
-		if nrm := p.be.Nrm2(b); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
+		if nrm := op.p.be.Nrm2(b); math.IsNaN(nrm) || math.IsInf(nrm, 0) {
 			if k == 1 {
-				return fmt.Errorf("%w: %s-vector product has norm %v", ErrNonFinite, op.kind, nrm)
+				return fmt.Errorf("%w: %s%s-vector product has norm %v", ErrNonFinite, what, op.kind, nrm)
 			}
-			return fmt.Errorf("%w: %s-vector product %d of %d has norm %v", ErrNonFinite, op.kind, j, k, nrm)
+			return fmt.Errorf("%w: %s%s-vector product %d of %d has norm %v", ErrNonFinite, what, op.kind, j, k, nrm)
 		}
 	}
 	return nil

@@ -264,18 +264,7 @@ func (p *Plan[T]) accumulateHVP(st *state, tan *tangents, bd batchData, v, dst [
 			}
 		}
 	}
-	// Loss curvature.
-	C := p.spec.Outputs()
-	switch p.spec.Loss {
-	case CrossEntropy:
-		for j := 0; j < k; j++ {
-			be.SoftmaxHVP(blk(tan.rd[L-1], j, C), p.rowsView(st.p, n, C), blk(tan.rz[L-1], j, C), n, C, invN)
-		}
-	case MSE:
-		rdL := all(tan.rd[L-1], C)
-		be.Copy(rdL, all(tan.rz[L-1], C))
-		be.Scale(2*invN/float64(C), rdL)
-	}
+	p.lossCurvature(st, tan, k, invN)
 	// Backward tangent.
 	for l := L - 1; l >= 0; l-- {
 		in := p.input(st, bd, l)
@@ -306,5 +295,22 @@ func (p *Plan[T]) accumulateHVP(st *state, tan *tangents, bd batchData, v, dst [
 				be.Mul3Add(rdPrev, p.rowsView(st.g[l-1], n, w[l]), p.rowsView(st.d2[l-1], n, w[l]), blk(tan.rz[l-1], j, w[l]))
 			}
 		}
+	}
+}
+
+// lossCurvature sets the output layer's backward tangents of the k
+// directions stacked in tan, Rd_L = (d²Loss/dz_L²) Rz_L, for the batch
+// held in st.
+func (p *Plan[T]) lossCurvature(st *state, tan *tangents, k int, invN float64) {
+	be, L, n, C := p.be, p.spec.NumLayers(), st.n, p.spec.Outputs()
+	switch p.spec.Loss {
+	case CrossEntropy:
+		for j := 0; j < k; j++ {
+			be.SoftmaxHVP(be.View(tan.rd[L-1], j*n*C, n*C), p.rowsView(st.p, n, C), be.View(tan.rz[L-1], j*n*C, n*C), n, C, invN)
+		}
+	case MSE:
+		rdL := be.View(tan.rd[L-1], 0, k*n*C)
+		be.Copy(rdL, be.View(tan.rz[L-1], 0, k*n*C))
+		be.Scale(2*invN/float64(C), rdL)
 	}
 }

@@ -17,8 +17,8 @@ import (
 const plotUsage = `usage: curvprobe plot RUN_DIR [--format png,svg]
 
 Redraws the figures of a training run from RUN_DIR/log.jsonl into
-RUN_DIR/plots (eos, loss, accuracy, eigenvalues, density) and writes the
-log as RUN_DIR/log.csv; prints the paths written.
+RUN_DIR/plots (eos, loss, accuracy, eigenvalues, layers, density) and
+writes the log as RUN_DIR/log.csv; prints the paths written.
 
 Flags:
 `

@@ -26,6 +26,7 @@ type spectrumFlags struct {
 	// --exact=false, ExactAuto when absent (set by check).
 	exact     bool
 	exactMode run.ExactMode
+	perLayer  bool
 }
 
 func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,6 +52,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&f.exact, "exact", false, fmt.Sprintf("assemble the dense Hessian (n products) and compute its full spectrum (gonum EigenSym): exact eigenvalues, fractions, moments and trace (default: automatic below %d parameters; --exact=false: never)", run.ExactThreshold))
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	registerPerLayer(fs, &f.perLayer)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -195,6 +197,7 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
 		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
 		Seed: f.seed, LearningRate: f.lr, Recorder: prog, Exact: f.exactMode,
+		PerLayer: f.perLayer,
 	}
 	if f.topK == 0 && f.bottomK == 0 {
 		s.TopK = 1
@@ -208,7 +211,7 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 		return err
 	}
 	if errors.Is(err, probe.ErrNotConverged) {
-		fmt.Fprintf(stderr, "curvprobe: warning: Lanczos stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", rep.LanczosSteps)
+		warnNotConverged(stderr, rep)
 	}
 	if f.densityPlot != "" && rep.Density != nil {
 		if err := run.PlotDensity(f.densityPlot, rep.Density, fmt.Sprintf("%s %s %s", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss)); err != nil {

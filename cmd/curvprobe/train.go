@@ -61,6 +61,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ProbeTrace, "probe-trace", false, "also probe the trace (Hutchinson)")
 	fs.IntVar(&c.TraceProbes, "trace-probes", 0, "Hutchinson probes (0: 100)")
 	fs.BoolVar(&c.ProbeDensity, "probe-density", false, "also probe the spectral density (SLQ)")
+	fs.BoolVar(&c.ProbePerLayer, "probe-per-layer", false, "also probe each layer's sharpness, the top eigenvalue of its diagonal Hessian block (W_l and b_l together)")
 	fs.Float64Var(&c.PowerTol, "power-tol", 0, "power iteration's relative residual tolerance (0: 1e-5)")
 	fs.IntVar(&c.LogEvery, "log-every", 0, "log every this many steps (0: every step)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "checkpoint every this many steps (0: at probes, at most once a minute; an interrupt always checkpoints)")

@@ -58,6 +58,9 @@ func (t *trainer[T]) checkpoint(next int) error {
 	if t.hasEigP {
 		arrays["eig_precond"] = models.Download(t.be, t.eigP)
 	}
+	if t.hasEigL {
+		arrays["eig_layers"] = models.Download(t.be, t.eigL)
+	}
 	name := fmt.Sprintf("ckpt-%07d.npz", next)
 	if err := models.SaveArrays(filepath.Join(t.dir, name), arrays); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -155,6 +158,11 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 		}
 		if t.eigP != nil {
 			if t.hasEigP, err = set("eig_precond", t.eigP); err != nil {
+				return 0, err
+			}
+		}
+		if t.eigL != nil {
+			if t.hasEigL, err = set("eig_layers", t.eigL); err != nil {
 				return 0, err
 			}
 		}

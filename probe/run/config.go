@@ -69,6 +69,10 @@ type TrainConfig struct {
 	// DType is the run's float type (unset: float32, as `curvprobe train`
 	// defaults).
 	DType kernels.DType `json:"dtype,omitempty"`
+
+	// ProbePerLayer also probes each layer's sharpness, the largest
+	// eigenvalue of its diagonal Hessian block (Record.LayerLambdaMax).
+	ProbePerLayer bool `json:"probe_per_layer,omitempty"`
 }
 
 // Validate reports bad settings, naming the field.

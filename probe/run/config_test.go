@@ -43,6 +43,8 @@ func FuzzTrainConfig(f *testing.F) {
 		`{"model":{"layers":[4,3],"activation":"gelu","loss":"mse"},"data":"synthetic:teacher","optimizer":{"kind":"adam","lr":0.001,"beta1":0.8,"beta2":0.99,"eps":1e-6,"schedule":{"kind":"cosine","total":100,"min_lr":0.0001}},"epochs":3,"probe_every":0,"seed":0}`,
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x.npz","optimizer":{"kind":"nesterov","lr":0.1,"momentum":0.5},"steps":1,"probe_every":1,"seed":1,"test":"t.npz","test_subset":10}`,
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":0.02,"momentum":0.9},"steps":1,"probe_every":1,"seed":1}`,
+		`{"model":{"layers":[6,5,4,3],"activation":"relu","loss":"cross_entropy"},"data":"synthetic:gaussian","optimizer":{"kind":"gd","lr":0.1},"steps":10,"probe_every":5,"seed":2,"probe_per_layer":true}`,
+		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":0.1},"steps":1,"probe_every":1,"seed":1,"probe_per_layer":1}`,
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"adam","lr":0.02,"beta1":1},"steps":1,"probe_every":1,"seed":1}`,
 		`{"model":{"layers":[8,9223372036854775807,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1}`,
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1} {}`,

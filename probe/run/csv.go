@@ -18,7 +18,8 @@ import (
 // in any of them, in Record's field order and with Record's JSON names, then
 // one row per record with empty cells where a field is absent. A list field
 // is spread over numbered columns: top_k becomes top_1 .. top_K for the
-// longest list. Numbers are written in the shortest form that reads back
+// longest list, and a per-layer list layer_x becomes layer_x_0 ..
+// layer_x_{L-1}, numbered by layer as the layers are (W0, b0, ...). Numbers are written in the shortest form that reads back
 // exactly.
 func WriteCSV(w io.Writer, recs []Record) error {
 	cols := csvColumns(recs)
@@ -87,9 +88,12 @@ func csvColumns(recs []Record) []csvColumn {
 			for j := range recs {
 				n = max(n, reflect.ValueOf(&recs[j]).Elem().Field(i).Len())
 			}
-			prefix := strings.TrimSuffix(name, "_k")
+			prefix, first := strings.TrimSuffix(name, "_k"), 1
+			if strings.HasPrefix(name, "layer_") {
+				prefix, first = name, 0
+			}
 			for k := range n {
-				cols = append(cols, csvColumn{name: prefix + "_" + strconv.Itoa(k+1), field: i, elem: k})
+				cols = append(cols, csvColumn{name: prefix + "_" + strconv.Itoa(k+first), field: i, elem: k})
 			}
 			continue
 		}

@@ -102,7 +102,8 @@ func UseExact(mode ExactMode, n int, maxBytes int64) (bool, error) {
 
 // assemble returns the dense matrix of op, symmetrised, and the relative
 // asymmetry before symmetrisation. Row j holds op·e_j (which is column j).
-func assemble[T kernels.Float](ctx context.Context, op *models.Operator[T], be kernels.Backend[T]) (*mat.SymDense, float64, error) {
+// op is the whole matrix's operator or a layer block's.
+func assemble[T kernels.Float](ctx context.Context, op probe.BatchOperator[kernels.Buffer], be kernels.Backend[T]) (*mat.SymDense, float64, error) {
 	n := op.Dim()
 	data := make([]float64, n*n)
 	k := min(exactBlock, n)

@@ -21,8 +21,14 @@ import (
 // inputs and random labels (cross-entropy) or Gaussian targets (MSE).
 func exactNet(t *testing.T, spec models.Spec, n int, seed uint64) (*models.Plan[float64], *models.Data) {
 	t.Helper()
+	return exactNetOn(t, cpu.New[float64](), spec, n, seed)
+}
+
+// exactNetOn is exactNet on be: the same host values whatever T.
+func exactNetOn[T kernels.Float](t *testing.T, be kernels.Backend[T], spec models.Spec, n int, seed uint64) (*models.Plan[T], *models.Data) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 11))
-	p, err := models.Build(cpu.New[float64](), spec, models.Settings{Batch: 16})
+	p, err := models.Build(be, spec, models.Settings{Batch: 16})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,15 @@ type Record struct {
 	FractionPositiveErr *float64 `json:"fraction_positive_err,omitempty"`
 	NegativeMassErr     *float64 `json:"negative_mass_err,omitempty"`
 	NearZeroErr         *float64 `json:"near_zero_err,omitempty"`
+	// LayerLambdaMax holds, with probe_per_layer, each layer's sharpness:
+	// the largest algebraic eigenvalue of the layer's diagonal Hessian
+	// block (W_l and b_l together), index l for layer l, estimated as
+	// LambdaMax is; LayerLambdaMaxConverged and LayerLambdaMaxIters are
+	// LambdaMaxConverged and LambdaMaxIters for each. In log.csv they are
+	// the columns layer_lambda_max_0, layer_lambda_max_1, ....
+	LayerLambdaMax          []float64 `json:"layer_lambda_max,omitempty"`
+	LayerLambdaMaxConverged []bool    `json:"layer_lambda_max_converged,omitempty"`
+	LayerLambdaMaxIters     []int     `json:"layer_lambda_max_iters,omitempty"`
 }
 
 // Probed reports whether the record carries a curvature probe.

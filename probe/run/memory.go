@@ -11,13 +11,16 @@ import (
 // and probe-set samples: on the backend the parameters, the gradient,
 // power iteration's warm start, a direction and its product, the
 // optimizer's state and, for Adam, the preconditioned warm start and the
-// diagonal; on the host one copy of the parameters (checkpoints); the
-// samples, with SGD's shuffled copy of the training set; and passes of
-// plan_batch samples.
+// diagonal, and with probe_per_layer the layers' warm starts; on the host
+// one copy of the parameters (checkpoints); the samples, with SGD's
+// shuffled copy of the training set; and passes of plan_batch samples.
 func (c *TrainConfig) memoryUsage(train, test, probe int) models.Usage {
 	vecs := 5 + c.Optimizer.StateVectors()
 	if c.Optimizer.Kind == "adam" {
 		vecs += 2
+	}
+	if c.ProbePerLayer {
+		vecs++ // the layers' warm starts, one parameter vector together
 	}
 	samples := train + test + probe
 	if c.Batch > 0 && c.Batch < train {

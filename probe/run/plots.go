@@ -63,6 +63,10 @@ func seriesColor(i int) color.Color { return palette[i%len(palette)] }
 //     steps; accuracy: the train and test accuracies, when logged;
 //   - eigenvalues: the top-k eigenvalues, one line per rank, and λmin,
 //     when probed;
+//   - layers: with probe_per_layer, the sharpness λmax of the whole
+//     Hessian and, one line per layer, the largest eigenvalue of each
+//     layer's diagonal block, at the probed steps (unconverged estimates
+//     left out);
 //   - density: the SLQ spectral densities of up to four probed steps with
 //     a density file (the first, the last and evenly spaced between them).
 //
@@ -113,6 +117,7 @@ func PlotRun(dir string, formats ...string) ([]string, error) {
 	add("loss", plotHeight, func() (func(draw.Canvas), error) { return single(lossPlot(recs)) })
 	add("accuracy", plotHeight, func() (func(draw.Canvas), error) { return single(accuracyPlot(recs)) })
 	add("eigenvalues", plotHeight, func() (func(draw.Canvas), error) { return single(eigenvaluePlot(recs)) })
+	add("layers", plotHeight, func() (func(draw.Canvas), error) { return single(layerPlot(recs)) })
 	add("density", plotHeight, func() (func(draw.Canvas), error) { return single(densityPlot(dir, recs)) })
 
 	var paths []string
@@ -277,16 +282,8 @@ func sharpnessPanel(recs []Record) (*plot.Plot, error) {
 			p.Y.Max = p.Y.Min + 1
 		}
 	}
-	if len(bound) > 0 {
-		l, err := plotter.NewLine(bound)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = colorRed
-		l.Width = vg.Points(1.5)
-		l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-		p.Add(l)
-		p.Legend.Add(boundLabel(recs), l)
+	if err := addBound(p, bound, recs); err != nil {
+		return nil, err
 	}
 	for _, s := range []struct {
 		pts   plotter.XYs
@@ -483,6 +480,106 @@ func eigenvaluePlot(recs []Record) (*plot.Plot, error) {
 	// Headroom above the data for the legend in the top left corner.
 	if lo, hi := p.Y.Min, p.Y.Max; hi > lo {
 		p.Y.Max = hi + 0.3*(hi-lo)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p, nil
+}
+
+// addBound draws the stability bound at the steps of bound (boundSteps of
+// recs) as a dashed red line, nothing when there are none.
+func addBound(p *plot.Plot, bound plotter.XYs, recs []Record) error {
+	if len(bound) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(bound)
+	if err != nil {
+		return err
+	}
+	l.Color = colorRed
+	l.Width = vg.Points(1.5)
+	l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	p.Add(l)
+	p.Legend.Add(boundLabel(recs), l)
+	return nil
+}
+
+// series is one line of a figure.
+type series struct {
+	label string
+	pts   plotter.XYs
+}
+
+// layerSeries returns the lines of layers.<fmt>: the converged sharpness
+// λmax, then one per layer with its converged top eigenvalues; nil when no
+// record has per-layer values.
+func layerSeries(recs []Record) []series {
+	L := 0
+	for i := range recs {
+		L = max(L, len(recs[i].LayerLambdaMax))
+	}
+	if L == 0 {
+		return nil
+	}
+	all := []series{{"λmax (whole Hessian)", collect(recs, func(r *Record) (float64, bool) {
+		if r.LambdaMax == nil || r.LambdaMaxConverged != nil && !*r.LambdaMaxConverged {
+			return 0, false
+		}
+		return *r.LambdaMax, true
+	})}}
+	for l := range L {
+		all = append(all, series{"layer " + strconv.Itoa(l), collect(recs, func(r *Record) (float64, bool) {
+			if l >= len(r.LayerLambdaMax) || l < len(r.LayerLambdaMaxConverged) && !r.LayerLambdaMaxConverged[l] {
+				return 0, false
+			}
+			return r.LayerLambdaMax[l], true
+		})})
+	}
+	return all
+}
+
+// layerPlot is layers.<fmt>: the sharpness λmax of the whole Hessian, one
+// line per layer for the top eigenvalue of its diagonal block, and the
+// stability bound, on a log scale when every value is positive (the layers
+// differ by orders of magnitude); nil when no step probed the layers.
+// Estimates the log flags as unconverged are left out.
+func layerPlot(recs []Record) (*plot.Plot, error) {
+	all := layerSeries(recs)
+	if all == nil {
+		return nil, nil
+	}
+	L := len(all) - 1
+	bound := boundSteps(recs)
+	var every plotter.XYs
+	for _, s := range all {
+		every = append(every, s.pts...)
+	}
+	p := newPlot("Per-layer sharpness", "step", "λmax")
+	logY(p, append(every, bound...))
+	if err := addBound(p, bound, recs); err != nil {
+		return nil, err
+	}
+	for i, s := range all {
+		if len(s.pts) == 0 {
+			continue
+		}
+		// Style 3 is the bound's red: the layers skip it.
+		style := i
+		if i >= 3 {
+			style++
+		}
+		if err := addSeries(p, s.pts, s.label, style, true); err != nil {
+			return nil, err
+		}
+	}
+	// Headroom above the data for the legend in the top left corner.
+	if lo, hi := p.Y.Min, p.Y.Max; hi > lo {
+		frac := 0.1 * float64(L+2)
+		if _, ok := p.Y.Scale.(plot.LogScale); ok && lo > 0 {
+			p.Y.Max = hi * math.Pow(hi/lo, frac)
+		} else {
+			p.Y.Max = hi + frac*(hi-lo)
+		}
 	}
 	p.Legend.Top = true
 	p.Legend.Left = true

@@ -72,6 +72,11 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 			rec.Margin = &margin
 		}
 	}
+	if cfg.ProbePerLayer {
+		if err := t.layerSharpness(ctx, op, rec); err != nil {
+			return err
+		}
+	}
 	if cfg.ProbeBottom || cfg.ProbeTopK > 0 {
 		bk := 0
 		if cfg.ProbeBottom {

@@ -95,26 +95,7 @@ func TestDivergentRunSharpness(t *testing.T) {
 	}
 	// The independent estimate: Lanczos to 1e-10 at the weights after
 	// step 20 (the last step takes no optimizer step).
-	be := cpu.New[float64]()
-	p, err := models.Build(be, cfg.Model, models.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := models.LoadWeights(filepath.Join(dir, WeightsFile), cfg.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.SetParams(w); err != nil {
-		t.Fatal(err)
-	}
-	train, _, err := LoadTrainData(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Upload(p, train, cfg.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d := finalProblem(t, dir, cfg)
 	rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 1, BottomK: 1, Tol: 1e-10})
 	if err != nil {
 		t.Fatal(err)
@@ -217,4 +198,30 @@ func TestSharpnessPoints(t *testing.T) {
 	if _, err := sharpnessPanel(recs); err != nil {
 		t.Error(err)
 	}
+}
+
+// finalProblem returns the float64 plan at the final weights of the run
+// of cfg in dir, and its training set.
+func finalProblem(t *testing.T, dir string, cfg *TrainConfig) (*models.Plan[float64], *models.Data) {
+	t.Helper()
+	p, err := models.Build(cpu.New[float64](), cfg.Model, models.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := models.LoadWeights(filepath.Join(dir, WeightsFile), cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetParams(w); err != nil {
+		t.Fatal(err)
+	}
+	train, _, err := LoadTrainData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Upload(p, train, cfg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, d
 }

@@ -51,6 +51,12 @@ type SpectrumSettings struct {
 	// n·n·8 bytes; 0 means DefaultMaxExactBytes.
 	Exact         ExactMode
 	MaxExactBytes int64
+
+	// PerLayer adds each layer's diagonal block to the report
+	// (SpectrumReport.PerLayer): its top min(TopK, block size) eigenvalues
+	// (at least one), exact or by Lanczos as Exact decides for the
+	// block's own size, with Tol and MaxSteps as for the whole matrix.
+	PerLayer bool
 }
 
 // TraceReport is a Hutchinson trace estimate.
@@ -187,6 +193,11 @@ type SpectrumReport struct {
 	HVPs    int     `json:"hvps"`
 	Seconds float64 `json:"seconds"`
 
+	// PerLayer holds each layer's diagonal block (SpectrumSettings.PerLayer),
+	// layers in order; omitted otherwise. Its products count in HVPs.
+	// Converged above is the whole matrix's; each block has its own.
+	PerLayer []LayerReport `json:"per_layer,omitempty"`
+
 	// Warnings says what the report cannot resolve, one sentence each
 	// (see zeroBandWarning); omitted when empty.
 	Warnings []string `json:"warnings,omitempty"`
@@ -200,8 +211,10 @@ type SpectrumReport struct {
 // current parameters: loss, accuracy, gradient norm, the TopK largest and
 // BottomK smallest eigenvalues of the Hessian (or GGN) by Lanczos with full
 // reorthogonalisation, and optionally the Hutchinson trace and the SLQ
-// density. When Lanczos stops short of its tolerance the report is still
-// returned, with Converged false and the error probe.ErrNotConverged.
+// density, and with PerLayer the top eigenvalues of each layer's diagonal
+// block. When Lanczos stops short of its tolerance the report is still
+// returned, with the error probe.ErrNotConverged and Converged false (the
+// whole matrix) or the block's converged false.
 func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models.Data, s SpectrumSettings) (*SpectrumReport, error) {
 	start := time.Now()
 	be := p.Backend()
@@ -230,22 +243,26 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	if err != nil {
 		return nil, err
 	}
-	if exact {
-		hvps, err := exactSpectrum(ctx, op, be, s, rep)
-		if err != nil {
-			return nil, err
-		}
-		deriveMetrics(rep, s)
-		rep.HVPs = hvps
-		rep.Seconds = time.Since(start).Seconds()
-		return rep, nil
-	}
 	tol, elem := s.Tol, kernels.ElemSize[T]()
 	if tol == 0 {
 		tol = 1e-8
 		if elem == 4 {
 			tol = 1e-3
 		}
+	}
+	if exact {
+		hvps, err := exactSpectrum(ctx, op, be, s, rep)
+		if err != nil {
+			return nil, err
+		}
+		deriveMetrics(rep, s)
+		notConverged := addLayers(ctx, p, op, s, tol, rep)
+		if notConverged != nil && !errors.Is(notConverged, probe.ErrNotConverged) {
+			return nil, notConverged
+		}
+		rep.HVPs += hvps
+		rep.Seconds = time.Since(start).Seconds()
+		return rep, notConverged
 	}
 	maxSteps := s.MaxSteps
 	if maxSteps == 0 {
@@ -310,9 +327,39 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 			rep.Warnings = append(rep.Warnings, w)
 		}
 	}
-	rep.HVPs = hvps
+	if err := addLayers(ctx, p, op, s, tol, rep); errors.Is(err, probe.ErrNotConverged) {
+		notConverged = err
+	} else if err != nil {
+		return nil, err
+	}
+	rep.HVPs += hvps
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, notConverged
+}
+
+// addLayers adds the per-layer blocks to rep when s asks for them, and
+// their products to rep.HVPs. When a block's Lanczos did not converge it
+// returns probe.ErrNotConverged, with the blocks in rep.
+func addLayers[T kernels.Float](ctx context.Context, p *models.Plan[T], op *models.Operator[T], s SpectrumSettings, tol float64, rep *SpectrumReport) error {
+	if !s.PerLayer {
+		return nil
+	}
+	layers, converged, warnings, err := layerSpectra(ctx, p.Spec(), op, p.Backend(), s, tol)
+	if err != nil {
+		return err
+	}
+	rep.Warnings = append(rep.Warnings, warnings...)
+	for i := range layers {
+		if layers[i].Method == "" { // exact blocks' residuals are 0, as the whole's
+			layers[i].TopResiduals = clampBelow(layers[i].TopResiduals, rep.ResidualFloor)
+		}
+		rep.HVPs += layers[i].HVPs
+	}
+	rep.PerLayer = layers
+	if !converged {
+		return probe.ErrNotConverged
+	}
+	return nil
 }
 
 // deriveMetrics sets the sharpness, the stable step, the condition number

@@ -66,6 +66,7 @@ func (r *SpectrumReport) WriteText(w io.Writer, spec models.Spec) {
 			writeFractions(w, "            ", d.Fractions)
 		}
 	}
+	writeLayers(w, r)
 	fmt.Fprintf(w, "work        %d Hessian-vector products in %.2fs\n", r.HVPs, r.Seconds)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning     %s\n", warn)
@@ -186,4 +187,28 @@ func writeFractions(w io.Writer, indent string, f *FractionsReport) {
 	fmt.Fprintf(w, "%sfraction of eigenvalues > %.2g: %.4f ± %s, < -%.2g: %.4f ± %s, near zero: %.4f ± %s (SLQ, %d probes × %d steps; ± bias bound + 3 standard errors)\n",
 		indent, f.ZeroTol, f.Positive.Value, stdErr(f.Positive.Err), f.ZeroTol, f.Negative.Value, stdErr(f.Negative.Err),
 		f.NearZero.Value, stdErr(f.NearZero.Err), f.Probes, f.Steps)
+}
+
+// writeLayers writes the per-layer blocks of r as a small table, nothing
+// when there are none.
+func writeLayers(w io.Writer, r *SpectrumReport) {
+	if len(r.PerLayer) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "per layer   diagonal blocks (W_l and b_l together)\n")
+	fmt.Fprintf(w, "  %-5s  %-11s  %8s  %5s  %-22s  %s\n", "layer", "W shape", "params", "hvps", "method", "top eigenvalues")
+	for _, l := range r.PerLayer {
+		shape := fmt.Sprintf("%dx%d", l.Shape[0], l.Shape[1])
+		if l.Bias {
+			shape += "+b"
+		}
+		method := l.Method
+		if method == "" {
+			method = fmt.Sprintf("lanczos %d steps", l.LanczosSteps)
+			if !l.Converged {
+				method += " NOT conv"
+			}
+		}
+		fmt.Fprintf(w, "  %-5d  %-11s  %8d  %5d  %-22s  %s\n", l.Layer, shape, l.NParams, l.HVPs, method, strings.TrimSpace(floats(l.TopEigenvalues)))
+	}
 }

@@ -60,6 +60,8 @@ type trainer[T kernels.Float] struct {
 	eig, eigP  kernels.Buffer // power-iteration warm starts (H, and P^-1/2 H P^-1/2)
 	hasEig     bool
 	hasEigP    bool
+	eigL       kernels.Buffer // the layers' warm starts, each at its layer's offset (probe_per_layer)
+	hasEigL    bool
 	grad, prec kernels.Buffer
 	lastCkpt   time.Time // when the last checkpoint was written (or the loop began)
 }
@@ -221,6 +223,9 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 	t.eig, t.grad = be.Alloc(n), be.Alloc(n)
 	if cfg.Optimizer.Kind == "adam" {
 		t.eigP, t.prec = be.Alloc(n), be.Alloc(n)
+	}
+	if cfg.ProbePerLayer {
+		t.eigL = be.Alloc(n)
 	}
 	return t, nil
 }
