@@ -27,11 +27,11 @@ var allowed = map[string][]string{
 	// return its types, so it is part of the Gorgonia API models uses.
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
 	// shared by the two packages that read .npy: part of the npyio layer.
-	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile"},
+	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/atomicfile"},
 	"probe":           {"gonum.org/v1/gonum/"},
-	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
-	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
-	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
+	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile"},
+	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/", "internal/atomicfile"},
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/", "internal/atomicfile"},
 	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
 	"bench":           {"*"},
 	"cmd/curvprobe":   {"*"},

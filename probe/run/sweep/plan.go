@@ -11,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/curvprobe/curvprobe/probe/run"
 )
 
@@ -205,7 +206,7 @@ func (p *Plan) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return models.WriteAtomic(path, func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err })
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
 
 // LoadPlan reads a plan written by Plan.Write.
