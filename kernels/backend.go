@@ -28,10 +28,11 @@ const (
 // Trans says whether a GEMM operand is used transposed.
 type Trans bool
 
-// Transpose flags for Gemm.
+// Transpose flags for Gemm. (Transpose was T, which read as the element
+// type parameter in code generic over T.)
 const (
-	NoTrans Trans = false
-	T       Trans = true
+	NoTrans   Trans = false
+	Transpose Trans = true
 )
 
 // Backend is a compute backend over elements of type T.

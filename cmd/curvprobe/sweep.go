@@ -113,7 +113,7 @@ func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // loadPlan reads and expands a sweep file.
-func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, error) {
+func loadPlan(path, dtype string) (*sweep.File, *sweep.Grid, error) {
 	b, err := readSweepFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +122,7 @@ func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
-	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dtype})
+	p, err := sweep.Expand(f, sweep.GridOptions{DType: dtype})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}

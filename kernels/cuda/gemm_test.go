@@ -67,8 +67,8 @@ func TestRowMajorGemm(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for _, mnk := range [][3]int{{1, 1, 1}, {2, 3, 4}, {4, 3, 2}, {5, 1, 7}, {1, 6, 3}, {7, 5, 1}} {
 		m, n, k := mnk[0], mnk[1], mnk[2]
-		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.T} {
-			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.T} {
+		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
+			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
 				for _, pad := range []int{0, 2} {
 					ar, ac := m, k
 					if tA {

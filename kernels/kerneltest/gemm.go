@@ -20,8 +20,8 @@ func (s *suite[T]) testGemm(t *testing.T) {
 	eps := Eps[T]()
 	for _, mnk := range gemmShapes {
 		m, n, k := mnk[0], mnk[1], mnk[2]
-		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.T} {
-			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.T} {
+		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
+			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
 				for _, pad := range []int{0, 3} {
 					for _, ab := range [][2]float64{{1, 0}, {-0.7, 0.5}, {1.3, 1}} {
 						s.gemmCase(t, eps, tA, tB, m, n, k, pad, ab[0], ab[1])
