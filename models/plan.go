@@ -122,7 +122,7 @@ func (p *Plan[T]) SetParams(v []float64) error {
 func (p *Plan[T]) ParamsHost() []float64 { return Download(p.be, p.params) }
 
 // Download copies a backend buffer to a new float64 host slice.
-func Download[T kernels.Float](be kernels.Backend[T], b kernels.Buffer) []float64 {
+func Download[T kernels.Float](be kernels.Memory[T], b kernels.Buffer) []float64 {
 	tmp := make([]T, b.Len())
 	be.Download(tmp, b)
 	out := make([]float64, len(tmp))

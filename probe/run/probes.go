@@ -163,7 +163,7 @@ func (t *trainer[T]) sharpness(ctx context.Context, op probe.Operator[kernels.Bu
 type preconditioned[T kernels.Float] struct {
 	op  *models.Operator[T]
 	d   kernels.Buffer
-	be  kernels.Backend[T]
+	be  kernels.Elementwise
 	tmp kernels.Buffer
 }
 
