@@ -383,7 +383,7 @@ func hostHVP[T kernels.Float](t testing.TB, p *Plan[T], d *Data, v []float64) []
 	t.Helper()
 	be := p.Backend()
 	vb, hb := be.Alloc(len(v)), be.Alloc(len(v))
-	be.Upload(vb, toT[T](v))
+	Upload(be, vb, v)
 	if err := p.HVP(context.Background(), hb, vb, d); err != nil {
 		t.Fatal(err)
 	}

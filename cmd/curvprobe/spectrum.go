@@ -202,9 +202,6 @@ func spectrum[T kernels.Float](ctx context.Context, f spectrumFlags, stdout, std
 		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
 		Seed: f.seed, LearningRate: f.lr, Recorder: prog, Exact: f.exactMode,
 	}
-	if f.topK == 0 && f.bottomK == 0 {
-		s.TopK = 1
-	}
 	if f.ggn {
 		s.Curvature = models.GaussNewton
 	}

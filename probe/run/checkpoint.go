@@ -136,7 +136,7 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 			if len(v) != n {
 				return false, fmt.Errorf("resume: checkpoint %s array %s has %d values, want %d", meta.File, name, len(v), n)
 			}
-			t.be.Upload(dst, toT[T](v))
+			models.Upload(t.be, dst, v)
 			return true, nil
 		}
 		if ok, err := set("params", t.p.Params()); err != nil {
