@@ -35,14 +35,7 @@ func (s *suite[T]) testGemm(t *testing.T) {
 func (s *suite[T]) gemmCase(t *testing.T, eps float64, tA, tB kernels.Trans, m, n, k, pad int, alpha, beta float64) {
 	t.Helper()
 	what := fmt.Sprintf("tA=%v tB=%v m=%d n=%d k=%d pad=%d alpha=%g beta=%g", tA, tB, m, n, k, pad, alpha, beta)
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB {
-		br, bc = n, k
-	}
+	ar, ac, br, bc := kernels.GemmShapes(tA, tB, m, n, k)
 	// Leading dimensions pad elements longer than the minimum (the padding
 	// is guard NaN, which would poison any result that read it), at least 1.
 	lda, ldb, ldc := max(1, ac+pad), max(1, bc+pad), max(1, n+pad)
