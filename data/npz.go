@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
@@ -376,8 +378,8 @@ func toLabels(v []float64, fromFloat bool) (labels []int, classes int, err error
 // SaveNPZ writes d to path as an .npz archive that LoadNPZ (and numpy.load)
 // reads back: x as float64 [N, D] and y as int64 [N] labels, or float64
 // [N, C] targets when d has targets (a OneHot dataset saves its targets).
-// The file is written to a temporary file in the same folder and renamed
-// into place, so readers never see a partial file.
+// The file is written atomically (internal/atomicfile), so readers never
+// see a partial file.
 func SaveNPZ(path string, d *Dataset) (err error) {
 	if err := d.Validate(); err != nil {
 		return err
@@ -385,43 +387,27 @@ func SaveNPZ(path string, d *Dataset) (err error) {
 	if d.N == 0 || d.D == 0 {
 		return fmt.Errorf("data: %s: cannot save an empty dataset to %s", d.where(), path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err = atomicfile.Write(path, func(f *os.File) error {
+		w := npz.NewWriter(f)
+		if err := w.Write("x.npy", mat.NewDense(d.N, d.D, d.X)); err != nil {
+			return err
+		}
+		var y any
+		if d.Targets != nil {
+			y = mat.NewDense(d.N, d.C, d.Targets)
+		} else {
+			l := make([]int64, d.N)
+			for i, v := range d.Labels {
+				l[i] = int64(v)
+			}
+			y = l
+		}
+		if err := w.Write("y.npy", y); err != nil {
+			return err
+		}
+		return w.Close()
+	})
 	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	w := npz.NewWriter(tmp)
-	if err := w.Write("x.npy", mat.NewDense(d.N, d.D, d.X)); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	var y any
-	if d.Targets != nil {
-		y = mat.NewDense(d.N, d.C, d.Targets)
-	} else {
-		l := make([]int64, d.N)
-		for i, v := range d.Labels {
-			l[i] = int64(v)
-		}
-		y = l
-	}
-	if err := w.Write("y.npy", y); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
 	return nil

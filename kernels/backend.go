@@ -28,22 +28,37 @@ const (
 // Trans says whether a GEMM operand is used transposed.
 type Trans bool
 
-// Transpose flags for Gemm.
+// Transpose flags for Gemm. (Transpose was T, which read as the element
+// type parameter in code generic over T.)
 const (
-	NoTrans Trans = false
-	T       Trans = true
+	NoTrans   Trans = false
+	Transpose Trans = true
 )
 
-// Backend is a compute backend over elements of type T.
+// Backend is a compute backend over elements of type T: every capability
+// below, as gonum's blas.Float64 is its Level1, Level2 and Level3. Code
+// that needs only part of a backend takes only that part (a model's
+// optimizer takes Memory, Level1 and Adam; a host copy takes Memory).
 //
-// Its vector methods (Alloc, Free, Copy, Dot, Axpy, Scale, Nrm2, Rademacher,
-// Normal) have the signatures of probe.Space[Buffer], so a Backend is the
-// vector space of the probe's estimators without either package importing
-// the other: eigenvectors and Lanczos bases live where the parameters live.
+// Its vector methods (Memory's Alloc and Free, Level1's Copy, Dot, Axpy,
+// Scale, Nrm2, Rademacher, Normal) have the signatures of
+// probe.Space[Buffer], so a Backend is the vector space of the probe's
+// estimators without either package importing the other: eigenvectors and
+// Lanczos bases live where the parameters live.
 type Backend[T Float] interface {
 	// Name describes the backend and its BLAS, e.g. "cpu (OpenBLAS)".
 	Name() string
+	Memory[T]
+	Level1
+	Level3
+	Elementwise
+	Losses
+	Adam
+}
 
+// Memory is a backend's storage: buffers, views, host transfers and the
+// queue's synchronisation.
+type Memory[T Float] interface {
 	// Alloc returns a zeroed buffer of n elements.
 	Alloc(n int) Buffer
 	// Free releases b. Using b afterwards is an error; Free of a view is a no-op.
@@ -57,7 +72,11 @@ type Backend[T Float] interface {
 	// Sync waits for all queued work to finish. It returns the first
 	// asynchronous error of the device, if any.
 	Sync() error
+}
 
+// Level1 holds a backend's vector operations (BLAS level 1 and seeded
+// random fills).
+type Level1 interface {
 	// Copy sets dst = src.
 	Copy(dst, src Buffer)
 	// Fill sets every element of dst to a.
@@ -76,11 +95,18 @@ type Backend[T Float] interface {
 	// Normal fills dst with independent standard normal values; element i
 	// depends only on (seed, i). See NormalAt.
 	Normal(dst Buffer, seed uint64)
+}
 
+// Level3 holds a backend's matrix products (BLAS level 3).
+type Level3 interface {
 	// Gemm computes C = alpha*op(A)*op(B) + beta*C with op(A) m×k and op(B)
 	// k×n, all row-major with leading dimensions lda, ldb, ldc.
 	Gemm(tA, tB Trans, m, n, k int, alpha float64, a Buffer, lda int, b Buffer, ldb int, beta float64, c Buffer, ldc int)
+}
 
+// Elementwise holds a backend's fused elementwise and row/column passes:
+// bias, activations and their derivatives, products.
+type Elementwise interface {
 	// AddRow adds the row vector v (length cols) to every row of the
 	// rows×cols matrix x: x[i,j] += v[j].
 	AddRow(x, v Buffer, rows, cols int)
@@ -96,7 +122,11 @@ type Backend[T Float] interface {
 	MulAdd(dst, x, y Buffer)
 	// Mul3Add sets dst[i] += x[i]*y[i]*z[i].
 	Mul3Add(dst, x, y, z Buffer)
+}
 
+// Losses holds a backend's loss kernels: values, gradients and Hessian
+// products of the losses of DESIGN.md, and accuracy.
+type Losses interface {
 	// SoftmaxCE computes, for the rows×cols logits z and integer class
 	// labels (stored as T, length rows), the row softmax p and the gradient
 	// d = scale*(p - onehot(labels)). It returns sum_i -log p[i, label_i],
@@ -111,7 +141,10 @@ type Backend[T Float] interface {
 	// CountCorrect returns the number of rows of the rows×cols matrix z whose
 	// first maximal column equals the row's label.
 	CountCorrect(z, labels Buffer, rows, cols int) int
+}
 
+// Adam holds the optimizer kernels of Adam.
+type Adam interface {
 	// AdamUpdate applies one Adam step (Kingma and Ba 2015, with decoupled
 	// weight decay as in AdamW when wd > 0) to params with gradient g and
 	// moment buffers m and v:

@@ -152,7 +152,7 @@ func (p *Plan[T]) accumulateLayerHVP(st *state, tan *tangents, bd batchData, l i
 	p.lossCurvature(st, tan, k, invN)
 	// Backward tangent, from the top down to layer l.
 	for m := L - 1; m > l; m-- {
-		be.Gemm(kernels.NoTrans, kernels.T, k*n, w[m], w[m+1], 1, all(tan.rd[m], w[m+1]), w[m+1], W[m], w[m+1], 0, all(tan.u, w[m]), w[m])
+		be.Gemm(kernels.NoTrans, kernels.Transpose, k*n, w[m], w[m+1], 1, all(tan.rd[m], w[m+1]), w[m+1], W[m], w[m+1], 0, all(tan.u, w[m]), w[m])
 		d1 := p.rowsView(st.d1[m-1], n, w[m])
 		for j := 0; j < k; j++ {
 			rdPrev := blk(tan.rd[m-1], j, w[m])
@@ -164,7 +164,7 @@ func (p *Plan[T]) accumulateLayerHVP(st *state, tan *tangents, bd batchData, l i
 	}
 	for j := 0; j < k; j++ {
 		rd := blk(tan.rd[l], j, out)
-		be.Gemm(kernels.T, kernels.NoTrans, in, out, n, 1, x, in, rd, out, 1, HW[j], out)
+		be.Gemm(kernels.Transpose, kernels.NoTrans, in, out, n, 1, x, in, rd, out, 1, HW[j], out)
 		if p.spec.Bias {
 			be.ColSum(HB[j], rd, n, out, 1, 1)
 		}

@@ -198,7 +198,7 @@ func (e *MemoryError) Unwrap() error { return ErrTooLarge }
 // memory of a GPU), or, on a GPU, when the host copies exceed the host's
 // available memory. Where the memory cannot be known only overflow is
 // refused. Call it before allocating.
-func CheckMemory[T kernels.Float](be kernels.Backend[T], spec Spec, u Usage) (Footprint, error) {
+func CheckMemory[T kernels.Float](be kernels.Memory[T], spec Spec, u Usage) (Footprint, error) {
 	u.ElemSize = kernels.ElemSize[T]()
 	f, err := spec.Footprint(u)
 	if err != nil {

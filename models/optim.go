@@ -188,10 +188,18 @@ func (s OptimizerSettings) boundFormula() string {
 	return "2/lr"
 }
 
+// OptimizerBackend is the part of a kernels.Backend an Optimizer uses:
+// memory for its state, vector updates, and Adam's fused kernels.
+type OptimizerBackend[T kernels.Float] interface {
+	kernels.Memory[T]
+	kernels.Level1
+	kernels.Adam
+}
+
 // Optimizer updates a Plan's flat parameters from gradients, keeping its
 // state (momentum buffer, Adam moments, step count) on the backend.
 type Optimizer[T kernels.Float] struct {
-	be    kernels.Backend[T]
+	be    OptimizerBackend[T]
 	s     OptimizerSettings
 	buf   kernels.Buffer // momentum (sgd, nesterov) or Adam's m
 	v     kernels.Buffer // Adam's v
@@ -199,7 +207,7 @@ type Optimizer[T kernels.Float] struct {
 }
 
 // NewOptimizer returns an optimizer for n parameters on be.
-func NewOptimizer[T kernels.Float](be kernels.Backend[T], n int, s OptimizerSettings) (*Optimizer[T], error) {
+func NewOptimizer[T kernels.Float](be OptimizerBackend[T], n int, s OptimizerSettings) (*Optimizer[T], error) {
 	s.Kind = OptimizerKind(strings.ToLower(string(s.Kind)))
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -192,7 +192,7 @@ func (p *Plan[T]) forward(st *state, bd batchData, invN float64, withD2 bool) {
 	}
 	for l := L - 1; l > 0; l-- {
 		g := p.rowsView(st.g[l-1], n, w[l])
-		be.Gemm(kernels.NoTrans, kernels.T, n, w[l], w[l+1], 1, p.rowsView(st.d[l], n, w[l+1]), w[l+1], W[l], w[l+1], 0, g, w[l])
+		be.Gemm(kernels.NoTrans, kernels.Transpose, n, w[l], w[l+1], 1, p.rowsView(st.d[l], n, w[l+1]), w[l+1], W[l], w[l+1], 0, g, w[l])
 		be.Mul(p.rowsView(st.d[l-1], n, w[l]), g, p.rowsView(st.d1[l-1], n, w[l]))
 	}
 	st.n, st.withD2, st.hasState = n, withD2, true
@@ -212,7 +212,7 @@ func (p *Plan[T]) accumulateGrad(st *state, bd batchData, dst kernels.Buffer) {
 	GW, GB := p.views(dst)
 	for l := 0; l < L; l++ {
 		d := p.rowsView(st.d[l], n, w[l+1])
-		be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, p.input(st, bd, l), w[l], d, w[l+1], 1, GW[l], w[l+1])
+		be.Gemm(kernels.Transpose, kernels.NoTrans, w[l], w[l+1], n, 1, p.input(st, bd, l), w[l], d, w[l+1], 1, GW[l], w[l+1])
 		if p.spec.Bias {
 			be.ColSum(GB[l], d, n, w[l+1], 1, 1)
 		}
@@ -271,9 +271,9 @@ func (p *Plan[T]) accumulateHVP(st *state, tan *tangents, bd batchData, v, dst [
 		d := p.rowsView(st.d[l], n, w[l+1])
 		for j := 0; j < k; j++ {
 			rd := blk(tan.rd[l], j, w[l+1])
-			be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, in, w[l], rd, w[l+1], 1, HW[j][l], w[l+1])
+			be.Gemm(kernels.Transpose, kernels.NoTrans, w[l], w[l+1], n, 1, in, w[l], rd, w[l+1], 1, HW[j][l], w[l+1])
 			if !ggn && l > 0 {
-				be.Gemm(kernels.T, kernels.NoTrans, w[l], w[l+1], n, 1, blk(tan.ra[l-1], j, w[l]), w[l], d, w[l+1], 1, HW[j][l], w[l+1])
+				be.Gemm(kernels.Transpose, kernels.NoTrans, w[l], w[l+1], n, 1, blk(tan.ra[l-1], j, w[l]), w[l], d, w[l+1], 1, HW[j][l], w[l+1])
 			}
 			if p.spec.Bias {
 				be.ColSum(HB[j][l], rd, n, w[l+1], 1, 1)
@@ -282,12 +282,12 @@ func (p *Plan[T]) accumulateHVP(st *state, tan *tangents, bd batchData, v, dst [
 		if l == 0 {
 			break
 		}
-		be.Gemm(kernels.NoTrans, kernels.T, k*n, w[l], w[l+1], 1, all(tan.rd[l], w[l+1]), w[l+1], W[l], w[l+1], 0, all(tan.u, w[l]), w[l])
+		be.Gemm(kernels.NoTrans, kernels.Transpose, k*n, w[l], w[l+1], 1, all(tan.rd[l], w[l+1]), w[l+1], W[l], w[l+1], 0, all(tan.u, w[l]), w[l])
 		d1 := p.rowsView(st.d1[l-1], n, w[l])
 		for j := 0; j < k; j++ {
 			u := blk(tan.u, j, w[l])
 			if !ggn {
-				be.Gemm(kernels.NoTrans, kernels.T, n, w[l], w[l+1], 1, d, w[l+1], V[j][l], w[l+1], 1, u, w[l])
+				be.Gemm(kernels.NoTrans, kernels.Transpose, n, w[l], w[l+1], 1, d, w[l+1], V[j][l], w[l+1], 1, u, w[l])
 			}
 			rdPrev := blk(tan.rd[l-1], j, w[l])
 			be.Mul(rdPrev, u, d1)

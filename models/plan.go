@@ -114,7 +114,7 @@ func (p *Plan[T]) SetParams(v []float64) error {
 	if len(v) != p.NumParams() {
 		return fmt.Errorf("models: %d parameter values for a model of %d parameters", len(v), p.NumParams())
 	}
-	p.be.Upload(p.params, toT[T](v))
+	Upload(p.be, p.params, v)
 	return nil
 }
 
@@ -122,7 +122,7 @@ func (p *Plan[T]) SetParams(v []float64) error {
 func (p *Plan[T]) ParamsHost() []float64 { return Download(p.be, p.params) }
 
 // Download copies a backend buffer to a new float64 host slice.
-func Download[T kernels.Float](be kernels.Backend[T], b kernels.Buffer) []float64 {
+func Download[T kernels.Float](be kernels.Memory[T], b kernels.Buffer) []float64 {
 	tmp := make([]T, b.Len())
 	be.Download(tmp, b)
 	out := make([]float64, len(tmp))
@@ -155,7 +155,7 @@ func (p *Plan[T]) Init(seed uint64) {
 				host[b.Offset+i] = bound * (2*u - 1)
 			}
 		}
-		p.be.Upload(p.params, toT[T](host))
+		Upload(p.be, p.params, host)
 		return
 	}
 	p.be.Fill(p.params, 0)
@@ -221,7 +221,7 @@ func (p *Plan[T]) NewData(x []float64, n int, labels []int, targets []float64) (
 		return nil, fmt.Errorf("models: data x has %d values, want %d samples × %d inputs = %d", len(x), n, d, n*d)
 	}
 	out := &Data{N: n, x: p.be.Alloc(n * d)}
-	p.be.Upload(out.x, toT[T](x))
+	Upload(p.be, out.x, x)
 	if labels != nil {
 		if len(labels) != n {
 			return nil, fmt.Errorf("models: %d labels for %d samples", len(labels), n)
@@ -234,7 +234,7 @@ func (p *Plan[T]) NewData(x []float64, n int, labels []int, targets []float64) (
 			lv[i] = float64(l)
 		}
 		out.labels = p.be.Alloc(n)
-		p.be.Upload(out.labels, toT[T](lv))
+		Upload(p.be, out.labels, lv)
 	}
 	switch p.spec.Loss {
 	case CrossEntropy:
@@ -246,7 +246,7 @@ func (p *Plan[T]) NewData(x []float64, n int, labels []int, targets []float64) (
 			return nil, fmt.Errorf("models: mse needs %d×%d targets, have %d values", n, c, len(targets))
 		}
 		out.targets = p.be.Alloc(n * c)
-		p.be.Upload(out.targets, toT[T](targets))
+		Upload(p.be, out.targets, targets)
 	}
 	return out, nil
 }
@@ -260,12 +260,14 @@ func (p *Plan[T]) FreeData(d *Data) {
 	}
 }
 
-func toT[T kernels.Float](v []float64) []T {
-	out := make([]T, len(v))
-	for i, x := range v {
-		out[i] = T(x)
+// Upload copies the float64 host slice src, converted to T, into the
+// backend buffer dst: the inverse of Download.
+func Upload[T kernels.Float](be kernels.Memory[T], dst kernels.Buffer, src []float64) {
+	tmp := make([]T, len(src))
+	for i, x := range src {
+		tmp[i] = T(x)
 	}
-	return out
+	be.Upload(dst, tmp)
 }
 
 // Slice returns the n samples of d starting at start, sharing d's storage

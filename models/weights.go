@@ -3,14 +3,10 @@ package models
 import (
 	"archive/zip"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -18,6 +14,7 @@ import (
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
 	"github.com/curvprobe/curvprobe/internal/npyfile"
 )
 
@@ -159,7 +156,7 @@ func SaveWeights(path string, spec Spec, params []float64) error {
 	if len(params) != spec.NumParams() {
 		return fmt.Errorf("weights %s: %d values for a model of %d parameters", path, len(params), spec.NumParams())
 	}
-	return WriteAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f *os.File) error {
 		w := npz.NewWriter(f)
 		for _, b := range spec.Blocks() {
 			vals := params[b.Offset : b.Offset+b.Size()]
@@ -175,46 +172,6 @@ func SaveWeights(path string, spec Spec, params []float64) error {
 	})
 }
 
-// WriteAtomic writes a file through write into a temporary file in the same
-// directory, syncs it and renames it over path. The file is readable by all
-// (0644 before the umask), like the logs beside it: runs are shared.
-func WriteAtomic(path string, write func(f *os.File) error) (err error) {
-	f, err := createTemp(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// createTemp creates a new file beside path, named after it, with mode 0644
-// less the umask (os.CreateTemp's 0600 would hide runs from other users).
-func createTemp(path string) (*os.File, error) {
-	dir, base := filepath.Split(path)
-	for range 100 {
-		name := filepath.Join(dir, fmt.Sprintf(".%s.tmp%d", base, rand.Uint32()))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
-		}
-	}
-	return nil, fmt.Errorf("%s: cannot create a temporary file beside it", path)
-}
-
 // SaveArrays writes named 1-D float64 arrays as an NPZ file, atomically.
 func SaveArrays(path string, arrays map[string][]float64) error {
 	names := make([]string, 0, len(arrays))
@@ -222,7 +179,7 @@ func SaveArrays(path string, arrays map[string][]float64) error {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	return WriteAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f *os.File) error {
 		w := npz.NewWriter(f)
 		for _, k := range names {
 			if err := w.Write(k+".npy", arrays[k]); err != nil {

@@ -40,6 +40,17 @@ type LanczosSettings struct {
 	Recorder Recorder
 }
 
+// Wanted returns how many of the largest and smallest eigenvalues s asks
+// for: TopK and BottomK, or the largest alone when both are zero. Every
+// estimate of extreme eigenvalues (probe/run's spectrum, the CLI's) takes
+// its default from here.
+func (s LanczosSettings) Wanted() (top, bottom int) {
+	if s.TopK == 0 && s.BottomK == 0 {
+		return 1, 0
+	}
+	return s.TopK, s.BottomK
+}
+
 // LanczosResult is the outcome of Lanczos.
 type LanczosResult[V any] struct {
 	// Top holds the largest Ritz values, descending, and Bottom the
@@ -95,9 +106,7 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 	case topK > n || botK > n:
 		panic("probe: LanczosSettings.TopK or BottomK exceeds the operator's Dim")
 	}
-	if topK == 0 && botK == 0 {
-		topK = 1
-	}
+	topK, botK = s.Wanted()
 	need := min(n, topK+botK)
 	maxSteps := s.MaxSteps
 	if maxSteps == 0 {

@@ -179,3 +179,15 @@ func TestLanczosPanics(t *testing.T) {
 		}()
 	}
 }
+
+// Wanted is the one default of the extreme-eigenvalue estimates: the
+// largest eigenvalue alone when nothing is asked for.
+func TestLanczosSettingsWanted(t *testing.T) {
+	for _, c := range []struct{ top, bottom, wantTop, wantBottom int }{
+		{0, 0, 1, 0}, {3, 0, 3, 0}, {0, 2, 0, 2}, {2, 5, 2, 5},
+	} {
+		if top, bottom := (probe.LanczosSettings{TopK: c.top, BottomK: c.bottom}).Wanted(); top != c.wantTop || bottom != c.wantBottom {
+			t.Errorf("TopK %d BottomK %d: Wanted %d %d, want %d %d", c.top, c.bottom, top, bottom, c.wantTop, c.wantBottom)
+		}
+	}
+}

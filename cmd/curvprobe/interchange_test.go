@@ -24,9 +24,13 @@ import (
 // /usr/bin/python3 (Debian's python3-torch) or python3. Without one the
 // test is skipped, unless REQUIRE_TORCH=1 (as in CI) makes it fail.
 // CURVPROBE_PYTHON=none looks for none, as on a machine without PyTorch
-// (CI's newcomer pass).
+// (CI's newcomer pass). Under -short it is skipped.
 func torchPython(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		// Each case starts PyTorch twice: a minute and more in all.
+		t.Skip("PyTorch interchange: not under -short")
+	}
 	pythons := []string{os.Getenv("CURVPROBE_PYTHON"), "/usr/bin/python3", "python3"}
 	if pythons[0] == "none" {
 		pythons = nil

@@ -199,9 +199,6 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 		Seed: f.seed, LearningRate: f.lr, Recorder: prog, Exact: f.exactMode,
 		PerLayer: f.perLayer,
 	}
-	if f.topK == 0 && f.bottomK == 0 {
-		s.TopK = 1
-	}
 	if f.ggn {
 		s.Curvature = models.GaussNewton
 	}

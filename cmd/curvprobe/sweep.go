@@ -112,7 +112,7 @@ func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // loadPlan reads and expands a sweep file; it returns the file's JSON too.
-func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, []byte, error) {
+func loadPlan(path, dtype string) (*sweep.File, *sweep.Grid, []byte, error) {
 	b, err := readSweepFile(path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -125,7 +125,7 @@ func loadPlan(path, dtype string) (*sweep.File, *sweep.Plan, []byte, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}
-	p, err := sweep.Expand(f, sweep.PlanOptions{DType: dt})
+	p, err := sweep.Expand(f, sweep.GridOptions{DType: dt})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
 	}

@@ -45,13 +45,13 @@ func writeTestSweep(t *testing.T) string {
 	return path
 }
 
-func testPlan(t *testing.T, file string) *sweep.Plan {
+func testPlan(t *testing.T, file string) *sweep.Grid {
 	t.Helper()
 	f, err := sweep.LoadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := sweep.Expand(f, sweep.PlanOptions{})
+	p, err := sweep.Expand(f, sweep.GridOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func reference(t *testing.T) (dir string, csv []byte) {
 
 // runState reports which runs of dir have a summary, and which a checkpoint
 // without one.
-func runState(p *sweep.Plan, dir string) (done, half []string) {
+func runState(p *sweep.Grid, dir string) (done, half []string) {
 	for _, r := range p.Runs {
 		rd := sweep.RunDir(dir, r.ID)
 		_, errS := os.Stat(filepath.Join(rd, run.SummaryFile))
@@ -113,7 +113,7 @@ func runState(p *sweep.Plan, dir string) (done, half []string) {
 
 // checkComplete checks that every run is complete, its log holds each step
 // exactly once, in order, and equals the reference sweep's log.
-func checkComplete(t *testing.T, p *sweep.Plan, dir, refDir string) {
+func checkComplete(t *testing.T, p *sweep.Grid, dir, refDir string) {
 	t.Helper()
 	for _, r := range p.Runs {
 		rd := sweep.RunDir(dir, r.ID)
@@ -352,7 +352,7 @@ func TestSweepPlanCLI(t *testing.T) {
 	if err := cmdSweep(context.Background(), []string{"plan", "--json", file}, &so, &se); err != nil {
 		t.Fatal(err)
 	}
-	var got sweep.Plan
+	var got sweep.Grid
 	if err := json.Unmarshal(so.Bytes(), &got); err != nil || len(got.Runs) != testRuns || got.Runs[0].ID != p.Runs[0].ID {
 		t.Errorf("plan --json: %v, %d runs", err, len(got.Runs))
 	}
@@ -511,7 +511,7 @@ func FuzzSweepFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p, err := sweep.Expand(file, sweep.PlanOptions{})
+		p, err := sweep.Expand(file, sweep.GridOptions{})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -531,7 +531,7 @@ func FuzzSweepFile(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			p2, err := sweep.Expand(f2, sweep.PlanOptions{})
+			p2, err := sweep.Expand(f2, sweep.GridOptions{})
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
@@ -545,7 +545,7 @@ func FuzzSweepFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		again("the file written back", written)
-		var back sweep.Plan
+		var back sweep.Grid
 		if err := json.Unmarshal(want, &back); err != nil || len(back.Runs) != len(p.Runs) {
 			t.Fatalf("plan JSON: %v", err)
 		}

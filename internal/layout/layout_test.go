@@ -1,7 +1,9 @@
 package layout
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,35 +12,53 @@ import (
 const module = "github.com/curvprobe/curvprobe"
 
 // allowed lists, per package, the third-party module prefixes and the
-// curvprobe packages it may depend on (DESIGN.md's table). The standard
-// library is always allowed; "*" allows everything. Only the packages'
-// own files are checked (go list's Imports): tests may use any package as an
-// oracle, e.g. models' tests run probe's estimators on exact Hessians.
+// curvprobe packages it may depend on (DESIGN.md's table; the rules are in
+// the package doc).
 var allowed = map[string][]string{
 	"kernels":      {"gonum.org/", "github.com/ebitengine/purego"},
 	"kernels/cuda": {"kernels", "github.com/ebitengine/purego"},
 	// golang.org/x/sys/cpu is the Go team's CPU feature detection (the
 	// standard library keeps its own internal): the CPU backend compares
 	// the CPU's vector instructions with OpenBLAS's kernel class, and picks
-	// its own vectorised loops, with it.
-	"kernels/cpu":              {"gonum.org/", "kernels", "github.com/ebitengine/purego", "golang.org/x/sys/cpu"},
+	// its own vectorised loops, with it. With -tags openblas it links
+	// OpenBLAS through openblaslink (cgo may not share a package with Go
+	// assembly).
+	"kernels/cpu": {"gonum.org/", "kernels", "kernels/cpu/openblaslink", "github.com/ebitengine/purego", "golang.org/x/sys/cpu"},
+	// openblaslink holds only the cgo link to libopenblas.
 	"kernels/cpu/openblaslink": {},
 	// The device layer: the grammar of device names, opening a GPU once,
 	// the backend of a float type on it.
 	"kernels/device": {"kernels", "kernels/cpu", "kernels/cuda"},
+	// kerneltest is the conformance suite every backend runs: it sees
+	// backends only through the kernels interfaces.
+	"kernels/kerneltest": {"kernels"},
 	// github.com/chewxy/hm is Gorgonia's type system: a custom op (gelu) must
 	// return its types, so it is part of the Gorgonia API models uses.
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
 	// shared by the two packages that read .npy: part of the npyio layer.
-	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile"},
+	// internal/atomicfile is the one atomic file writer.
+	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/atomicfile"},
 	"probe":           {"gonum.org/v1/gonum/"},
-	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
-	"probe/run":       {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/"},
-	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/"},
+	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile"},
+	"probe/run":       {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
+	// probetest is the suite every Operator runs: probe's interfaces only.
 	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
 	"bench":           {"*"},
 	"cmd/curvprobe":   {"*"},
+	// internal packages are leaves shared by the packages above: the
+	// standard library and, for npyfile, the npyio layer it hardens.
+	"internal/atomicfile": {},
+	"internal/npyfile":    {"github.com/sbinet/npyio"},
+	// npytest builds corrupt .npy files for models' and data's tests.
+	"internal/npytest": {},
+	// layout itself holds only this test.
+	"internal/layout": {},
 }
+
+// buildTags are the tag sets whose imports are checked: the default build
+// and every build the Makefile runs.
+var buildTags = []string{"", "openblas"}
 
 type pkg struct {
 	ImportPath string
@@ -46,34 +66,64 @@ type pkg struct {
 }
 
 func TestImportBoundaries(t *testing.T) {
-	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
+	for _, tags := range buildTags {
+		t.Run("tags="+tags, func(t *testing.T) {
+			pkgs, err := list(tags, module+"/...")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBoundaries(t, pkgs)
+		})
 	}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	seen := 0
+}
+
+// list runs go list on pattern with the build tags.
+func list(tags, pattern string) ([]pkg, error) {
+	cmd := exec.Command("go", "list", "-tags", tags, "-json", pattern)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -tags %q: %v\n%s", tags, err, stderr.Bytes())
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
 		var p pkg
 		if err := dec.Decode(&p); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("go list -tags %q: %v", tags, err)
 		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
+// checkBoundaries reports, through t, every package of pkgs without a row
+// in allowed, every row without a package, and every import a row does
+// not allow.
+func checkBoundaries(t testing.TB, pkgs []pkg) {
+	seen := map[string]bool{}
+	for _, p := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
 		rules, ok := allowed[rel]
 		if !ok {
+			t.Errorf("package %s has no row in internal/layout's table: say what it may import, and why", rel)
 			continue
 		}
-		seen++
+		seen[rel] = true
 		for _, imp := range p.Imports {
 			if !strings.Contains(strings.Split(imp, "/")[0], ".") {
-				continue // standard library
+				continue // standard library, cgo's "C"
 			}
 			if !permitted(imp, rules) {
 				t.Errorf("%s imports %s; DESIGN.md allows only %v", rel, imp, rules)
 			}
 		}
 	}
-	if seen < 6 {
-		t.Fatalf("checked only %d packages: the test is not seeing the tree", seen)
+	for rel := range allowed {
+		if !seen[rel] {
+			t.Errorf("internal/layout's table has a row for %s, which go list does not show: remove it", rel)
+		}
 	}
 }
 
@@ -93,4 +143,60 @@ func permitted(imp string, rules []string) bool {
 		}
 	}
 	return false
+}
+
+// recorder is a testing.TB that keeps the errors it is given.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// The boundary check fails on a package missing from the table, on a row
+// whose package is gone, and on a forbidden import; the whole tree passes.
+func TestCheckBoundariesFailsOnUnknown(t *testing.T) {
+	// tree is the whole table as packages, with extra imports for one.
+	tree := func(rel string, imports ...string) []pkg {
+		var pkgs []pkg
+		for r := range allowed {
+			p := pkg{ImportPath: module + "/" + r}
+			if r == rel {
+				p.Imports = imports
+			}
+			pkgs = append(pkgs, p)
+		}
+		return pkgs
+	}
+	for _, c := range []struct {
+		name string
+		pkgs []pkg
+		want string // in the one error, "" for none
+	}{
+		{"tree", tree("probe", "gonum.org/v1/gonum/mat", "math"), ""},
+		{"unknown package", append(tree(""), pkg{ImportPath: module + "/kernels/nosuch"}), "kernels/nosuch has no row"},
+		{"row without package", tree("")[1:], "which go list does not show"},
+		{"forbidden import", tree("probe", module+"/kernels"), "probe imports"},
+		{"forbidden subpackage", tree("kernels/cuda", module+"/kernels/cpu"), "kernels/cuda imports"},
+	} {
+		r := &recorder{TB: t}
+		checkBoundaries(r, c.pkgs)
+		switch {
+		case c.want == "" && len(r.errs) != 0:
+			t.Errorf("%s: errors %q, want none", c.name, r.errs)
+		case c.want != "" && (len(r.errs) != 1 || !strings.Contains(r.errs[0], c.want)):
+			t.Errorf("%s: errors %q, want one containing %q", c.name, r.errs, c.want)
+		}
+	}
+}
+
+// list fails, naming go list's complaint, rather than letting the test
+// skip itself.
+func TestListFails(t *testing.T) {
+	_, err := list("", module+"/no/such/package")
+	if err == nil || !strings.Contains(err.Error(), "go list") {
+		t.Fatalf("go list of a missing package returned %v, want an error", err)
+	}
 }

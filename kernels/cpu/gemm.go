@@ -14,20 +14,7 @@ import (
 //	for i < m, j < n: c[i*ldc+j] = alpha*sum_l opA(i,l)*opB(l,j) + beta*c[i*ldc+j]
 func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
 	as, bs, cs := data[T](a), data[T](b), data[T](c)
-	if m < 0 || n < 0 || k < 0 {
-		panic("kernels: Gemm negative dimension")
-	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB {
-		br, bc = n, k
-	}
-	checkMatrix("A", as, ar, ac, lda)
-	checkMatrix("B", bs, br, bc, ldb)
-	checkMatrix("C", cs, m, n, ldc)
+	kernels.CheckGemm(tA, tB, m, n, k, len(as), lda, len(bs), ldb, len(cs), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -57,15 +44,4 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		return
 	}
 	bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
-}
-
-// checkMatrix panics unless s holds a rows×cols row-major matrix with
-// leading dimension ld.
-func checkMatrix[T kernels.Float](name string, s []T, rows, cols, ld int) {
-	if ld < max(1, cols) {
-		panic("kernels: Gemm leading dimension of " + name + " too small")
-	}
-	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
-		panic("kernels: Gemm buffer " + name + " too short")
-	}
 }

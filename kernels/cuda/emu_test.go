@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"os"
@@ -24,7 +25,6 @@ import (
 
 var emu struct {
 	once   sync.Once
-	dir    string
 	lib    uintptr
 	launch func(fn uintptr, n int32, kinds *byte, params unsafe.Pointer, gx, bx, by uint32, threads int32) int32
 	err    error
@@ -41,19 +41,15 @@ func buildEmulator() error {
 	if err != nil {
 		return fmt.Errorf("g++ not found: %w", err)
 	}
-	emu.dir, err = os.MkdirTemp("", "curvprobe-emu")
-	if err != nil {
-		return err
-	}
-	lib := filepath.Join(emu.dir, "libemu.so")
 	args := []string{"-std=c++20", "-O1", "-ffp-contract=off", "-fPIC", "-shared", "-pthread", "-w",
 		"-Itestdata/emu", "-include", "testdata/emu/emu.h", "-x", "c++"}
 	for _, m := range modules {
 		args = append(args, m+".cu")
 	}
-	args = append(args, "-x", "none", "testdata/emu/emu.cpp", "-o", lib)
-	if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("building the emulator: %v\n%s", err, out)
+	args = append(args, "-x", "none", "testdata/emu/emu.cpp")
+	lib, err := emulatorLib(cxx, args)
+	if err != nil {
+		return err
 	}
 	h, err := purego.Dlopen(lib, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
@@ -61,6 +57,51 @@ func buildEmulator() error {
 	}
 	emu.lib = h
 	return bind(h, &emu.launch, "emu_launch")
+}
+
+// emulatorLib returns the emulator library built by cxx with args: from
+// the user's cache when one was built from the same sources, compiler and
+// arguments (the build takes most of this package's test time), else
+// built now, into the cache where there is one. A build goes to a
+// temporary file renamed into place, so concurrent test processes share
+// the cache safely.
+func emulatorLib(cxx string, args []string) (string, error) {
+	h := sha256.New()
+	ver, _ := exec.Command(cxx, "--version").Output()
+	fmt.Fprintf(h, "%s\x00%s\x00%q\x00", cxx, ver, args)
+	srcs, _ := filepath.Glob("testdata/emu/*")
+	for _, m := range modules {
+		srcs = append(srcs, m+".cu")
+	}
+	cuh, _ := filepath.Glob("*.cuh")
+	for _, f := range append(srcs, cuh...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	dir, err := os.UserCacheDir()
+	if err == nil {
+		dir = filepath.Join(dir, "curvprobe-emu")
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		if dir, err = os.MkdirTemp("", "curvprobe-emu"); err != nil {
+			return "", err
+		}
+	}
+	lib := filepath.Join(dir, fmt.Sprintf("libemu-%x.so", h.Sum(nil)[:12]))
+	if _, err := os.Stat(lib); err == nil {
+		return lib, nil
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", lib, os.Getpid())
+	if out, err := exec.Command(cxx, append(args, "-o", tmp)...).CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("building the emulator: %v\n%s", err, out)
+	}
+	return lib, os.Rename(tmp, lib)
 }
 
 // fakeMem is "device" memory: Go byte slices that the emulated kernels

@@ -50,20 +50,7 @@ func rowMajorGemm(tA, tB kernels.Trans, m, n, k, lda, ldb, ldc int) colMajorGemm
 //	for i < m, j < n: c[i*ldc+j] = alpha*sum_l opA(i,l)*opB(l,j) + beta*c[i*ldc+j]
 func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
 	ap, bp, cp := bk.ptr(a), bk.ptr(b), bk.ptr(c)
-	if m < 0 || n < 0 || k < 0 {
-		panic("kernels: Gemm negative dimension")
-	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB {
-		br, bc = n, k
-	}
-	checkMatrix("A", bk.length(a), ar, ac, lda)
-	checkMatrix("B", bk.length(b), br, bc, ldb)
-	checkMatrix("C", bk.length(c), m, n, ldc)
+	kernels.CheckGemm(tA, tB, m, n, k, bk.length(a), lda, bk.length(b), ldb, bk.length(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -93,15 +80,4 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		d.checkBLAS("cublasDgemm_v2", d.blas.dgemm(d.handle, int32(g.opX), int32(g.opY), int32(g.m), int32(g.n), int32(g.k),
 			&alpha, xp, int32(g.ldx), yp, int32(g.ldy), &beta, cp, int32(g.ldc)))
 	})
-}
-
-// checkMatrix panics unless a buffer of n elements holds a rows×cols
-// row-major matrix with leading dimension ld (as kernels/cpu).
-func checkMatrix(name string, n, rows, cols, ld int) {
-	if ld < max(1, cols) {
-		panic("kernels: Gemm leading dimension of " + name + " too small")
-	}
-	if rows > 0 && cols > 0 && n < (rows-1)*ld+cols {
-		panic("kernels: Gemm buffer " + name + " too short")
-	}
 }

@@ -20,8 +20,8 @@ func (s *suite[T]) testGemm(t *testing.T) {
 	eps := Eps[T]()
 	for _, mnk := range gemmShapes {
 		m, n, k := mnk[0], mnk[1], mnk[2]
-		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.T} {
-			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.T} {
+		for _, tA := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
+			for _, tB := range []kernels.Trans{kernels.NoTrans, kernels.Transpose} {
 				for _, pad := range []int{0, 3} {
 					for _, ab := range [][2]float64{{1, 0}, {-0.7, 0.5}, {1.3, 1}} {
 						s.gemmCase(t, eps, tA, tB, m, n, k, pad, ab[0], ab[1])
@@ -35,14 +35,7 @@ func (s *suite[T]) testGemm(t *testing.T) {
 func (s *suite[T]) gemmCase(t *testing.T, eps float64, tA, tB kernels.Trans, m, n, k, pad int, alpha, beta float64) {
 	t.Helper()
 	what := fmt.Sprintf("tA=%v tB=%v m=%d n=%d k=%d pad=%d alpha=%g beta=%g", tA, tB, m, n, k, pad, alpha, beta)
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB {
-		br, bc = n, k
-	}
+	ar, ac, br, bc := kernels.GemmShapes(tA, tB, m, n, k)
 	// Leading dimensions pad elements longer than the minimum (the padding
 	// is guard NaN, which would poison any result that read it), at least 1.
 	lda, ldb, ldc := max(1, ac+pad), max(1, bc+pad), max(1, n+pad)

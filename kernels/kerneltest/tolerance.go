@@ -8,15 +8,9 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
-// Eps returns the machine epsilon of T, the spacing of T's numbers at 1:
-// 2^-23 for float32 and 2^-52 for float64. Rounding a real number r to T
-// errs by at most Eps/2 * |r| (for |r| in T's normal range).
-func Eps[T kernels.Float]() float64 {
-	if unsafe.Sizeof(T(0)) == 4 {
-		return 0x1p-23
-	}
-	return 0x1p-52
-}
+// Eps returns kernels.Eps[T](), the machine epsilon of T, under the name
+// the suite's tolerances use.
+func Eps[T kernels.Float]() float64 { return kernels.Eps[T]() }
 
 // eps64 is the machine epsilon of float64, the precision in which the
 // interface promises reductions accumulate.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 )
@@ -70,7 +72,7 @@ func (t *trainer[T]) checkpoint(next int) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := models.WriteAtomic(filepath.Join(t.dir, CheckpointFile), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(t.dir, CheckpointFile), b); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if old != nil && old.File != name {
@@ -137,7 +139,7 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 			if len(v) != n {
 				return false, fmt.Errorf("resume: checkpoint %s array %s has %d values, want %d", meta.File, name, len(v), n)
 			}
-			t.be.Upload(dst, toT[T](v))
+			models.Upload(t.be, dst, v)
 			return true, nil
 		}
 		if ok, err := set("params", t.p.Params()); err != nil {
@@ -196,7 +198,7 @@ func (t *trainer[T]) restore(notes io.Writer) (int, error) {
 				LogFile, len(missing), next, missing[0], missing[len(missing)-1])
 		}
 	}
-	err = models.WriteAtomic(logPath, func(f *os.File) error {
+	err = atomicfile.Write(logPath, func(f *os.File) error {
 		for i := range keep {
 			b, err := json.Marshal(&keep[i])
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
 )
 
 // WriteCSV writes records as CSV: a header naming every field that appears
@@ -53,7 +53,7 @@ func ExportCSV(dir string) (string, error) {
 		return "", fmt.Errorf("csv: %w", err)
 	}
 	path := filepath.Join(dir, "log.csv")
-	if err := models.WriteAtomic(path, func(f *os.File) error { return WriteCSV(f, recs) }); err != nil {
+	if err := atomicfile.Write(path, func(f *os.File) error { return WriteCSV(f, recs) }); err != nil {
 		return "", fmt.Errorf("csv %s: %w", path, err)
 	}
 	return path, nil

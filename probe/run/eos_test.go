@@ -1,13 +1,11 @@
 package run
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -36,14 +34,7 @@ func TestEdgeOfStability(t *testing.T) {
 		Seed:        1,
 	}
 	dir := t.TempDir()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, recs := trainCPU(t, dir, cfg)
 	if len(recs) != cfg.Steps+1 {
 		t.Fatalf("log has %d records, want %d", len(recs), cfg.Steps+1)
 	}

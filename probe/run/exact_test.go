@@ -21,22 +21,25 @@ import (
 // inputs and random labels (cross-entropy) or Gaussian targets (MSE).
 func exactNet(t *testing.T, spec models.Spec, n int, seed uint64) (*models.Plan[float64], *models.Data) {
 	t.Helper()
-	return exactNetOn(t, cpu.New[float64](), spec, n, seed)
+	return randomNet[float64](t, spec, n, 1, seed, 11)
 }
 
-// exactNetOn is exactNet on be: the same host values whatever T.
-func exactNetOn[T kernels.Float](t *testing.T, be kernels.Backend[T], spec models.Spec, n int, seed uint64) (*models.Plan[T], *models.Data) {
+// randomNet builds spec on the CPU backend in T with parameters drawn from
+// the PCG stream (seed, stream): weights N(0, (1.5 scale)²/fan_in), biases
+// N(0, (0.3 scale)²), never zero; then n Gaussian inputs and random labels
+// (cross-entropy) or Gaussian targets (MSE).
+func randomNet[T kernels.Float](t *testing.T, spec models.Spec, n int, scale float64, seed, stream uint64) (*models.Plan[T], *models.Data) {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 11))
-	p, err := models.Build(be, spec, models.Settings{Batch: 16})
+	r := rand.New(rand.NewPCG(seed, stream))
+	p, err := models.Build(cpu.New[T](), spec, models.Settings{Batch: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var params []float64
 	for _, b := range spec.Blocks() {
-		sd := 1.5 / math.Sqrt(float64(b.Rows))
+		sd := 1.5 * scale / math.Sqrt(float64(b.Rows))
 		if b.Bias {
-			sd = 0.3
+			sd = 0.3 * scale
 		}
 		for i := 0; i < b.Size(); i++ {
 			params = append(params, sd*r.NormFloat64())

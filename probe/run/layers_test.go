@@ -157,7 +157,7 @@ func TestPerLayerMatchesDenseBlocks(t *testing.T) {
 		} {
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: c.act, Loss: c.loss, Bias: true}
 			t.Run(fmt.Sprintf("%s/%s/%s/exact=%v", models.ActivationName(c.act), c.loss, c.kind, exact), func(t *testing.T) {
-				p, d := exactNetOn(t, cpu.New[float64](), spec, 37, uint64(40+i))
+				p, d := randomNet[float64](t, spec, 37, 1, uint64(40+i), 11)
 				whole, want := denseBlockEigenvalues(t, p, d, c.kind)
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Curvature: c.kind, Exact: mode, Seed: 5})
 				if err != nil {
@@ -201,9 +201,9 @@ func TestPerLayerFloat32(t *testing.T) {
 			}
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: act, Loss: models.CrossEntropy, Bias: true}
 			t.Run(fmt.Sprintf("%s/exact=%v", models.ActivationName(act), exact), func(t *testing.T) {
-				p64, d64 := exactNetOn(t, cpu.New[float64](), spec, 37, uint64(60+i))
+				p64, d64 := randomNet[float64](t, spec, 37, 1, uint64(60+i), 11)
 				whole, want := denseBlockEigenvalues(t, p64, d64, models.Hessian)
-				p, d := exactNetOn(t, cpu.New[float32](), spec, 37, uint64(60+i))
+				p, d := randomNet[float32](t, spec, 37, 1, uint64(60+i), 11)
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Exact: mode, Seed: 5})
 				if err != nil {
 					t.Fatal(err)
@@ -217,7 +217,7 @@ func TestPerLayerFloat32(t *testing.T) {
 // Without PerLayer the report has no per-layer part (its JSON omits it).
 func TestPerLayerOff(t *testing.T) {
 	spec := models.Spec{Layers: []int{4, 5, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
-	p, d := exactNetOn(t, cpu.New[float64](), spec, 20, 1)
+	p, d := randomNet[float64](t, spec, 20, 1, 1, 11)
 	rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: 1})
 	if err != nil {
 		t.Fatal(err)

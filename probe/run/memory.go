@@ -51,7 +51,7 @@ func (c *TrainConfig) generatedSamples() int {
 // passes of one sample). Commands call it before Train to name the flag or
 // file that gave the model; Train checks the whole run before allocating
 // it, naming config.json's fields.
-func CheckModelMemory[T kernels.Float](be kernels.Backend[T], c *TrainConfig) error {
+func CheckModelMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig) error {
 	u := c.memoryUsage(0, 0, 0)
 	u.Rows = 1
 	_, err := models.CheckMemory(be, c.Model, u)
@@ -62,7 +62,7 @@ func CheckModelMemory[T kernels.Float](be kernels.Backend[T], c *TrainConfig) er
 // whose memory (memoryUsage, models.CheckMemory) does not fit be, naming
 // the field to blame: the model when one sample does not fit, plan_batch
 // when one sample per pass would, else the data.
-func checkMemory[T kernels.Float](be kernels.Backend[T], c *TrainConfig, train, test int) error {
+func checkMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig, train, test int) error {
 	probe := 0
 	if c.ProbeSet > 0 && c.ProbeSet < train {
 		probe = c.ProbeSet

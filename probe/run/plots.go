@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -149,7 +151,8 @@ func single(p *plot.Plot, err error) (func(draw.Canvas), error) {
 }
 
 // writeFigure draws one figure on a canvas of the format and writes it to
-// path, through a temporary file so that a reader never sees half a figure.
+// path, atomically (internal/atomicfile), so that a reader never sees half a
+// figure.
 func writeFigure(path, format string, w, h vg.Length, fn func(draw.Canvas)) error {
 	var c vg.CanvasWriterTo
 	switch format {
@@ -161,20 +164,7 @@ func writeFigure(path, format string, w, h vg.Length, fn func(draw.Canvas)) erro
 		return fmt.Errorf("plot %s: format %q: want png or svg", path, format)
 	}
 	fn(draw.New(c))
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	_, err = c.WriteTo(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, func(f *os.File) error { _, err := c.WriteTo(f); return err }); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil

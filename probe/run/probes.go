@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
@@ -115,7 +117,7 @@ func (t *trainer[T]) probe(ctx context.Context, rec *Record, lr float64) error {
 		if err != nil {
 			return fmt.Errorf("density at step %d: %w", rec.Step, err)
 		}
-		if err := models.WriteAtomic(filepath.Join(t.dir, name), func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(t.dir, name), b); err != nil {
 			return err
 		}
 		rec.DensityFile = name
@@ -169,7 +171,7 @@ func (t *trainer[T]) sharpness(ctx context.Context, op probe.Operator[kernels.Bu
 type preconditioned[T kernels.Float] struct {
 	op  *models.Operator[T]
 	d   kernels.Buffer
-	be  kernels.Backend[T]
+	be  kernels.Elementwise
 	tmp kernels.Buffer
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -97,11 +99,11 @@ func lockRun(dir string, start time.Time) (unlock func(), err error) {
 }
 
 // staleTemp matches the temporary files of the run's own files that a
-// writer killed mid-write leaves (models.WriteAtomic's ".<name>.tmp<N>",
+// writer killed mid-write leaves (internal/atomicfile's ".<name>.tmp<N>",
 // and log.csv.tmp of earlier versions); staleDensityTemp those in density/.
 var (
-	staleTemp        = regexp.MustCompile(`^(\.(config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|ckpt-[0-9]+\.npz)\.tmp[0-9]+|log\.csv\.tmp)$`)
-	staleDensityTemp = regexp.MustCompile(`^\.step_[0-9]+\.json\.tmp[0-9]+$`)
+	staleTemp        = regexp.MustCompile(`^(` + atomicfile.TempPattern(`config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|ckpt-[0-9]+\.npz`) + `|log\.csv\.tmp)$`)
+	staleDensityTemp = regexp.MustCompile(`^` + atomicfile.TempPattern(`step_[0-9]+\.json`) + `$`)
 )
 
 // removeStaleTemps removes the temporary files left in run directory dir by
@@ -174,7 +176,7 @@ func (t *trainer[T]) finish(sum *Summary, plot bool) error {
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	if err := models.WriteAtomic(filepath.Join(t.dir, SummaryFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(t.dir, SummaryFile), append(b, '\n')); err != nil {
 		return err
 	}
 	if _, err := ExportCSV(t.dir); err != nil {

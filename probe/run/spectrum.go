@@ -236,9 +236,7 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	op := p.CurvatureOperator(d, s.Curvature)
 	defer op.Close()
 
-	if s.TopK == 0 && s.BottomK == 0 {
-		s.TopK = 1
-	}
+	s.TopK, s.BottomK = probe.LanczosSettings{TopK: s.TopK, BottomK: s.BottomK}.Wanted()
 	exact, err := UseExact(s.Exact, n, s.MaxExactBytes)
 	if err != nil {
 		return nil, err
@@ -457,10 +455,7 @@ func zeroBandWarning(f probe.Fractions, steps, dim int, hint string) string {
 // largest magnitude among the eigenvalues: the accuracy limit of residuals
 // computed from products in that precision.
 func residualFloor(elem int, eigs ...[]float64) float64 {
-	eps := 0x1p-52
-	if elem == 4 {
-		eps = 0x1p-23
-	}
+	eps := kernels.EpsOf(elem)
 	m := 0.0
 	for _, v := range eigs {
 		for _, x := range v {

@@ -157,14 +157,6 @@ func logGrid(lo, hi float64, n int) []float64 {
 	return g
 }
 
-// machEps returns the machine epsilon of T.
-func machEps[T kernels.Float]() float64 {
-	if kernels.DTypeName[T]() == "float32" {
-		return 0x1p-23
-	}
-	return 0x1p-52
-}
-
 // point is the plan's state at θ that Taylor and SaddleEscape measure from.
 type point[T kernels.Float] struct {
 	p      *models.Plan[T]
@@ -226,7 +218,7 @@ func (pt *point[T]) lossAt(ctx context.Context, eps float64, u kernels.Buffer) (
 
 // noise is the rounding floor of L(θ+εu) - L (see roundingFactor).
 func (pt *point[T]) noise(lossEps, lin, quadTerm float64) float64 {
-	return roundingFactor * machEps[T]() * (math.Abs(pt.loss) + math.Abs(lossEps) + pt.gTheta + math.Abs(lin) + math.Abs(quadTerm))
+	return roundingFactor * kernels.Eps[T]() * (math.Abs(pt.loss) + math.Abs(lossEps) + pt.gTheta + math.Abs(lin) + math.Abs(quadTerm))
 }
 
 // unit uploads v/‖v‖ and returns it with ‖v‖. A zero or non-finite vector is

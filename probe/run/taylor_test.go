@@ -5,18 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
 )
 
-// taylorNet builds spec on the CPU backend in float64 with parameters
-// N(0, (1.5 scale)²/fan_in) for weights and N(0, 0.3²) for biases (never
-// zero), n random Gaussian inputs and Gaussian targets.
+// taylorNet builds spec (an MSE network) on the CPU backend in float64
+// with parameters N(0, (1.5 scale)²/fan_in) for weights and N(0, (0.3
+// scale)²) for biases (never zero), n random Gaussian inputs and Gaussian
+// targets.
 func taylorNet(t *testing.T, spec models.Spec, n int, scale float64, seed uint64) (*models.Plan[float64], *models.Data) {
 	t.Helper()
 	return taylorNetOf[float64](t, spec, n, scale, seed)
@@ -24,37 +23,10 @@ func taylorNet(t *testing.T, spec models.Spec, n int, scale float64, seed uint64
 
 func taylorNetOf[T kernels.Float](t *testing.T, spec models.Spec, n int, scale float64, seed uint64) (*models.Plan[T], *models.Data) {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	p, err := models.Build(cpu.New[T](), spec, models.Settings{Batch: 16})
-	if err != nil {
-		t.Fatal(err)
+	if spec.Loss != models.MSE {
+		t.Fatalf("taylorNet: loss %s, want mse", spec.Loss)
 	}
-	var params []float64
-	for _, b := range spec.Blocks() {
-		sd := 1.5 * scale / math.Sqrt(float64(b.Rows))
-		if b.Bias {
-			sd = 0.3 * scale
-		}
-		for i := 0; i < b.Size(); i++ {
-			params = append(params, sd*r.NormFloat64())
-		}
-	}
-	if err := p.SetParams(params); err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float64, n*spec.Inputs())
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	y := make([]float64, n*spec.Outputs())
-	for i := range y {
-		y[i] = r.NormFloat64()
-	}
-	d, err := p.NewData(x, n, nil, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, d
+	return randomNet[T](t, spec, n, scale, seed, 7)
 }
 
 func sameBits(t *testing.T, what string, got, want []float64) {

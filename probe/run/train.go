@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
+
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
@@ -127,7 +129,7 @@ func Train[T kernels.Float](ctx context.Context, be kernels.Backend[T], dir stri
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		if err := models.WriteAtomic(filepath.Join(dir, ConfigFile), func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err }); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, ConfigFile), append(b, '\n')); err != nil {
 			return nil, err
 		}
 	}
@@ -345,11 +347,3 @@ func (t *trainer[T]) logs(s int) bool {
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-func toT[T kernels.Float](v []float64) []T {
-	out := make([]T, len(v))
-	for i, x := range v {
-		out[i] = T(x)
-	}
-	return out
-}

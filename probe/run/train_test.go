@@ -103,14 +103,7 @@ func TestTrainOptimizersLogTheirBounds(t *testing.T) {
 			Steps:     30, Batch: 32, ProbeEvery: 10, ProbeSet: 60, Seed: 4,
 		}
 		dir := filepath.Join(t.TempDir(), string(o.Kind))
-		sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
-		if err != nil {
-			t.Fatalf("%s: %v", o.Kind, err)
-		}
-		recs, err := ReadLog(filepath.Join(dir, LogFile))
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum, recs := trainCPU(t, dir, cfg)
 		probes := 0
 		for _, r := range recs {
 			if !r.Probed() {
@@ -161,14 +154,7 @@ func TestTrainEpochs(t *testing.T) {
 		Epochs:    3, Batch: 16, ProbeEvery: 5, Seed: 2,
 	}
 	dir := t.TempDir()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, recs := trainCPU(t, dir, cfg)
 	// 50 samples in batches of 16: 4 steps an epoch, 12 steps, records 0..12.
 	if sum.Steps != 12 || len(recs) != 13 || recs[12].Epoch != 3 {
 		t.Errorf("summary steps %d, %d records, last epoch %v; want 12, 13, 3", sum.Steps, len(recs), recs[len(recs)-1].Epoch)
@@ -345,4 +331,19 @@ func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
 			t.Errorf("%s: the log under GOMAXPROCS 1 differs from the one under 3:\n%s\n%s", kind, logs[0], logs[1])
 		}
 	}
+}
+
+// trainCPU trains cfg in float64 on the CPU backend in dir and returns the
+// summary and the log's records; any error fails t, naming dir.
+func trainCPU(t *testing.T, dir string, cfg *TrainConfig) (*Summary, []Record) {
+	t.Helper()
+	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
+	if err != nil {
+		t.Fatalf("train %s: %v", dir, err)
+	}
+	recs, err := ReadLog(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, recs
 }

@@ -1,6 +1,6 @@
 // Package sweep runs grids of training runs: a sweep file names a base run
 // configuration (run.TrainConfig) and axes to vary; Expand turns it into a
-// Plan of runs with stable ids; Execute trains them, several at a time,
+// Grid of runs with stable ids; Execute trains them, several at a time,
 // resumably, on a slice (Shard) of the grid per process; SlurmScript and
 // K8sManifest write the job files that run the shards on a Slurm array or
 // a Kubernetes Indexed Job; BuildReport and WriteReport tabulate the
@@ -42,7 +42,7 @@
 //
 // # Sweep directories
 //
-//	DIR/sweep.json            the expanded plan (Plan), written by every Execute
+//	DIR/sweep.json            the expanded grid (Grid), written by every Execute
 //	DIR/runs/<id>/            a plain run directory (config.json, log.jsonl,
 //	                          checkpoint.json, summary.json, weights.npz, plots/)
 //	DIR/runs/<id>/attempts.jsonl   one line per attempt: fresh or resume, shard, pid, host

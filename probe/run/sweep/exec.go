@@ -129,7 +129,7 @@ const (
 // Event is a run starting or ending.
 type Event struct {
 	Kind EventKind
-	Run  *Run
+	Run  *Point
 	// N is the run's number among the runs this process attempts (1-based),
 	// of Total.
 	N, Total int
@@ -164,7 +164,7 @@ type Result struct {
 	Done, Diverged, Failed, Interrupted, Busy, NotStarted int
 }
 
-// Execute runs the plan's runs of opts.Shard in dir: it writes dir/sweep.json,
+// Execute runs the grid's runs of opts.Shard in dir: it writes dir/sweep.json,
 // then trains each run that is not complete in dir/runs/<id>/ (the layout of
 // a plain run directory, so `curvprobe plot` works on it), opts.Workers at a
 // time. A run with a checkpoint is resumed (run.TrainOptions.Resume);
@@ -173,10 +173,10 @@ type Result struct {
 // does not stop the others. When ctx is cancelled, runs in flight stop at
 // their next step (their checkpoints let a rerun resume them), no new run
 // starts, and Execute returns ctx.Err() with the Result. Several processes
-// may execute one plan in one directory: a run is locked while it is worked
+// may execute one grid in one directory: a run is locked while it is worked
 // on, and a process finding it locked leaves it. A run id that is not a
 // run id (ValidID) is an error: ids name directories.
-func Execute(ctx context.Context, p *Plan, dir string, opts Options) (*Result, error) {
+func Execute(ctx context.Context, p *Grid, dir string, opts Options) (*Result, error) {
 	if opts.Backends.Float32 == nil || opts.Backends.Float64 == nil {
 		panic("sweep: Execute needs Backends for float32 and float64")
 	}
@@ -188,12 +188,12 @@ func Execute(ctx context.Context, p *Plan, dir string, opts Options) (*Result, e
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
 		return nil, err
 	}
-	if err := p.Write(filepath.Join(dir, PlanFile)); err != nil {
+	if err := p.Write(filepath.Join(dir, GridFile)); err != nil {
 		return nil, err
 	}
 	runs := opts.Shard.Select(p.Runs)
 	res := &Result{Selected: len(runs)}
-	var todo []*Run
+	var todo []*Point
 	for i := range runs {
 		if st, _, _ := RunStatus(RunDir(dir, runs[i].ID)); st.Complete() {
 			res.Complete++
@@ -203,7 +203,7 @@ func Execute(ctx context.Context, p *Plan, dir string, opts Options) (*Result, e
 	}
 	x := &executor{dir: dir, opts: opts, total: len(todo), res: res}
 	workers := max(opts.Workers, 1)
-	jobs := make(chan *Run)
+	jobs := make(chan *Point)
 	var wg sync.WaitGroup
 	for range min(workers, max(len(todo), 1)) {
 		wg.Add(1)
@@ -252,7 +252,7 @@ func (x *executor) report(e *Event) {
 }
 
 // attempt makes one attempt at run r.
-func (x *executor) attempt(ctx context.Context, r *Run) {
+func (x *executor) attempt(ctx context.Context, r *Point) {
 	rd := RunDir(x.dir, r.ID)
 	end := func(e *Event) {
 		x.mu.Lock()

@@ -60,7 +60,7 @@ type reporterFunc func(e *Event)
 func (f reporterFunc) Event(e *Event) { f(e) }
 
 // statuses returns each run's status in dir.
-func statuses(p *Plan, dir string) map[string]Status {
+func statuses(p *Grid, dir string) map[string]Status {
 	m := map[string]Status{}
 	for _, r := range p.Runs {
 		m[r.ID], _, _ = RunStatus(RunDir(dir, r.ID))
@@ -255,7 +255,7 @@ func TestReportStepsAboveBound(t *testing.T) {
 	src := strings.Replace(sweepJSON(`{"path": "seed", "values": [1, 2, 3]}`), `"steps": 60`, `"steps": 25`, 1)
 	p := mustExpand(t, src)
 	dir := t.TempDir()
-	if err := p.Write(filepath.Join(dir, PlanFile)); err != nil {
+	if err := p.Write(filepath.Join(dir, GridFile)); err != nil {
 		t.Fatal(err)
 	}
 	f := func(v float64) *float64 { return &v }
@@ -426,7 +426,7 @@ func TestExecuteConcurrentTallies(t *testing.T) {
 	dir := t.TempDir()
 	sorted := Shard{}.Select(p.Runs)
 	first, second := sorted[0], sorted[1]
-	other := &Plan{Name: p.Name, Axes: p.Axes, Runs: []Run{second}}
+	other := &Grid{Name: p.Name, Axes: p.Axes, Runs: []Point{second}}
 	var otherRes *Result
 	byOther := 0
 	// This execution lists both runs, then, as it starts the first, the
@@ -489,9 +489,9 @@ func TestReportRefusesPathIDs(t *testing.T) {
 	}
 	for _, id := range []string{"../outside", "", "a/b", "..", "/outside", "ABCDEF012345", "0123456789ab/"} {
 		q := *p
-		q.Runs = []Run{p.Runs[0]}
+		q.Runs = []Point{p.Runs[0]}
 		q.Runs[0].ID = id
-		if err := q.Write(filepath.Join(dir, PlanFile)); err != nil {
+		if err := q.Write(filepath.Join(dir, GridFile)); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := BuildReport(dir)

@@ -14,7 +14,7 @@ import (
 // sweep's (JobName). Slurm gets absolute paths of the file and of Out; a
 // Kubernetes Out must be absolute already (the volume's mount path), and
 // o.Content (the file's JSON) goes into the manifest.
-func WriteJob(w, notes io.Writer, kind, path string, f *File, p *Plan, o K8sOptions) error {
+func WriteJob(w, notes io.Writer, kind, path string, f *File, p *Grid, o K8sOptions) error {
 	o.Runs = len(p.Runs)
 	if o.Shards == 0 {
 		o.Shards = len(p.Runs)

@@ -125,28 +125,20 @@ func FuzzSlurmScript(f *testing.F) {
 		if hostile(out, file, bin, name, partition, account, tm, mem, device) && err == nil {
 			t.Fatalf("a control character or bad UTF-8 was accepted: %+v", o)
 		}
-		if err != nil {
-			if err.Error() == "" || b.Len() > 0 {
-				t.Fatalf("error %q with output %q", err, b.String())
-			}
+		if refused(t, err, b.String()) {
 			return
 		}
 		// The template: the same options with plain stand-ins.
 		ref := o
-		stand := func(v *string, s string) {
-			if *v != "" {
-				*v = s
-			}
-		}
-		stand(&ref.Out, "/o")
-		stand(&ref.File, "/f")
-		stand(&ref.Bin, "b")
-		stand(&ref.Name, "n")
-		stand(&ref.Partition, "p")
-		stand(&ref.Account, "a")
-		stand(&ref.Time, "1")
-		stand(&ref.Mem, "1G")
-		stand(&ref.Device, "cpu")
+		standIn(&ref.Out, "/o")
+		standIn(&ref.File, "/f")
+		standIn(&ref.Bin, "b")
+		standIn(&ref.Name, "n")
+		standIn(&ref.Partition, "p")
+		standIn(&ref.Account, "a")
+		standIn(&ref.Time, "1")
+		standIn(&ref.Mem, "1G")
+		standIn(&ref.Device, "cpu")
 		var rb strings.Builder
 		if err := SlurmScript(&rb, ref); err != nil {
 			t.Fatalf("template: %v", err)
@@ -236,25 +228,17 @@ func FuzzK8sManifest(f *testing.F) {
 		if hostile(out, bin, name, image, pvc, mem, device) && err == nil {
 			t.Fatalf("a control character or bad UTF-8 was accepted: %+v", o)
 		}
-		if err != nil {
-			if err.Error() == "" || b.Len() > 0 {
-				t.Fatalf("error %q with output %q", err, b.String())
-			}
+		if refused(t, err, b.String()) {
 			return
 		}
 		ref := o
-		stand := func(v *string, s string) {
-			if *v != "" {
-				*v = s
-			}
-		}
-		stand(&ref.Out, "/o")
-		stand(&ref.Bin, "b")
-		stand(&ref.Name, "n")
-		stand(&ref.Image, "i")
-		stand(&ref.PVC, "p")
-		stand(&ref.Mem, "1G")
-		stand(&ref.Device, "cpu")
+		standIn(&ref.Out, "/o")
+		standIn(&ref.Bin, "b")
+		standIn(&ref.Name, "n")
+		standIn(&ref.Image, "i")
+		standIn(&ref.PVC, "p")
+		standIn(&ref.Mem, "1G")
+		standIn(&ref.Device, "cpu")
 		ref.Content = []byte("c")
 		var rb strings.Builder
 		if err := K8sManifest(&rb, ref); err != nil {
@@ -308,4 +292,25 @@ func FuzzK8sManifest(f *testing.F) {
 			t.Fatalf("image %q, mountPath %q", c["image"], c["volumeMounts"])
 		}
 	})
+}
+
+// standIn replaces a set option with a plain stand-in, for the template a
+// job file is compared with.
+func standIn(v *string, s string) {
+	if *v != "" {
+		*v = s
+	}
+}
+
+// refused reports whether err refused the options, failing t when it did
+// so without a message or after writing output.
+func refused(t *testing.T, err error, out string) bool {
+	t.Helper()
+	if err == nil {
+		return false
+	}
+	if err.Error() == "" || out != "" {
+		t.Fatalf("error %q with output %q", err, out)
+	}
+	return true
 }

@@ -16,7 +16,7 @@ func TestExpandRefusesOtherOptimizersOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Expand(f, PlanOptions{})
+	_, err = Expand(f, GridOptions{})
 	if err == nil {
 		t.Fatal("a grid with gd and adam runs given momentum was accepted")
 	}

@@ -24,7 +24,7 @@ const (
 // log (so that they exist for unfinished runs too, and agree with
 // summary.json for finished ones); pointer fields are nil when not measured.
 type Row struct {
-	Run    *Run
+	Run    *Point
 	Status Status
 	// Error is the error of a failed run (or the divergence message).
 	Error string
@@ -62,9 +62,9 @@ type Row struct {
 	sharpness [][3]float64
 }
 
-// Report is a sweep's table: one Row per run of its plan, in plan order.
+// Report is a sweep's table: one Row per run of its grid, in grid order.
 type Report struct {
-	Plan *Plan
+	Grid *Grid
 	Rows []Row
 }
 
@@ -72,11 +72,11 @@ type Report struct {
 // is not a run id (ValidID: an edited sweep.json) gets a failed row that says
 // so, and nothing outside dir/runs is read.
 func BuildReport(dir string) (*Report, error) {
-	p, err := LoadPlan(filepath.Join(dir, PlanFile))
+	p, err := LoadGrid(filepath.Join(dir, GridFile))
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Plan: p, Rows: make([]Row, len(p.Runs))}
+	rep := &Report{Grid: p, Rows: make([]Row, len(p.Runs))}
 	for i := range p.Runs {
 		r := &p.Runs[i]
 		row := &rep.Rows[i]
@@ -84,7 +84,7 @@ func BuildReport(dir string) (*Report, error) {
 		if !ValidID(r.ID) {
 			// An edited sweep.json: read nothing outside DIR/runs.
 			row.Status = StatusFailed
-			row.Error = fmt.Sprintf("%s: run %d: id %q is not a run id (%d hex digits); its directory is not read", PlanFile, i, r.ID, IDLength)
+			row.Error = fmt.Sprintf("%s: run %d: id %q is not a run id (%d hex digits); its directory is not read", GridFile, i, r.ID, IDLength)
 			continue
 		}
 		rd := RunDir(dir, r.ID)
@@ -191,7 +191,7 @@ func ptr(v float64) *float64 { return &v }
 // Columns returns the report's column names: id, the axes, then the
 // measurements.
 func (rep *Report) Columns() []string {
-	cols := append([]string{"id"}, rep.Plan.Axes...)
+	cols := append([]string{"id"}, rep.Grid.Axes...)
 	return append(cols, "status", "step", "final_loss", "final_train_acc", "final_test_acc",
 		"final_sharpness", "max_sharpness", "final_eta_lambda", "final_bound",
 		"probes_above_bound", "steps_above_bound", "error")

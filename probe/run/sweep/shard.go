@@ -44,13 +44,13 @@ func (s Shard) String() string {
 }
 
 // Select returns the runs of shard s, in id order.
-func (s Shard) Select(runs []Run) []Run {
+func (s Shard) Select(runs []Point) []Point {
 	sorted := slices.Clone(runs)
-	slices.SortFunc(sorted, func(a, b Run) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(sorted, func(a, b Point) int { return strings.Compare(a.ID, b.ID) })
 	if s.All() {
 		return sorted
 	}
-	var out []Run
+	var out []Point
 	for i, r := range sorted {
 		if i%s.Count == s.Index {
 			out = append(out, r)

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-func fakeRuns(n int) []Run {
-	runs := make([]Run, n)
+func fakeRuns(n int) []Point {
+	runs := make([]Point, n)
 	for i := range runs {
 		// Ids out of order, to check Select sorts.
 		runs[i].ID = fmt.Sprintf("%012x", (i*7919)%1000003)

@@ -19,13 +19,13 @@ func sweepJSON(axes string) string {
 	return `{"name": "t", "base": ` + baseJSON + `, "axes": [` + axes + `]}`
 }
 
-func mustExpand(t *testing.T, src string) *Plan {
+func mustExpand(t *testing.T, src string) *Grid {
 	t.Helper()
 	f, err := ParseFile([]byte(src))
 	if err != nil {
 		t.Fatalf("ParseFile: %v\n%s", err, src)
 	}
-	p, err := Expand(f, PlanOptions{})
+	p, err := Expand(f, GridOptions{})
 	if err != nil {
 		t.Fatalf("Expand: %v", err)
 	}
@@ -33,7 +33,7 @@ func mustExpand(t *testing.T, src string) *Plan {
 }
 
 // ids maps each run's label to its id.
-func ids(p *Plan) map[string]string {
+func ids(p *Grid) map[string]string {
 	m := map[string]string{}
 	for _, r := range p.Runs {
 		m[canonLabel(p, &r)] = r.ID
@@ -42,7 +42,7 @@ func ids(p *Plan) map[string]string {
 }
 
 // canonLabel is a run's label with the axes sorted, independent of their order.
-func canonLabel(p *Plan, r *Run) string {
+func canonLabel(p *Grid, r *Point) string {
 	parts := strings.Split(r.Label(p.Axes), " ")
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
@@ -169,7 +169,7 @@ func TestExpandPaths(t *testing.T) {
 		}
 	}
 	f, _ := ParseFile([]byte(sweepJSON(`{"path": "seed", "values": [1, 2]}`)))
-	p2, err := Expand(f, PlanOptions{DType: kernels.Float32})
+	p2, err := Expand(f, GridOptions{DType: kernels.Float32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestBadFiles(t *testing.T) {
 	} {
 		f, err := ParseFile([]byte(c.src))
 		if err == nil {
-			_, err = Expand(f, PlanOptions{})
+			_, err = Expand(f, GridOptions{})
 		}
 		if err == nil {
 			t.Errorf("%s: no error", c.name)

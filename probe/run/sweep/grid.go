@@ -11,13 +11,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/curvprobe/curvprobe/internal/atomicfile"
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
 
-// PlanFile is the expanded plan written to SWEEP_DIR/sweep.json.
-const PlanFile = "sweep.json"
+// GridFile is the expanded grid written to SWEEP_DIR/sweep.json.
+const GridFile = "sweep.json"
 
 // IDLength is the number of hex digits of a run id.
 const IDLength = 12
@@ -25,27 +25,27 @@ const IDLength = 12
 // maxErrors is how many per-run errors Expand reports before summing up.
 const maxErrors = 10
 
-// Plan is an expanded sweep: every run with its id and configuration.
-type Plan struct {
+// Grid is an expanded sweep: every run with its id and configuration.
+type Grid struct {
 	Name string `json:"name,omitempty"`
 	// Axes are the varied paths, in the sweep file's order.
 	Axes []string `json:"axes"`
 	// Runs are in grid order: the first axis outermost, the last fastest.
-	Runs []Run `json:"runs"`
+	Runs []Point `json:"runs"`
 }
 
-// Run is one run of a plan.
-type Run struct {
+// Point is one run of a grid: a point of its axes.
+type Point struct {
 	// ID is ConfigID(Config): it depends only on the run's configuration,
 	// not on the other runs or the order of the axes.
 	ID string `json:"id"`
-	// Values holds the run's value of each of Plan.Axes, as compact JSON.
+	// Values holds the run's value of each of Grid.Axes, as compact JSON.
 	Values []json.RawMessage `json:"values"`
 	Config *run.TrainConfig  `json:"config"`
 }
 
 // Label describes the run by its axis values: "optimizer.lr=0.1 seed=2".
-func (r *Run) Label(axes []string) string {
+func (r *Point) Label(axes []string) string {
 	parts := make([]string, len(axes))
 	for i, a := range axes {
 		parts[i] = a + "=" + string(r.Values[i])
@@ -53,8 +53,8 @@ func (r *Run) Label(axes []string) string {
 	return strings.Join(parts, " ")
 }
 
-// PlanOptions adjust every run of a plan.
-type PlanOptions struct {
+// GridOptions adjust every run of a grid.
+type GridOptions struct {
 	// DType, when set, overrides every run's dtype. The dtype is part of a
 	// run's configuration and so of its id. A run with no dtype gets
 	// float32, as `curvprobe train` does.
@@ -93,7 +93,7 @@ func ValidID(id string) bool {
 // run's configuration and computes its id. Errors name the axis and value,
 // or the run and its axis values; two grid points with the same
 // configuration are an error.
-func Expand(f *File, o PlanOptions) (*Plan, error) {
+func Expand(f *File, o GridOptions) (*Grid, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func Expand(f *File, o PlanOptions) (*Plan, error) {
 	if _, err := decodeConfig(base); err != nil {
 		return nil, fmt.Errorf(`field "base": %w`, err)
 	}
-	p := &Plan{Name: f.Name, Axes: make([]string, len(f.Axes))}
+	p := &Grid{Name: f.Name, Axes: make([]string, len(f.Axes))}
 	values := make([][]json.RawMessage, len(f.Axes))
 	trees := make([][]any, len(f.Axes))
 	total := 1
@@ -142,7 +142,7 @@ func Expand(f *File, o PlanOptions) (*Plan, error) {
 	idx := make([]int, len(f.Axes))
 	for k := range total {
 		t := clone(base)
-		r := Run{Values: make([]json.RawMessage, len(f.Axes))}
+		r := Point{Values: make([]json.RawMessage, len(f.Axes))}
 		for i := range f.Axes {
 			r.Values[i] = values[i][idx[i]]
 			t, _ = setPath(t, f.Axes[i].Path, clone(trees[i][idx[i]])) // checked above
@@ -185,7 +185,7 @@ func Expand(f *File, o PlanOptions) (*Plan, error) {
 }
 
 // Lookup returns the run with the given id, or nil.
-func (p *Plan) Lookup(id string) *Run {
+func (p *Grid) Lookup(id string) *Point {
 	for i := range p.Runs {
 		if p.Runs[i].ID == id {
 			return &p.Runs[i]
@@ -194,23 +194,23 @@ func (p *Plan) Lookup(id string) *Run {
 	return nil
 }
 
-// Write writes the plan as indented JSON to path, atomically (tasks of a
+// Write writes the grid as indented JSON to path, atomically (tasks of a
 // sharded sweep may write it at the same time).
-func (p *Plan) Write(path string) error {
+func (p *Grid) Write(path string) error {
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err
 	}
-	return models.WriteAtomic(path, func(f *os.File) error { _, err := f.Write(append(b, '\n')); return err })
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
 
-// LoadPlan reads a plan written by Plan.Write.
-func LoadPlan(path string) (*Plan, error) {
+// LoadGrid reads a grid written by Grid.Write.
+func LoadGrid(path string) (*Grid, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var p Plan
+	var p Grid
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
