@@ -27,14 +27,17 @@ var allowed = map[string][]string{
 	// return its types, so it is part of the Gorgonia API models uses.
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
 	// shared by the two packages that read .npy: part of the npyio layer.
-	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile"},
-	"probe":           {"gonum.org/v1/gonum/"},
-	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
-	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
-	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
-	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
-	"bench":           {"*"},
-	"cmd/curvprobe":   {"*"},
+	// internal/torchfile reads PyTorch's weight files (safetensors,
+	// torch.save) for models' LoadWeights, with the standard library only.
+	"models":             {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/torchfile"},
+	"internal/torchfile": {},
+	"probe":              {"gonum.org/v1/gonum/"},
+	"data":               {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
+	"probe/run":          {"probe", "models", "kernels", "data", "gonum.org/"},
+	"probe/run/sweep":    {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
+	"probe/probetest":    {"probe", "gonum.org/v1/gonum/"},
+	"bench":              {"*"},
+	"cmd/curvprobe":      {"*"},
 }
 
 type pkg struct {

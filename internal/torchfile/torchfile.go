@@ -90,10 +90,13 @@ func Detect(head []byte, zipNames []string) Format {
 			}
 		}
 		return Zip
-	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
-		return TorchLegacy
 	case len(head) >= 9 && head[8] == '{' && binary.LittleEndian.Uint64(head) >= 2:
+		// Before the pickle test: a header of 128 bytes starts 0x80 0x00.
 		return Safetensors
+	case len(head) >= 3 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5 && head[2] == 0x8a:
+		// PROTO, then LONG1: the magic number legacy torch.save files
+		// start with.
+		return TorchLegacy
 	}
 	return Unknown
 }

@@ -114,6 +114,23 @@ func TestSafetensorsByteByByte(t *testing.T) {
 	}
 }
 
+// Header lengths whose first bytes look like a pickle's PROTO opcode
+// (0x80 0x02) are still safetensors: detection once took a 128-byte header
+// for a legacy torch.save file.
+func TestDetectSafetensorsLikePickle(t *testing.T) {
+	for _, n := range []int{0x80, 0x280, 0x380} {
+		hdr := `{"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}`
+		hdr += strings.Repeat(" ", n-len(hdr))
+		b := stFile(hdr, nil)
+		if got := Detect(b, nil); got != Safetensors {
+			t.Errorf("header of %d bytes: %v", n, got)
+		}
+		if _, err := OpenReader(bytes.NewReader(b), int64(len(b)), "x"); err != nil {
+			t.Errorf("header of %d bytes: %v", n, err)
+		}
+	}
+}
+
 func TestFloat16(t *testing.T) {
 	for _, tc := range []struct {
 		h    uint16
