@@ -66,6 +66,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of initialisation, subsets, batches and probes")
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
 	fs.StringVar(&c.DType, "dtype", "float32", "float32 or float64")
+	fs.StringVar(&c.WeightsFormat, "weights-format", "", "safetensors: also write the final weights as RUN_DIR/weights.safetensors, PyTorch's layout (weights.npz is always written)")
 	deviceFlag(fs, &f.device, "auto")
 	fs.StringVar(&f.out, "out", "", "run directory (required)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")

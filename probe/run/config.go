@@ -66,6 +66,10 @@ type TrainConfig struct {
 	// PlanBatch is the number of samples per backend pass (0: 512).
 	PlanBatch int    `json:"plan_batch,omitempty"`
 	DType     string `json:"dtype,omitempty"`
+	// WeightsFormat "safetensors" also writes the final weights as
+	// RUN_DIR/weights.safetensors, in PyTorch's layout (models.SaveSafetensors);
+	// "" or "npz" writes weights.npz alone, which is always written.
+	WeightsFormat string `json:"weights_format,omitempty"`
 }
 
 // Validate reports bad settings, naming the field.
@@ -113,6 +117,11 @@ func (c *TrainConfig) Validate() error {
 	default:
 		return fmt.Errorf("dtype %q: want float32 or float64", c.DType)
 	}
+	switch c.WeightsFormat {
+	case "", "npz", "safetensors":
+	default:
+		return fmt.Errorf("weights_format %q: want npz or safetensors", c.WeightsFormat)
+	}
 	return nil
 }
 
@@ -125,8 +134,8 @@ func (c *TrainConfig) probeEvery() int {
 
 // resumable lists the config.json fields that a resumed run may change,
 // since they change no record: the run's length (a checkpoint past it is
-// refused on its own) and the checkpoint cadence.
-var resumable = map[string]bool{"steps": true, "epochs": true, "checkpoint_every": true}
+// refused on its own), the checkpoint cadence and the final weights' format.
+var resumable = map[string]bool{"steps": true, "epochs": true, "checkpoint_every": true, "weights_format": true}
 
 // configChanges returns, in JSON's dotted names with old and new values,
 // the fields of now that differ from was, leaving out the resumable ones.

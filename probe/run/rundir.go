@@ -24,6 +24,9 @@ const (
 	CheckpointFile = "checkpoint.json"
 	SummaryFile    = "summary.json"
 	WeightsFile    = "weights.npz"
+	// SafetensorsFile holds the final weights in PyTorch's layout when the
+	// run's WeightsFormat is "safetensors".
+	SafetensorsFile = "weights.safetensors"
 	// LockFile is locked (flock) by the run's one writer, a new or resumed
 	// Train, for as long as it runs; it holds the writer's process id, host
 	// and start time, which a refused second writer reports.
@@ -167,8 +170,14 @@ func (sum *Summary) add(r *Record) {
 }
 
 func (t *trainer[T]) finish(sum *Summary, plot bool) error {
-	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
+	params := t.p.ParamsHost()
+	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, params); err != nil {
 		return err
+	}
+	if t.cfg.WeightsFormat == "safetensors" {
+		if err := models.SaveSafetensors(filepath.Join(t.dir, SafetensorsFile), t.cfg.Model, params); err != nil {
+			return err
+		}
 	}
 	b, err := MarshalJSON(sum, "  ")
 	if err != nil {
