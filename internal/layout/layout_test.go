@@ -30,14 +30,17 @@ var allowed = map[string][]string{
 	// internal/torchfile reads PyTorch's weight files (safetensors,
 	// torch.save) for models' LoadWeights, with the standard library only.
 	"models":             {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/torchfile"},
-	"internal/torchfile": {},
-	"probe":              {"gonum.org/v1/gonum/"},
-	"data":               {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile"},
-	"probe/run":          {"probe", "models", "kernels", "data", "gonum.org/"},
-	"probe/run/sweep":    {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
-	"probe/probetest":    {"probe", "gonum.org/v1/gonum/"},
-	"bench":              {"*"},
-	"cmd/curvprobe":      {"*"},
+	"internal/torchfile": {"internal/half"},
+	// internal/half converts float16 and bfloat16 for data's and
+	// torchfile's readers, with the standard library only.
+	"internal/half":   {},
+	"probe":           {"gonum.org/v1/gonum/"},
+	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/half"},
+	"probe/run":       {"probe", "models", "kernels", "data", "gonum.org/"},
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "data", "gonum.org/"},
+	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
+	"bench":           {"*"},
+	"cmd/curvprobe":   {"*"},
 }
 
 type pkg struct {

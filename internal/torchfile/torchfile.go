@@ -34,6 +34,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/curvprobe/curvprobe/internal/half"
 )
 
 // DType is a tensor element type, named as in safetensors headers.
@@ -250,36 +252,15 @@ func widen(dst []float64, src []byte, d DType) {
 		}
 	case BF16:
 		for i := range dst {
-			dst[i] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(src[2*i:])) << 16))
+			dst[i] = half.BFloat16(binary.LittleEndian.Uint16(src[2*i:]))
 		}
 	case F16:
 		for i := range dst {
-			dst[i] = Float16(binary.LittleEndian.Uint16(src[2*i:]))
+			dst[i] = half.Float16(binary.LittleEndian.Uint16(src[2*i:]))
 		}
 	default:
 		panic("torchfile: widen: not a float dtype")
 	}
-}
-
-// Float16 returns the value of the IEEE 754 binary16 number with bits h
-// (subnormals, infinities and NaN included).
-func Float16(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1024+frac, exp-25)
 }
 
 // Array is a tensor to write: its name, shape and values, written as dtype

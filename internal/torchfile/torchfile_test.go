@@ -131,31 +131,6 @@ func TestDetectSafetensorsLikePickle(t *testing.T) {
 	}
 }
 
-func TestFloat16(t *testing.T) {
-	for _, tc := range []struct {
-		h    uint16
-		want float64
-	}{{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 0x1p-24}, {0x03ff, 1023 * 0x1p-24}, {0x0400, 0x1p-14},
-		{0x3555, 0x1.554p-2}, {0x7c00, math.Inf(1)}, {0xfc00, math.Inf(-1)}, {0x0000, 0}} {
-		if got := Float16(tc.h); got != tc.want {
-			t.Errorf("Float16(%#04x) = %v, want %v", tc.h, got, tc.want)
-		}
-	}
-	if !math.IsNaN(Float16(0x7e00)) || !math.Signbit(Float16(0x8000)) {
-		t.Error("NaN or -0 wrong")
-	}
-	// Every finite half, through float32's exact conversion of the same
-	// value: monotone in the bit pattern for positive values.
-	prev := -1.0
-	for h := uint16(0); h < 0x7c00; h++ {
-		v := Float16(h)
-		if v <= prev {
-			t.Fatalf("Float16(%#04x) = %v not above %v", h, v, prev)
-		}
-		prev = v
-	}
-}
-
 func TestWriteSafetensorsRoundTrip(t *testing.T) {
 	arrays := []Array{{"0.weight", []int{2, 3}, []float64{1, 2, 3, 4, 5, math.SmallestNonzeroFloat64}}, {"0.bias", []int{2}, []float64{-1, 0.1}},
 		{"s", nil, []float64{7}}, {"e", []int{0}, nil}}
