@@ -364,13 +364,8 @@ func SaveSafetensors(path string, spec Spec, params []float64) error {
 			arrays = append(arrays, torchfile.Array{Name: key + "bias", Shape: []int{b.Cols}, Values: vals})
 			continue
 		}
-		w := make([]float64, len(vals)) // [in, out] to [out, in]
-		for i := 0; i < b.Rows; i++ {
-			for o := 0; o < b.Cols; o++ {
-				w[o*b.Rows+i] = vals[i*b.Cols+o]
-			}
-		}
-		arrays = append(arrays, torchfile.Array{Name: key + "weight", Shape: []int{b.Cols, b.Rows}, Values: w})
+		// Our [in, out] written as [out, in], without a copy.
+		arrays = append(arrays, torchfile.Array{Name: key + "weight", Shape: []int{b.Cols, b.Rows}, Values: vals, Transposed: true})
 	}
 	meta := map[string]string{"format": "pt", "curvprobe.model": string(model)}
 	return WriteAtomic(path, func(f *os.File) error {

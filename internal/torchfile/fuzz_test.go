@@ -59,7 +59,7 @@ func roundTrip(t *testing.T, f *File, name string) {
 // file; a file that opens round-trips (roundTrip).
 func FuzzSafetensors(f *testing.F) {
 	var buf bytes.Buffer
-	WriteSafetensors(&buf, []Array{{"0.weight", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}}, {"0.bias", []int{2}, []float64{-1, 1}}}, F32, map[string]string{"format": "pt"})
+	WriteSafetensors(&buf, []Array{{Name: "0.weight", Shape: []int{2, 3}, Values: []float64{1, 2, 3, 4, 5, 6}}, {Name: "0.bias", Shape: []int{2}, Values: []float64{-1, 1}}}, F32, map[string]string{"format": "pt"})
 	f.Add(buf.Bytes())
 	f.Add(stFile(`{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]}}`, le(uint16(0x3c00), uint16(0x7c00), uint16(0x3fc0))))
 	f.Add(stFile(`{"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"s":{"dtype":"F64","shape":[],"data_offsets":[8,16]}}`, make([]byte, 16)))

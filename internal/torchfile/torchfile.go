@@ -264,11 +264,15 @@ func widen(dst []float64, src []byte, d DType) {
 }
 
 // Array is a tensor to write: its name, shape and values, written as dtype
-// F64 or F32.
+// F64 or F32. Values are in C order, or, with Transposed, a matrix's
+// values in the C order of its transpose: Shape [r, c] written from Values
+// holding [c, r] (our [in, out] weights written as PyTorch's [out, in]
+// without a copy).
 type Array struct {
-	Name   string
-	Shape  []int
-	Values []float64
+	Name       string
+	Shape      []int
+	Values     []float64
+	Transposed bool
 }
 
 // WriteSafetensors writes arrays as a safetensors file to w, in the given
@@ -291,7 +295,7 @@ func WriteSafetensors(w io.Writer, arrays []Array, dtype DType, metadata map[str
 		for _, d := range a.Shape {
 			n *= d
 		}
-		if n != len(a.Values) {
+		if n != len(a.Values) || (a.Transposed && len(a.Shape) != 2) {
 			panic("torchfile: WriteSafetensors: shape does not match the values")
 		}
 		if i > 0 {
@@ -317,14 +321,26 @@ func WriteSafetensors(w io.Writer, arrays []Array, dtype DType, metadata map[str
 	bw.Write(n[:])
 	bw.Write(hdr.Bytes())
 	var b [8]byte
+	put := func(v float64) {
+		if dtype == F64 {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+			bw.Write(b[:8])
+		} else {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+			bw.Write(b[:4])
+		}
+	}
 	for _, a := range arrays {
-		for _, v := range a.Values {
-			if dtype == F64 {
-				binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-				bw.Write(b[:8])
-			} else {
-				binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
-				bw.Write(b[:4])
+		if !a.Transposed {
+			for _, v := range a.Values {
+				put(v)
+			}
+			continue
+		}
+		rows, cols := a.Shape[0], a.Shape[1]
+		for r := 0; r < rows; r++ {
+			for c := 0; c < cols; c++ {
+				put(a.Values[c*rows+r])
 			}
 		}
 	}

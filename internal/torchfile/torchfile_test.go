@@ -132,8 +132,8 @@ func TestDetectSafetensorsLikePickle(t *testing.T) {
 }
 
 func TestWriteSafetensorsRoundTrip(t *testing.T) {
-	arrays := []Array{{"0.weight", []int{2, 3}, []float64{1, 2, 3, 4, 5, math.SmallestNonzeroFloat64}}, {"0.bias", []int{2}, []float64{-1, 0.1}},
-		{"s", nil, []float64{7}}, {"e", []int{0}, nil}}
+	arrays := []Array{{"0.weight", []int{2, 3}, []float64{1, 2, 3, 4, 5, math.SmallestNonzeroFloat64}, false}, {"0.bias", []int{2}, []float64{-1, 0.1}, false},
+		{"s", nil, []float64{7}, false}, {"e", []int{0}, nil, false}, {"t", []int{3, 2}, []float64{1, 2, 3, 4, 5, 6}, true}}
 	for _, dt := range []DType{F64, F32} {
 		var buf bytes.Buffer
 		if err := WriteSafetensors(&buf, arrays, dt, map[string]string{"a": "b"}); err != nil {
@@ -153,11 +153,15 @@ func TestWriteSafetensorsRoundTrip(t *testing.T) {
 			x := f.Tensors[i]
 			got, err := x.Floats(nil)
 			want := a.Values
+			if a.Transposed { // [3, 2] written from the values of its [2, 3] transpose
+				want = []float64{1, 4, 2, 5, 3, 6}
+			}
 			if dt == F32 {
-				want = nil
-				for _, v := range a.Values {
-					want = append(want, float64(float32(v)))
+				var w32 []float64
+				for _, v := range want {
+					w32 = append(w32, float64(float32(v)))
 				}
+				want = w32
 			}
 			if err != nil || x.Name != a.Name || x.DType != dt || len(got) != len(want) || (len(want) > 0 && !slices.Equal(got, want)) {
 				t.Errorf("%v: %s %v %v %v; want %s %v", dt, x.Name, x.DType, got, err, a.Name, want)
