@@ -154,6 +154,12 @@ func loadTorchWeights(path string, spec Spec) ([]float64, error) {
 		return nil, fmt.Errorf("weights %w", err)
 	}
 	defer f.Close()
+	return torchWeights(f, spec)
+}
+
+// torchWeights is loadTorchWeights on an open file, named f.Path in errors.
+func torchWeights(f *torchfile.File, spec Spec) ([]float64, error) {
+	path := f.Path
 	layers, err := torchLayers(f)
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
@@ -268,6 +274,12 @@ func torchWidths(path string) (widths []int, bias []bool, keys []string, err err
 		return nil, nil, nil, fmt.Errorf("weights %w", err)
 	}
 	defer f.Close()
+	return fileWidths(f)
+}
+
+// fileWidths is torchWidths on an open file, named f.Path in errors.
+func fileWidths(f *torchfile.File) (widths []int, bias []bool, keys []string, err error) {
+	path := f.Path
 	layers, err := torchLayers(f)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("weights %s: %w", path, err)
@@ -352,6 +364,11 @@ func SaveSafetensors(path string, spec Spec, params []float64) error {
 	if len(params) != spec.NumParams() {
 		return fmt.Errorf("weights %s: %d values for a model of %d parameters", path, len(params), spec.NumParams())
 	}
+	return WriteAtomic(path, func(f *os.File) error { return writeSafetensors(f, spec, params) })
+}
+
+// writeSafetensors writes SaveSafetensors' file to w.
+func writeSafetensors(w io.Writer, spec Spec, params []float64) error {
 	model, err := spec.MarshalJSON()
 	if err != nil {
 		return err
@@ -368,7 +385,5 @@ func SaveSafetensors(path string, spec Spec, params []float64) error {
 		arrays = append(arrays, torchfile.Array{Name: key + "weight", Shape: []int{b.Cols, b.Rows}, Values: vals, Transposed: true})
 	}
 	meta := map[string]string{"format": "pt", "curvprobe.model": string(model)}
-	return WriteAtomic(path, func(f *os.File) error {
-		return torchfile.WriteSafetensors(f, arrays, torchfile.F64, meta)
-	})
+	return torchfile.WriteSafetensors(w, arrays, torchfile.F64, meta)
 }

@@ -240,6 +240,45 @@ func pklTensor(numel, offset byte, shape, strides string) string {
 		shape + strides + "\x89h\x00)RtRu."
 }
 
+// deflated is torchZip with deflated records.
+func deflated(t *testing.T, records ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i < len(records); i += 2 {
+		w, err := zw.Create(records[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(records[i+1]))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// claimed rewrites the sizes the central directory claims for the last
+// record of a zip archive (no comment, no zip64) to n: a 300-byte file
+// that says it holds n bytes.
+func claimed(z []byte, n uint64) []byte {
+	z = bytes.Clone(z)
+	end := len(z) - 22 // end of central directory record
+	dir := int(binary.LittleEndian.Uint32(z[end+16:]))
+	count := int(binary.LittleEndian.Uint16(z[end+10:]))
+	for i := 0; i < count; i++ {
+		nameLen := int(binary.LittleEndian.Uint16(z[dir+28:]))
+		extra := int(binary.LittleEndian.Uint16(z[dir+30:]))
+		comment := int(binary.LittleEndian.Uint16(z[dir+32:]))
+		if i == count-1 {
+			// Sizes over 32 bits need a zip64 extra field; 0xffffffff
+			// with none is what a crafted file may say: give both.
+			binary.LittleEndian.PutUint32(z[dir+20:], uint32(min(n, 0xfffffffe)))
+			binary.LittleEndian.PutUint32(z[dir+24:], uint32(min(n, 0xfffffffe)))
+		}
+		dir += 46 + nameLen + extra + comment
+	}
+	return z
+}
+
 func TestTorchZipErrors(t *testing.T) {
 	four := string(le(float32(1), float32(2), float32(3), float32(4)))
 	good := pklTensor(4, 0, "K\x02K\x02\x86", "K\x02K\x01\x86")
@@ -267,6 +306,11 @@ func TestTorchZipErrors(t *testing.T) {
 		{"view past storage", torchZip(t, "a/data.pkl", pklTensor(4, 1, "K\x02K\x02\x86", "K\x02K\x01\x86"), "a/data/0", four), "tensor w: shape [2 2] with strides [2 1] at offset 1 runs past its storage of 4 elements"},
 		{"expanded view", torchZip(t, "a/data.pkl", pklTensor(4, 0, "K\x09\x85", "K\x00\x85"), "a/data/0", four), "shape [9] holds more elements than its storage of 4"},
 		{"no data.pkl", torchZip(t, "x.npy", "abc"), "without data.pkl"},
+		{"compressed storage", deflated(t, "a/data.pkl", good, "a/data/0", four), "storage record data/0 is compressed (method 8)"},
+		// 2^29 float32 elements claimed by the pickle and the directory,
+		// 16 bytes present: refused before 4 GiB are allocated.
+		{"size claim", claimed(torchZip(t, "a/data.pkl", strings.Replace(pklTensor(4, 0, "J\x00\x00\x00\x20\x85", "K\x01\x85"), "K\x04t", "J\x00\x00\x00\x20t", 1), "a/data/0", four), 1<<31),
+			"claims 2147483648 bytes in an archive of"},
 		{"torchscript", torchZip(t, "a/data.pkl", good, "a/constants.pkl", "", "a/data/0", four), "TorchScript"},
 		{"big endian", torchZip(t, "a/data.pkl", good, "a/byteorder", "big", "a/data/0", four), `byte order "big"`},
 		{"evil global", torchZip(t, "a/data.pkl", "\x80\x02cos\nsystem\nX\x02\x00\x00\x00lsR."), "global os.system is not read"},

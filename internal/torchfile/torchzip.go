@@ -93,7 +93,7 @@ func readTorchZip(r io.ReaderAt, size int64) (*File, error) {
 		if !ok {
 			return nil, fmt.Errorf("state_dict entry %q is a %s, not a tensor", key, typeName(dict.vals[i]))
 		}
-		t, err := pt.tensor(key, records)
+		t, err := pt.tensor(key, records, size)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %s: %w", key, err)
 		}
@@ -137,11 +137,17 @@ type ptensor struct {
 
 // tensor checks the view against its storage record and returns the
 // Tensor that reads it.
-func (p *ptensor) tensor(key string, records map[string]*zip.File) (*Tensor, error) {
+func (p *ptensor) tensor(key string, records map[string]*zip.File, archiveSize int64) (*Tensor, error) {
 	size := int64(p.st.dtype.Size())
 	rec, ok := records["data/"+p.st.key]
 	if !ok {
 		return nil, fmt.Errorf("storage record data/%s is missing", p.st.key)
+	}
+	// torch.save stores storages uncompressed: their sizes, which bound
+	// every allocation below, are then bounded by the archive's.
+	if rec.Method != zip.Store || rec.CompressedSize64 != rec.UncompressedSize64 || rec.CompressedSize64 > uint64(archiveSize) {
+		return nil, fmt.Errorf("storage record data/%s is compressed (method %d) or claims %d bytes in an archive of %d: torch.save stores storages as they are",
+			p.st.key, rec.Method, rec.UncompressedSize64, archiveSize)
 	}
 	if p.st.numel < 0 || p.st.numel > (1<<62)/size {
 		return nil, fmt.Errorf("storage data/%s claims %d elements", p.st.key, p.st.numel)
