@@ -62,14 +62,7 @@ func FuzzLoadTorchWeights(f *testing.F) {
 			}
 			return
 		}
-		if len(params) != fuzzSpec.NumParams() {
-			t.Fatalf("%d parameters, want %d", len(params), fuzzSpec.NumParams())
-		}
-		for i, v := range params {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				t.Fatalf("parameter %d is %v", i, v)
-			}
-		}
+		checkLoaded(t, params)
 		widths, bias, _, err := fileWidths(tf)
 		if err != nil || !slices.Equal(widths, fuzzSpec.Layers) || slices.Contains(bias, false) {
 			t.Fatalf("loaded, but the file's widths are %v, biases %v, %v", widths, bias, err)
@@ -87,4 +80,18 @@ func FuzzLoadTorchWeights(f *testing.F) {
 			t.Fatalf("round trip: %v, %v; want %v", back, err, params)
 		}
 	})
+}
+
+// checkLoaded checks weights the fuzz targets loaded for fuzzSpec: as many
+// as its parameters, all finite.
+func checkLoaded(t *testing.T, params []float64) {
+	t.Helper()
+	if len(params) != fuzzSpec.NumParams() {
+		t.Fatalf("%d parameters, want %d", len(params), fuzzSpec.NumParams())
+	}
+	for i, v := range params {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("parameter %d is %v", i, v)
+		}
+	}
 }
