@@ -3,7 +3,10 @@
 
 Reads the interchange files of DESIGN.md ("Contracts other tools rely on"): model JSON, weights
 NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out], x @ W + b) and data NPZ (x [N, D]; y [N] int labels
-for cross_entropy or [N, C] float targets for mse). Builds the network functionally from the flat
+for cross_entropy or [N, C] float targets for mse). --weights also takes what PyTorch users save:
+an nn.Sequential's state_dict (keys [PREFIX.]N.weight [out, in], N.bias) written by torch.save
+(read with torch.load(weights_only=True)) or as safetensors (read here in pure Python, header
+and torch.frombuffer, as the safetensors package may be absent), told apart by content. Builds the network functionally from the flat
 parameter vector (W0, b0, W1, b1, ... each row-major; biases absent when "bias": false), forms
 the full Hessian of the full-dataset loss with torch.autograd.functional.hessian and takes its
 eigenvalues with torch.linalg.eigvalsh.
@@ -86,7 +89,68 @@ def shapes_of(model):
     return out
 
 
+SAFETENSORS_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16,
+                      "BF16": torch.bfloat16, "I64": torch.int64, "I32": torch.int32}
+
+
+def read_safetensors(path):
+    """{name: tensor} of a safetensors file, parsed by hand: 8-byte little-endian header length,
+    JSON header {name: {dtype, shape, data_offsets}}, then the data. What
+    safetensors.torch.load_file returns."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        t = torch.frombuffer(bytearray(data[b:end]), dtype=SAFETENSORS_DTYPES[e["dtype"]]) if end > b \
+            else torch.zeros(0, dtype=SAFETENSORS_DTYPES[e["dtype"]])
+        out[name] = t.reshape(e["shape"])
+    return out
+
+
+def sequential_layers(state_dict):
+    """[(weight [out, in], bias or None)] of an nn.Sequential's Linear layers, by index."""
+    layers = {}
+    for key, t in state_dict.items():
+        module, _, param = key.rpartition(".")
+        prefix, _, idx = module.rpartition(".")
+        layers.setdefault((prefix, int(idx)), {})[param] = t
+    return [(p["weight"], p.get("bias")) for _, p in sorted(layers.items(), key=lambda kv: kv[0][1])]
+
+
+def load_state_dict_weights(path, model, dtype):
+    """The flat parameter vector (W_l = weight.T, our layout) of a PyTorch state_dict file."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == b"PK\x03\x04":
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        sd = read_safetensors(path)
+    parts = []
+    layers = sequential_layers(sd)
+    if len(layers) != len(model["layers"]) - 1:
+        raise ValueError("weights: %d Linear layers for layers %s" % (len(layers), model["layers"]))
+    for (w, b), (name, shape) in zip(layers, [s for s in shapes_of(model) if s[0].startswith("W")]):
+        if tuple(w.T.shape) != tuple(shape):
+            raise ValueError("weights: %s.T has shape %s, want %s" % (name, tuple(w.T.shape), shape))
+        parts.append(w.T.to(torch.float64).reshape(-1))
+        if model["bias"]:
+            parts.append(b.to(torch.float64).reshape(-1))
+    return torch.cat(parts).to(dtype)
+
+
 def load_weights(path, model, dtype):
+    with open(path, "rb") as f:
+        head = f.read(9)
+    import zipfile
+    if len(head) == 9 and head[8:9] == b"{" or (head[:4] == b"PK\x03\x04" and any(
+            n.endswith("data.pkl") for n in zipfile.ZipFile(path).namelist())):
+        return load_state_dict_weights(path, model, dtype)
     shapes = shapes_of(model)
     with np.load(path) as z:
         names = set(z.files)
@@ -231,7 +295,8 @@ def run_checks(f, theta, g, H, dtype, seed=0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="model JSON")
-    ap.add_argument("--weights", required=True, help="weights NPZ (W0 b0 W1 b1 ..., W [in,out])")
+    ap.add_argument("--weights", required=True,
+                    help="weights NPZ (W0 b0 W1 b1 ..., W [in,out]), or a state_dict: torch.save or safetensors")
     ap.add_argument("--data", required=True, help="data NPZ (x, y)")
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--bottom-k", type=int, default=5)

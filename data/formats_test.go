@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/internal/half"
 	"github.com/sbinet/npyio"
 	"github.com/sbinet/npyio/npz"
 )
@@ -170,11 +171,11 @@ func TestNPYFortranAndPair(t *testing.T) {
 
 func TestHalf(t *testing.T) {
 	for h, want := range map[uint16]float64{0x3c00: 1, 0xc000: -2, 0x3555: 0.333251953125, 0x0001: math.Ldexp(1, -24), 0x7c00: math.Inf(1)} {
-		if got := halfToFloat(h); got != want {
-			t.Errorf("halfToFloat(%#x) = %v, want %v", h, got, want)
+		if got := half.Float16(h); got != want {
+			t.Errorf("Float16(%#x) = %v, want %v", h, got, want)
 		}
 	}
-	if !math.IsNaN(halfToFloat(0x7e00)) {
+	if !math.IsNaN(half.Float16(0x7e00)) {
 		t.Error("0x7e00 is not NaN")
 	}
 }

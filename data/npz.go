@@ -18,6 +18,7 @@ import (
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/curvprobe/curvprobe/internal/half"
 	"github.com/curvprobe/curvprobe/internal/npyfile"
 )
 
@@ -143,7 +144,7 @@ func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
 		case kind == 'i' && size == 8:
 			v[i] = float64(int64(order.Uint64(b)))
 		case kind == 'f' && size == 2:
-			v[i] = halfToFloat(order.Uint16(b))
+			v[i] = half.Float16(order.Uint16(b))
 		case kind == 'f' && size == 4:
 			v[i] = float64(math.Float32frombits(order.Uint32(b)))
 		case kind == 'f' && size == 8:
@@ -151,26 +152,6 @@ func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
 		}
 	}
 	return v
-}
-
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1+frac/1024, exp-15)
 }
 
 // fortranToC reorders column-major values of the given shape to row-major.

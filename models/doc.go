@@ -40,7 +40,11 @@
 //
 // The flat parameter vector is W0, b0, W1, b1, ... each row-major, W_l
 // shaped [in, out] (x @ W + b), as in the weights NPZ files (LoadWeights,
-// SaveWeights). A full-dataset quantity is the sum over batches of
+// SaveWeights). LoadWeights also reads PyTorch's layout, told from the
+// file's content: the state_dict of an nn.Sequential of Linear layers
+// (weights [out, in], transposed on reading) saved with safetensors or
+// torch.save (internal/torchfile); InferSpec reads the widths from the
+// weights; SaveSafetensors writes that layout back. A full-dataset quantity is the sum over batches of
 // (batch size / N) times the batch quantity; the Plan folds the 1/N into the
 // loss derivatives so batches simply accumulate.
 package models

@@ -81,14 +81,7 @@ func FuzzLoadWeights(f *testing.F) {
 			}
 			return
 		}
-		if len(params) != fuzzSpec.NumParams() {
-			t.Fatalf("%d parameters, want %d", len(params), fuzzSpec.NumParams())
-		}
-		for i, v := range params {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				t.Fatalf("parameter %d is %v", i, v)
-			}
-		}
+		checkLoaded(t, params)
 		q := filepath.Join(t.TempDir(), "back.npz")
 		if err := SaveWeights(q, fuzzSpec, params); err != nil {
 			t.Fatal(err)

@@ -18,14 +18,23 @@ import (
 	"github.com/curvprobe/curvprobe/internal/npyfile"
 )
 
-// LoadWeights reads a weights NPZ (arrays W0 b0 W1 b1 ..., W_l shaped
-// [in, out], b_l shaped [out]; float32 or float64; C or Fortran order) for
-// spec and returns the flat parameter vector. Errors name the file and the
-// array: a missing array (with the arrays present), an array the model has
-// no parameter for, an array stored twice (numpy.load would take the last),
-// a corrupt .npy header, a wrong shape or dtype, truncated data, a
-// non-finite value.
+// LoadWeights reads the weights of spec from path and returns the flat
+// parameter vector. The format is told from the file's content
+// (WeightsFormat): a PyTorch state_dict saved with safetensors or
+// torch.save is read by loadTorchWeights; an NPZ holds arrays W0 b0 W1 b1
+// ..., W_l shaped [in, out], b_l shaped [out]; float32 or float64; C or
+// Fortran order. Errors name the file and the array: a missing array (with
+// the arrays present), an array the model has no parameter for, an array
+// stored twice (numpy.load would take the last), a corrupt .npy header, a
+// wrong shape or dtype, truncated data, a non-finite value.
 func LoadWeights(path string, spec Spec) ([]float64, error) {
+	format, err := WeightsFormat(path)
+	if err != nil {
+		return nil, err
+	}
+	if format != "npz" {
+		return loadTorchWeights(path, spec)
+	}
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
@@ -150,9 +159,13 @@ func transposeColMajor(v []float64, rows, cols int) []float64 {
 }
 
 // SaveWeights writes the flat parameters of spec as a weights NPZ (float64
-// arrays W0 [in, out], b0 [out], ...), atomically: the file appears complete
-// or not at all.
+// arrays W0 [in, out], b0 [out], ...), or as safetensors in PyTorch's
+// layout (SaveSafetensors) when path ends in .safetensors, atomically: the
+// file appears complete or not at all.
 func SaveWeights(path string, spec Spec, params []float64) error {
+	if strings.HasSuffix(path, ".safetensors") {
+		return SaveSafetensors(path, spec, params)
+	}
 	if len(params) != spec.NumParams() {
 		return fmt.Errorf("weights %s: %d values for a model of %d parameters", path, len(params), spec.NumParams())
 	}

@@ -22,12 +22,14 @@ type problemFlags struct {
 	subset, batch                        int
 	seed                                 uint64
 	device                               deviceFlags
+	infer                                inferFlags
 }
 
 // register adds the shared flags to fs.
 func (f *problemFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "model file (JSON: layers, activation, loss, bias)")
-	fs.StringVar(&f.weights, "weights", "", "weights NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out])")
+	fs.StringVar(&f.weights, "weights", "", "weights: NPZ (W0 b0 W1 b1 ..., W_l shaped [in, out]), or a PyTorch nn.Sequential's state_dict saved with safetensors or torch.save")
+	f.infer.register(fs)
 	fs.StringVar(&f.dataPath, "data", "", "dataset: NPZ (x, y), CSV, an MNIST IDX pair or CIFAR-10 batches (file or folder), or builtin:digits")
 	fs.StringVar(&f.dataFormat, "data-format", "", "force the data format: "+data.Supported)
 	fs.StringVar(&f.runDir, "run", "", "a training run directory: its model, final weights and training data (subset, standardisation) unless --model/--weights/--data say otherwise")
@@ -63,9 +65,15 @@ func (f *problemFlags) check(cmd string) error {
 		return nil
 	}
 	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
-		if req.val == "" {
+		if req.val == "" && req.name == "--model" && !f.infer.given() {
+			return fmt.Errorf("%s: --model is required (or --act and --loss, the widths read from --weights; or --run DIR)", cmd)
+		}
+		if req.val == "" && req.name != "--model" {
 			return fmt.Errorf("%s: %s is required (or --run DIR)", cmd, req.name)
 		}
+	}
+	if f.model != "" && f.infer.given() {
+		return fmt.Errorf("%s: --act and --loss apply without --model (the model file names them)", cmd)
 	}
 	return nil
 }
@@ -84,6 +92,13 @@ func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stde
 		s.DType = dt
 	}
 	var err error
+	if f.model == "" && f.runDir == "" {
+		spec, err := f.infer.spec(f.weights)
+		if err != nil {
+			return s, err
+		}
+		s.Spec = &spec
+	}
 	s.Device, s.DeviceOptions, err = f.device.settings(stderr)
 	return s, err
 }

@@ -69,6 +69,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.PlanBatch, "plan-batch", 0, "samples per backend pass (0: 512)")
 	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
 	f.device.register(fs, "auto")
+	fs.StringVar(&c.WeightsFormat, "weights-format", "", "safetensors: also write the final weights as RUN_DIR/weights.safetensors, PyTorch's layout (weights.npz is always written)")
 	fs.StringVar(&f.out, "out", "", "run directory (required)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")

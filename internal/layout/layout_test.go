@@ -37,9 +37,15 @@ var allowed = map[string][]string{
 	// internal/npyfile is npyio's header reader made safe on corrupt files,
 	// shared by the two packages that read .npy: part of the npyio layer.
 	// internal/atomicfile is the one atomic file writer.
-	"models":          {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/atomicfile"},
+	"models": {"kernels", "gorgonia.org/", "gonum.org/", "github.com/sbinet/npyio", "github.com/chewxy/hm", "internal/npyfile", "internal/atomicfile", "internal/torchfile"},
+	// internal/torchfile reads PyTorch's weight files (safetensors,
+	// torch.save) for models' LoadWeights, with the standard library only.
+	"internal/torchfile": {"internal/half"},
+	// internal/half converts float16 and bfloat16 for data's and
+	// torchfile's readers, with the standard library only.
+	"internal/half":   {},
 	"probe":           {"gonum.org/v1/gonum/"},
-	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile"},
+	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile", "internal/half"},
 	"probe/run":       {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
 	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
 	// probetest is the suite every Operator runs: probe's interfaces only.

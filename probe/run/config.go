@@ -73,6 +73,10 @@ type TrainConfig struct {
 	// ProbePerLayer also probes each layer's sharpness, the largest
 	// eigenvalue of its diagonal Hessian block (Record.LayerLambdaMax).
 	ProbePerLayer bool `json:"probe_per_layer,omitempty"`
+	// WeightsFormat "safetensors" also writes the final weights as
+	// RUN_DIR/weights.safetensors, in PyTorch's layout (models.SaveSafetensors);
+	// "" or "npz" writes weights.npz alone, which is always written.
+	WeightsFormat string `json:"weights_format,omitempty"`
 }
 
 // Validate reports bad settings, naming the field.
@@ -118,6 +122,11 @@ func (c *TrainConfig) Validate() error {
 	if !c.DType.Valid() {
 		return fmt.Errorf("dtype %s: want float32 or float64", c.DType)
 	}
+	switch c.WeightsFormat {
+	case "", "npz", "safetensors":
+	default:
+		return fmt.Errorf("weights_format %q: want npz or safetensors", c.WeightsFormat)
+	}
 	return nil
 }
 
@@ -130,8 +139,8 @@ func (c *TrainConfig) probeEvery() int {
 
 // resumable lists the config.json fields that a resumed run may change,
 // since they change no record: the run's length (a checkpoint past it is
-// refused on its own) and the checkpoint cadence.
-var resumable = map[string]bool{"steps": true, "epochs": true, "checkpoint_every": true}
+// refused on its own), the checkpoint cadence and the final weights' format.
+var resumable = map[string]bool{"steps": true, "epochs": true, "checkpoint_every": true, "weights_format": true}
 
 // configChanges returns, in JSON's dotted names with old and new values,
 // the fields of now that differ from was, leaving out the resumable ones.

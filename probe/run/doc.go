@@ -31,6 +31,9 @@
 //	                         the SLQ density of a probed step (probe_density); written by
 //	                         the probe before its record is logged, which names it
 //	RUN_DIR/weights.npz      the final parameters (models.SaveWeights); when the run ends
+//	RUN_DIR/weights.safetensors
+//	                         the same in PyTorch's layout (models.SaveSafetensors), with
+//	                         weights_format "safetensors"; after weights.npz
 //	RUN_DIR/summary.json     the Summary; when the run ends, however it ends (done,
 //	                         diverged, failed, interrupted), after weights.npz
 //	RUN_DIR/log.csv          log.jsonl as CSV (ExportCSV); after summary.json

@@ -42,6 +42,10 @@ type ProblemSettings struct {
 	// model, final weights and training data (subset, standardisation).
 	Model, Weights, Data, DataFormat string
 	RunDir                           string
+	// Spec, when set, is the model (e.g. read from the weights' shapes by
+	// models.InferSpec); Model is then not read, and the weights are blamed
+	// for a model that does not fit.
+	Spec *models.Spec
 	// Run is RunDir's configuration when the caller has it already (it
 	// is then not read again).
 	Run *TrainConfig
@@ -107,7 +111,9 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 	}
 	var spec models.Spec
 	modelFrom := &SettingError{Setting: "model", Value: s.Model}
-	if s.Model != "" || cfg == nil {
+	if s.Spec != nil {
+		spec, modelFrom = *s.Spec, &SettingError{Setting: "weights", Value: weights}
+	} else if s.Model != "" || cfg == nil {
 		var err error
 		if spec, err = models.LoadSpec(s.Model); err != nil {
 			return nil, &SettingError{"model", s.Model, err}

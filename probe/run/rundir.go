@@ -26,6 +26,9 @@ const (
 	CheckpointFile = "checkpoint.json"
 	SummaryFile    = "summary.json"
 	WeightsFile    = "weights.npz"
+	// SafetensorsFile holds the final weights in PyTorch's layout when the
+	// run's WeightsFormat is "safetensors".
+	SafetensorsFile = "weights.safetensors"
 	// LockFile is locked (flock) by the run's one writer, a new or resumed
 	// Train, for as long as it runs; it holds the writer's process id, host
 	// and start time, which a refused second writer reports.
@@ -102,7 +105,7 @@ func lockRun(dir string, start time.Time) (unlock func(), err error) {
 // writer killed mid-write leaves (internal/atomicfile's ".<name>.tmp<N>",
 // and log.csv.tmp of earlier versions); staleDensityTemp those in density/.
 var (
-	staleTemp        = regexp.MustCompile(`^(` + atomicfile.TempPattern(`config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|ckpt-[0-9]+\.npz`) + `|log\.csv\.tmp)$`)
+	staleTemp        = regexp.MustCompile(`^(` + atomicfile.TempPattern(`config\.json|log\.jsonl|log\.csv|checkpoint\.json|summary\.json|weights\.npz|weights\.safetensors|ckpt-[0-9]+\.npz`) + `|log\.csv\.tmp)$`)
 	staleDensityTemp = regexp.MustCompile(`^` + atomicfile.TempPattern(`step_[0-9]+\.json`) + `$`)
 )
 
@@ -169,8 +172,14 @@ func (sum *Summary) add(r *Record) {
 }
 
 func (t *trainer[T]) finish(sum *Summary, plot bool) error {
-	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, t.p.ParamsHost()); err != nil {
+	params := t.p.ParamsHost()
+	if err := models.SaveWeights(filepath.Join(t.dir, WeightsFile), t.cfg.Model, params); err != nil {
 		return err
+	}
+	if t.cfg.WeightsFormat == "safetensors" {
+		if err := models.SaveSafetensors(filepath.Join(t.dir, SafetensorsFile), t.cfg.Model, params); err != nil {
+			return err
+		}
 	}
 	b, err := MarshalJSON(sum, "  ")
 	if err != nil {
