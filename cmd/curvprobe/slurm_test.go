@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -232,9 +233,9 @@ func TestSweepOnSlurm(t *testing.T) {
 	submit := filepath.Join(tmp, "submit")
 	os.Mkdir(submit, 0o755)
 
-	// sbatchSweep writes the sweep's script for out and submits it (with
-	// extra sbatch flags); it returns the script and the job id.
-	sbatchSweep := func(out string, extra ...string) (string, string) {
+	// sbatchSweep writes the sweep's script for out and submits it; it
+	// returns the script and the job id.
+	sbatchSweep := func(out string) (string, string) {
 		t.Helper()
 		cmd := exec.Command(bin, "sweep", "slurm", file, "--out", out, "--shards", "3", "--workers", "1",
 			"--cpus", "1", "--time", "0:10:00", "--bin", bin, "--device", "cpu", "--no-plot")
@@ -247,7 +248,7 @@ func TestSweepOnSlurm(t *testing.T) {
 		if err := os.WriteFile(script, so.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		job := c.command(t, submit, "sbatch", append(append([]string{"--parsable"}, extra...), script)...)
+		job := c.command(t, submit, "sbatch", "--parsable", script)
 		return script, jobID(job)
 	}
 	checkTasks := func(job string, states map[string]string) {
@@ -258,6 +259,20 @@ func TestSweepOnSlurm(t *testing.T) {
 			}
 		}
 	}
+
+	// The #SBATCH forms the script writes are ones sbatch reads.
+	for _, flags := range [][]string{{"--mem", "512M", "--time", "90"}, {"--mem", "1G", "--time", "1:30:00", "--partition", "debug"},
+		{"--mem", "100", "--time", "0-1", "--name", "my.sweep_1"}, {"--mem", "64MB", "--time", "UNLIMITED", "--gpus", "0"}} {
+		cmd := exec.Command(bin, append([]string{"sweep", "slurm", file, "--out", filepath.Join(tmp, "x"), "--shards", "3", "--bin", bin}, flags...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("sweep slurm %q: %v", flags, err)
+		}
+		script := filepath.Join(tmp, "test-only.sbatch")
+		os.WriteFile(script, out, 0o644)
+		c.command(t, submit, "sbatch", "--test-only", script)
+	}
+	tChecked := time.Now()
 
 	// 1. The whole sweep.
 	dir1 := filepath.Join(tmp, "out1")
@@ -292,6 +307,11 @@ func TestSweepOnSlurm(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	c.command(t, submit, "scancel", task)
+	// sweep status on the live, half-done sweep.
+	status, err := exec.Command(bin, "sweep", "status", dir2).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sweep status: %v\n%s", err, status)
+	}
 	states := c.wait(t, job2, 3, 5*time.Minute, submit)
 	if states[task] != "CANCELLED" {
 		t.Fatalf("array task %s is %s after scancel, want CANCELLED", task, states[task])
@@ -308,6 +328,14 @@ func TestSweepOnSlurm(t *testing.T) {
 		case sweep.StatusIncomplete:
 			nHalf++
 		}
+	}
+	statusJSON, err := exec.Command(bin, "sweep", "status", "--json", dir2).Output()
+	if err != nil {
+		t.Fatalf("sweep status --json: %v", err)
+	}
+	var pr sweep.Progress
+	if err := json.Unmarshal(statusJSON, &pr); err != nil || pr.Done+pr.Running+pr.Failed+pr.Left != len(p.Runs) || pr.Running != 0 || pr.Failed != 0 || pr.Left < len(mine)-nDone {
+		t.Errorf("sweep status --json after scancel: %s (%v), want no run running or failed and task %d's left", pr.Summary(), err, victim)
 	}
 	if nDone == 0 || nDone == len(mine) || nHalf == 0 {
 		t.Fatalf("after scancel task %d's runs are %v: want some done and one half done", victim, before)
@@ -351,8 +379,9 @@ func TestSweepOnSlurm(t *testing.T) {
 	if got := report(t, dir2); !bytes.Equal(got, refCSV) {
 		t.Errorf("report after scancel and resubmission differs from the uninterrupted sweep's:\n%s\nwant\n%s", got, refCSV)
 	}
-	t.Logf("Slurm (after the local reference sweep): go build %.1fs, cluster up %.1fs, 8-run sweep in 3 array tasks %.1fs, scancel+resubmit sweep %.1fs, in all %.1fs",
-		tBuilt.Sub(t0).Seconds(), tUp.Sub(tBuilt).Seconds(), tSweep1.Sub(tUp).Seconds(), tSweep2.Sub(tSweep1).Seconds(), time.Since(t0).Seconds())
+	t.Logf("sweep status while array task %s was being cancelled:\n%s", task, status)
+	t.Logf("Slurm (after the local reference sweep): go build %.1fs, cluster up %.1fs, sbatch --test-only of 4 scripts %.1fs, 8-run sweep in 3 array tasks %.1fs, scancel+resubmit sweep %.1fs, in all %.1fs",
+		tBuilt.Sub(t0).Seconds(), tUp.Sub(tBuilt).Seconds(), tChecked.Sub(tUp).Seconds(), tSweep1.Sub(tChecked).Seconds(), tSweep2.Sub(tSweep1).Seconds(), time.Since(t0).Seconds())
 	t.Logf("scancel %s with %d runs done and %d half done of its %d; resubmitted with sbatch --array=%d: runs %d, attempts %d (%d resumed), duplicates %d",
 		task, nDone, nHalf, len(mine), victim, len(p.Runs), attempts, resumed, duplicates)
 }
