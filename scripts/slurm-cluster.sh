@@ -73,8 +73,15 @@ tail_logs() {
 	done
 }
 
+# fail MESSAGE: a failed start: show the logs, stop what started, and exit.
+fail() {
+	tail_logs
+	stop quiet
+	die "$1"
+}
+
 start() {
-	local missing="" b
+	local missing="" b d
 	for b in munged slurmctld slurmd sinfo; do
 		command -v "$b" >/dev/null || missing="$missing $b"
 	done
@@ -98,7 +105,7 @@ start() {
 	chmod 0400 "$MUNGE/munge.key"
 	munged --force --key-file="$MUNGE/munge.key" --socket="$MUNGE/munge.socket" \
 		--pid-file="$RUN/munged.pid" --log-file="$LOG/munged.log" --seed-file="$MUNGE/munged.seed" ||
-		{ tail_logs; die "munged did not start"; }
+		fail "munged did not start"
 
 	local node host user
 	node=$(slurmd -C | sed -n '/^NodeName=/p' | head -1)
@@ -144,18 +151,21 @@ EOF
 	: >"$DIR/etc/plugstack.conf"
 
 	# -c: forget any earlier state; -i: ignore errors reading it.
-	slurmctld -c -i -f "$CONF" || { tail_logs; die "slurmctld did not start"; }
-	slurmd -f "$CONF" || { tail_logs; die "slurmd did not start"; }
+	slurmctld -c -i -f "$CONF" || fail "slurmctld did not start"
+	slurmd -f "$CONF" || fail "slurmd did not start"
 
 	local state="" i
 	for ((i = 0; i < TIMEOUT * 10; i++)); do
 		state=$(SLURM_CONF=$CONF sinfo -h -N -o %T 2>/dev/null | head -1 || true)
 		case $state in idle*) break ;; esac
+		for d in slurmctld slurmd munged; do
+			alive "$RUN/$d.pid" >/dev/null || fail "$d exited (see $LOG/$d.log)"
+		done
 		sleep 0.1
 	done
 	case $state in
 	idle*) ;;
-	*) tail_logs; die "the node is not idle after ${TIMEOUT}s (state '${state:-none}'); see $LOG" ;;
+	*) fail "the node is not idle after ${TIMEOUT}s (state '${state:-none}'); see $LOG" ;;
 	esac
 	echo "# one-node Slurm cluster in $DIR: node $host idle, $(cut -d' ' -f2 <<<"$node" | cut -d= -f2) CPUs" >&2
 	print_env

@@ -31,7 +31,7 @@ var slurmCommands = []string{"munged", "slurmctld", "slurmd", "sinfo", "sbatch",
 // (CI, which installs slurm-wlm and munge as root) makes that a failure.
 func needSlurm(t *testing.T) {
 	t.Helper()
-	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
+	t.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
 	var missing []string
 	for _, c := range slurmCommands {
 		if _, err := exec.LookPath(c); err != nil {
