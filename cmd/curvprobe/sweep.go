@@ -40,6 +40,7 @@ Commands:
   run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
                                       train the runs (of this task's shard) in DIR/runs/<id>
   report DIR                          table (DIR/report.csv, DIR/report.md, printed) and DIR/plots
+  status DIR [--json]                 runs done, running, failed and left, with attempts
   slurm FILE --out DIR [--shards n] [--workers W] [--time T] [--cpus C] [--mem M]
         [--partition P] [--account A] [--gpus G] [--bin PATH]   print an sbatch array script
   k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
@@ -55,7 +56,7 @@ otherwise it runs every run.
 Run 'curvprobe sweep COMMAND -h' for a command's flags.
 `
 
-// cmdSweep implements `curvprobe sweep plan|run|report|slurm|k8s`.
+// cmdSweep implements `curvprobe sweep plan|run|report|status|slurm|k8s`.
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, sweepUsage)
@@ -68,6 +69,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return sweepRun(ctx, args[1:], stdout, stderr)
 	case "report":
 		return sweepReport(args[1:], stdout, stderr)
+	case "status":
+		return sweepStatus(args[1:], stdout, stderr)
 	case "slurm":
 		return sweepJob("slurm", args[1:], stdout, stderr)
 	case "k8s":

@@ -68,6 +68,15 @@
 // trained is locked (flock on DIR/runs/<id>/sweep.lock), so overlapping
 // processes leave each other's runs alone.
 //
+// # Progress
+//
+// ReadProgress says, without changing the directory, which runs are done,
+// running (their lock held: LockHeld), failed or left, with their attempts
+// and last logged steps (`curvprobe sweep status`). LockHeld holds a shared
+// lock for an instant; Execute tries a run's lock a few times, 25 ms apart,
+// before leaving the run to another process, so a reader never makes a
+// worker skip a run.
+//
 // # Job files
 //
 // SlurmScript and K8sManifest refuse any option value that is not UTF-8 or
@@ -76,6 +85,10 @@
 // word), yamlQuote for the manifest (a double-quoted scalar in printable
 // ASCII). #SBATCH values, which sbatch reads, must be single plain words. So
 // no value, whatever it holds, can start a command or a YAML document.
+// Memory sizes take each scheduler's form: sbatch's --mem (8G, 512M; not
+// 8Gi) and a Kubernetes quantity (8Gi, 8G, 100k; not 8GB or 512K). Tests
+// submit the script to a one-node Slurm cluster (scripts/slurm-cluster.sh)
+// and decode the manifest with Kubernetes' own types.
 //
 // Nothing here prints: progress goes to a Reporter.
 package sweep

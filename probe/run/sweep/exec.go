@@ -290,7 +290,7 @@ func (x *executor) attempt(ctx context.Context, r *Point) {
 		fail(e, err)
 		return
 	}
-	_, unlock, ok, err := run.TryLock(filepath.Join(rd, LockFile))
+	unlock, ok, err := tryLockPatiently(filepath.Join(rd, LockFile))
 	if err != nil {
 		fail(e, err)
 		return
@@ -352,6 +352,30 @@ func (x *executor) attempt(ctx context.Context, r *Point) {
 		return
 	}
 	end(e)
+}
+
+// lockTries and lockWait: how often and how far apart an attempt tries a
+// run's lock before leaving the run to the process that holds it. A
+// process reading the sweep's progress (LockHeld) holds a shared lock for
+// an instant; a process training the run holds it throughout.
+const (
+	lockTries = 4
+	lockWait  = 25 * time.Millisecond
+)
+
+// tryLockPatiently is run.TryLock, tried lockTries times lockWait apart
+// while another holds the lock.
+func tryLockPatiently(path string) (unlock func(), ok bool, err error) {
+	for i := range lockTries {
+		if i > 0 {
+			time.Sleep(lockWait)
+		}
+		_, unlock, ok, err = run.TryLock(path)
+		if err != nil || ok {
+			return unlock, ok, err
+		}
+	}
+	return nil, false, nil
 }
 
 // prepare readies a run directory for an attempt: it clears the previous

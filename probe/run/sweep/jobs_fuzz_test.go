@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // hostile reports whether a value must be refused: not UTF-8, or holding a
@@ -218,6 +222,9 @@ func FuzzK8sManifest(f *testing.F) {
 	f.Add(`/a"b\c: d # e --- f`, "b'\" ---", "x ---", "reg/img:1 # c", "a.b-c", "1", "cpu", "---\n...\n# x\n\t\"\\é\u2028\ufeff", uint8(1), uint8(1), uint8(0xfc))
 	f.Add("/o\u0085", "b", "n", "i\x00", "Bad_Name", "x", "auto", "\xff", uint8(4), uint8(2), uint8(0x40))
 	f.Add("/é☃𝄞", "{", "[", "*a", "b", "8G", "gpu", "!tag %x @y `z`", uint8(7), uint8(15), uint8(0xfe))
+	// Sizes Kubernetes refuses (its kilo is k; no GB).
+	f.Add("/s", "c", "n", "i", "p", "512K", "cpu", "{}", uint8(1), uint8(1), uint8(0))
+	f.Add("/s", "c", "n", "i", "p", "8GB", "cpu", "{}", uint8(1), uint8(1), uint8(0))
 	f.Fuzz(func(t *testing.T, out, bin, name, image, pvc, mem, device, content string, shards, cpus, flags uint8) {
 		o := K8sOptions{JobOptions: JobOptions{Name: name, File: "s.json", Out: out, Shards: int(shards % 8), Workers: int(flags>>4) % 4,
 			Bin: bin, DType: []string{"", "float32", "float64", "float16"}[flags&3], Device: device, TF32: flags&4 != 0,
@@ -290,6 +297,30 @@ func FuzzK8sManifest(f *testing.F) {
 		}
 		if c["image"] != image || c["volumeMounts"].([]any)[0].(map[string]any)["mountPath"] != out {
 			t.Fatalf("image %q, mountPath %q", c["image"], c["volumeMounts"])
+		}
+		// Kubernetes' own decoder (k8s.io/api types, strict) reads the
+		// same objects and values.
+		objs, err := decodeStrict(s)
+		if err != nil || len(objs) != 2 {
+			t.Fatalf("Kubernetes' strict decoding: %d objects, %v\n%s", len(objs), err, s)
+		}
+		cm, ok1 := objs[0].(*corev1.ConfigMap)
+		job, ok2 := objs[1].(*batchv1.Job)
+		if !ok1 || !ok2 {
+			t.Fatalf("objects %T, %T", objs[0], objs[1])
+		}
+		if cm.Data["sweep.json"] != content {
+			t.Fatalf("Kubernetes reads ConfigMap data %q, want %q", cm.Data["sweep.json"], content)
+		}
+		kc := job.Spec.Template.Spec.Containers[0]
+		if kc.Image != image || !slices.Equal(kc.Command, cmd) || kc.VolumeMounts[0].MountPath != out ||
+			int(*job.Spec.Completions) != o.Shards || *job.Spec.CompletionMode != batchv1.IndexedCompletion {
+			t.Fatalf("Kubernetes reads image %q, command %q, mount %q, completions %d", kc.Image, kc.Command, kc.VolumeMounts[0].MountPath, *job.Spec.Completions)
+		}
+		if o.Mem != "" {
+			if q := kc.Resources.Limits[corev1.ResourceMemory]; q.Cmp(resource.MustParse(o.Mem)) != 0 {
+				t.Fatalf("memory limit %s, want %s", q.String(), o.Mem)
+			}
 		}
 	})
 }

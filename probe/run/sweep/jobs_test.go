@@ -346,3 +346,26 @@ func TestYAMLQuote(t *testing.T) {
 		}
 	}
 }
+
+// The --mem of an sbatch script is one sbatch reads (checked against
+// sbatch 22.05 --test-only): Kubernetes' 8Gi, which it refuses, is refused
+// naming mem.
+func TestSlurmScriptMemory(t *testing.T) {
+	base := JobOptions{File: "s.yaml", Out: "/o", Shards: 2, Runs: 4}
+	for _, mem := range []string{"8G", "512M", "8GB", "512k", "100", "1T"} {
+		o := base
+		o.Mem = mem
+		var b strings.Builder
+		if err := SlurmScript(&b, o); err != nil || !strings.Contains(b.String(), "#SBATCH --mem="+mem+"\n") {
+			t.Errorf("mem %q: %v", mem, err)
+		}
+	}
+	for _, mem := range []string{"8Gi", "512Mi", "1.5G", "8P"} {
+		o := base
+		o.Mem = mem
+		var b strings.Builder
+		if err := SlurmScript(&b, o); err == nil || !strings.Contains(err.Error(), "mem") || b.Len() > 0 {
+			t.Errorf("mem %q: error %v, %d bytes written: want an error naming mem", mem, err, b.Len())
+		}
+	}
+}

@@ -47,6 +47,9 @@ func K8sManifest(w io.Writer, o K8sOptions) error {
 			return err
 		}
 	}
+	if o.Mem != "" && !k8sMem.MatchString(o.Mem) {
+		return fmt.Errorf("mem %q: Kubernetes wants a quantity such as 8Gi, 512Mi or 8G (units Ki Mi Gi Ti Pi Ei, k M G T P E; not 8GB or 512K)", o.Mem)
+	}
 	if !utf8.Valid(o.Content) {
 		return fmt.Errorf("sweep file %s: not valid UTF-8 (a ConfigMap holds text)", o.File)
 	}

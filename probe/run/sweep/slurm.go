@@ -40,7 +40,7 @@ type JobOptions struct {
 	// Resources of each task. Empty or 0 leaves the scheduler's default.
 	Time      string // Slurm time limit, e.g. "2:00:00"
 	CPUs      int    // CPUs per task
-	Mem       string // memory per task, e.g. "8G" (Slurm) or "8Gi" (Kubernetes)
+	Mem       string // memory per task: "8G", "512M" (Slurm); "8Gi", "8G", "100k" (Kubernetes)
 	GPUs      int    // GPUs per task
 	Partition string // Slurm partition
 	Account   string // Slurm account
@@ -94,7 +94,7 @@ func (o *JobOptions) check() error {
 		return fmt.Errorf("time %q: want minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", o.Time)
 	}
 	if o.Mem != "" && !memSize.MatchString(o.Mem) {
-		return fmt.Errorf("mem %q: want a size such as 8G, 512M (Slurm) or 8Gi (Kubernetes)", o.Mem)
+		return fmt.Errorf("mem %q: want a size such as 8G, 512M (Slurm) or 8Gi, 512Mi (Kubernetes)", o.Mem)
 	}
 	if _, err := kernels.ParseDType(o.DType); err != nil {
 		return err
@@ -138,7 +138,17 @@ var (
 	// sbatch, not the shell, reads: one word of ordinary characters.
 	sbatchWord = regexp.MustCompile(`^[A-Za-z0-9._+@%:,=/-]+$`)
 	slurmTime  = regexp.MustCompile(`^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+(:\d{1,2}(:\d{1,2})?)?|UNLIMITED|INFINITE)$`)
-	memSize    = regexp.MustCompile(`^\d+([KMGT]i?)?B?$`)
+	// memSize is a size either scheduler reads (checked again by each:
+	// slurmMem, k8sMem).
+	memSize = regexp.MustCompile(`^\d+([KMGTkmgt][Bb]?|[KMGTPE]i|[PE])?$`)
+	// slurmMem is sbatch's --mem: a whole number of megabytes, or with a
+	// unit K, M, G or T (either case, an optional B). sbatch 22.05 refuses
+	// 8Gi and 1.5G.
+	slurmMem = regexp.MustCompile(`^\d+([KMGTkmgt][Bb]?)?$`)
+	// k8sMem is a Kubernetes quantity in whole units: bytes, or a binary
+	// (Ki Mi Gi Ti Pi Ei) or decimal (k M G T P E) suffix. Kubernetes
+	// refuses 8GB and 512K (its kilo is k).
+	k8sMem = regexp.MustCompile(`^\d+([KMGTPE]i|[kMGTPE])?$`)
 )
 
 // args is the `sweep run` command line of a task, after the binary;
@@ -189,6 +199,9 @@ func SlurmScript(w io.Writer, o JobOptions) error {
 		if f.v != "" && !sbatchWord.MatchString(f.v) {
 			return fmt.Errorf("%s %q: an #SBATCH value is one word of letters, digits and ._+@%%:,=/-", f.name, f.v)
 		}
+	}
+	if o.Mem != "" && !slurmMem.MatchString(o.Mem) {
+		return fmt.Errorf("mem %q: sbatch wants whole megabytes or a unit K, M, G or T, e.g. 8G or 512M (8Gi is Kubernetes' form)", o.Mem)
 	}
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
