@@ -84,6 +84,14 @@ type LanczosResult[V any] struct {
 // space when MaxSteps is reached first, and ctx.Err() (or the Operator's
 // error) with the Ritz pairs computed so far when it is interrupted.
 func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosSettings) (*LanczosResult[V], error) {
+	return LanczosFrom(ctx, op, sp, s, nil)
+}
+
+// LanczosFrom is Lanczos started from *from instead of a random vector
+// when from is not nil: a warm start, such as the eigenvector of the
+// previous training step or the iterate of a power iteration that stalled.
+// *from is copied, not modified, and must not be zero.
+func LanczosFrom[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosSettings, from *V) (*LanczosResult[V], error) {
 	start := time.Now()
 	n := op.Dim()
 	topK, botK := s.TopK, s.BottomK
@@ -123,9 +131,13 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 	v := sp.Alloc(n)
 	defer sp.Free(v)
 	restarts := 0
-	sp.Rademacher(v, subSeed(s.Seed, restarts))
+	if from != nil {
+		sp.Copy(v, *from)
+	} else {
+		sp.Rademacher(v, subSeed(s.Seed, restarts))
+	}
 	if !k.push(v) {
-		panic("probe: zero Rademacher start vector") // cannot happen for n > 0
+		panic("probe: zero start vector") // a Rademacher vector is never zero
 	}
 
 	var theta, z []float64
@@ -144,7 +156,12 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 			if topK == 0 {
 				est = theta[0]
 			}
-			record(s.Recorder, "lanczos", m, maxSteps, est)
+			c := m - 1
+			if topK == 0 {
+				c = 0
+			}
+			rel := math.Abs(k.residual()*z[(m-1)*m+c]) / math.Abs(est)
+			recordResidual(s.Recorder, "lanczos", m, maxSteps, est, rel, tol)
 			// At an invariant subspace the bounds vanish, but more copies
 			// of the wanted eigenvalues may lie outside it: go on.
 			if conv && !brk {

@@ -112,7 +112,7 @@ func PowerIteration[V any](ctx context.Context, op Operator[V], sp Space[V], s P
 		if math.IsNaN(res.Value) || math.IsInf(res.Value, 0) || math.IsNaN(res.Residual) {
 			return done(ErrNonFinite)
 		}
-		record(s.Recorder, "power", it, maxIter, res.Value)
+		recordResidual(s.Recorder, "power", it, maxIter, res.Value, res.Residual/math.Max(math.Abs(res.Value), math.Abs(mu)), tol)
 		if res.Residual <= tol*math.Max(math.Abs(res.Value), math.Abs(mu)) {
 			return done(nil)
 		}
