@@ -7,9 +7,10 @@ import (
 )
 
 // StreamVectors is the number of operator-length vectors StreamLanczos
-// holds at once besides its Ritz vectors (the two newest Lanczos vectors
-// and the product), whatever the number of steps: what a caller adds to its
-// memory estimate.
+// holds at once (the two newest Lanczos vectors and the product), whatever
+// the number of steps: what a caller adds to its memory estimate. With
+// LanczosSettings.Vectors it holds one more (the start vector, for the
+// second pass) and the Ritz vectors it returns.
 const StreamVectors = 3
 
 // StreamLanczos computes the largest and/or the smallest eigenvalue of op by
@@ -78,26 +79,32 @@ func StreamLanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s La
 		return res, nil
 	}
 
-	q0 := sp.Alloc(n)
+	// prev and cur are the two newest Lanczos vectors, w the product; the
+	// first pass keeps q0 for the second when Ritz vectors are wanted.
+	prev, cur, w := sp.Alloc(n), sp.Alloc(n), sp.Alloc(n)
 	if from != nil {
-		sp.Copy(q0, *from)
+		sp.Copy(cur, *from)
 	} else {
-		sp.Rademacher(q0, subSeed(s.Seed, 0))
+		sp.Rademacher(cur, subSeed(s.Seed, 0))
 	}
-	nrm0 := sp.Nrm2(q0)
+	nrm0 := sp.Nrm2(cur)
 	if nrm0 == 0 {
 		panic("probe: zero start vector")
 	}
-	sp.Scale(1/nrm0, q0)
-	// The first pass keeps q0 for the second; prev and cur are the two
-	// newest vectors, w the product.
-	prev, cur, w := sp.Alloc(n), sp.Alloc(n), sp.Alloc(n)
+	sp.Scale(1/nrm0, cur)
+	var q0 V
+	if s.Vectors {
+		q0 = sp.Alloc(n)
+		sp.Copy(q0, cur)
+	}
 	defer func() {
-		for _, v := range []V{q0, prev, cur, w} {
+		for _, v := range []V{prev, cur, w} {
 			sp.Free(v)
 		}
+		if s.Vectors {
+			sp.Free(q0)
+		}
 	}()
-	sp.Copy(cur, q0)
 
 	var alpha, beta []float64 // beta[j] couples q_j and q_{j+1}
 	var theta, z []float64

@@ -31,7 +31,8 @@ func (c *counting) Free(v []float64) {
 // eigenvalues and Ritz vectors with gonum's dense eigensolver (checkLanczos:
 // each value to eigTol = 1e-8 of ‖H‖, each true residual and bound to
 // 1e-8‖H‖) on every test spectrum, and checks that it holds StreamVectors
-// vectors besides the start vector and the two Ritz vectors, and that the
+// vectors besides the start vector and the two Ritz vectors (StreamVectors
+// alone without Ritz vectors), and that the
 // second pass costs Steps-1 products plus one per residual.
 func TestStreamLanczosSpectra(t *testing.T) {
 	ctx := context.Background()
@@ -87,6 +88,10 @@ func TestStreamLanczosMatchesLanczos(t *testing.T) {
 			t.Errorf("%s: %d streaming steps, %d with full reorthogonalisation", s.name, st.Steps, full.Steps)
 		}
 		t.Logf("%s: Lanczos %d steps, StreamLanczos %d", s.name, full.Steps, st.Steps)
+		sp := &counting{}
+		if _, err := probe.StreamLanczos(ctx, op, sp, set, nil); err != nil || sp.peak != probe.StreamVectors || sp.live != 0 {
+			t.Errorf("%s: without Ritz vectors %d vectors live at once, %d at the end (%v), want %d and 0", s.name, sp.peak, sp.live, err, probe.StreamVectors)
+		}
 	}
 }
 

@@ -108,8 +108,10 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	samples := fs.Int("samples", 4096, "random samples in the data set")
 	batch := fs.Int("batch", 1024, "samples per backend pass (at most --samples are used)")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
-	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
-	maxIter := fs.Int("max-iter", 100, "power iterations at most")
+	tol := fs.Float64("tol", 1e-3, "relative residual tolerance (Lanczos: of its residual bound)")
+	maxIter := fs.Int("max-iter", 100, "Hessian-vector products at most")
+	method := fs.String("method", "lanczos", "lanczos (no stored basis: the memory of power iteration) or power")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	device := new(string)
 	deviceFlag(fs, device, "auto")
 	seed := fs.Uint64("seed", 1, "seed")
@@ -141,6 +143,8 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("--max-iter %d: want at least 1", *maxIter)
 	case *cacheMiB < -1 || *cacheMiB > math.MaxInt64>>20:
 		return fmt.Errorf("--cache-mib %d: want 0 or -1 (never) or a positive size in MiB", *cacheMiB)
+	case *method != "lanczos" && *method != "power":
+		return fmt.Errorf("--method %q: want lanczos or power", *method)
 	}
 	// A pass never holds more samples than there are; the results do not
 	// depend on it.
@@ -149,7 +153,10 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if cache <= 0 {
 		cache = -1 // models.Settings: 0 would mean its 1 GiB default
 	}
-	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache}
+	prog := newProgress(stderr, *quiet)
+	defer prog.Done()
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache,
+		Method: *method, Recorder: prog}
 	var res *bench.LambdaResult
 	switch *dtype {
 	case "float32":
@@ -162,6 +169,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	prog.Done()
 	return writeJSON(stdout, res)
 }
 
@@ -172,14 +180,15 @@ func benchLambda[T kernels.Float](ctx context.Context, device, arch string, batc
 	if err != nil {
 		return nil, err
 	}
-	// The plan's parameters and power iteration's three vectors. The flag
-	// to blame is the first whose lowering alone would fit: --batch, then
-	// --samples, else --arch.
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: s.Batch}); err != nil {
+	// The plan's parameters and the estimator's vectors, as many whatever
+	// the number of products. The flag to blame is the first whose
+	// lowering alone would fit: --batch, then --samples, else --arch.
+	vecs := bench.LambdaVectors(s.Method)
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: s.Batch}); err != nil {
 		switch {
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}):
+		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: 1, Rows: 1}):
 			return nil, fmt.Errorf("--arch %s: %w", arch, err)
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: 1}):
+		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: 1}):
 			return nil, fmt.Errorf("--samples %d: %w", s.Samples, err)
 		}
 		return nil, fmt.Errorf("--batch %d: %w", batch, err)
