@@ -27,8 +27,8 @@ type LanczosSettings struct {
 	// ‖H x_i - θ_i x_i‖ in exact arithmetic, and bounds |θ_i - λ| for some
 	// eigenvalue λ of H. The floor 1e-4 ‖T‖ makes eigenvalues near zero
 	// converge to an absolute accuracy rather than an unattainable
-	// relative one. Convergence is tested every 5 steps, at the last
-	// step and at invariant subspaces. Zero means 1e-10.
+	// relative one. Convergence is tested every CheckEvery steps, at the
+	// last step and at invariant subspaces. Zero means 1e-10.
 	Tol float64
 	// Seed seeds the Rademacher start vector (and restart vectors after an
 	// invariant subspace).
@@ -38,6 +38,10 @@ type LanczosSettings struct {
 	Vectors bool
 	// Recorder, if not nil, receives a Progress at every convergence test.
 	Recorder Recorder
+	// CheckEvery is the number of steps between convergence tests (each
+	// an eigendecomposition of the m×m tridiagonal matrix, O(m²)); zero
+	// means 5. StreamLanczos tests at every step whatever it is.
+	CheckEvery int
 }
 
 // LanczosResult is the outcome of Lanczos.
@@ -119,7 +123,10 @@ func LanczosFrom[V any](ctx context.Context, op Operator[V], sp Space[V], s Lanc
 	if tol == 0 {
 		tol = 1e-10
 	}
-	const checkEvery = 5
+	checkEvery := s.CheckEvery
+	if checkEvery <= 0 {
+		checkEvery = 5
+	}
 
 	res := &LanczosResult[V]{}
 	if n == 0 {
