@@ -56,6 +56,22 @@ var ErrStalled = fmt.Errorf("%w: power iteration stalled", ErrNotConverged)
 // period 2; five steps see through both.
 const stallWindow = 5
 
+// startVector sets dst to the unit vector along *from, or along the
+// Rademacher vector of (seed, 0) when from is nil. A zero *from is a
+// programmer error.
+func startVector[V any](sp Space[V], dst V, from *V, seed uint64) {
+	if from != nil {
+		sp.Copy(dst, *from)
+	} else {
+		sp.Rademacher(dst, subSeed(seed, 0))
+	}
+	nrm := sp.Nrm2(dst)
+	if nrm == 0 {
+		panic("probe: zero start vector")
+	}
+	sp.Scale(1/nrm, dst)
+}
+
 // PowerResult is the outcome of PowerIteration.
 type PowerResult[V any] struct {
 	// Value is the Rayleigh quotient v·Hv of Vector: the eigenvalue of H
@@ -92,16 +108,7 @@ func PowerIteration[V any](ctx context.Context, op Operator[V], sp Space[V], s P
 	}
 	n := op.Dim()
 	v := sp.Alloc(n)
-	if s.Start != nil {
-		sp.Copy(v, *s.Start)
-	} else {
-		sp.Rademacher(v, subSeed(s.Seed, 0))
-	}
-	nrm := sp.Nrm2(v)
-	if nrm == 0 {
-		panic("probe: zero start vector")
-	}
-	sp.Scale(1/nrm, v)
+	startVector(sp, v, s.Start, s.Seed)
 	w := sp.Alloc(n)
 	r := sp.Alloc(n)
 	defer sp.Free(w)

@@ -82,16 +82,7 @@ func StreamLanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s La
 	// prev and cur are the two newest Lanczos vectors, w the product; the
 	// first pass keeps q0 for the second when Ritz vectors are wanted.
 	prev, cur, w := sp.Alloc(n), sp.Alloc(n), sp.Alloc(n)
-	if from != nil {
-		sp.Copy(cur, *from)
-	} else {
-		sp.Rademacher(cur, subSeed(s.Seed, 0))
-	}
-	nrm0 := sp.Nrm2(cur)
-	if nrm0 == 0 {
-		panic("probe: zero start vector")
-	}
-	sp.Scale(1/nrm0, cur)
+	startVector(sp, cur, from, s.Seed)
 	var q0 V
 	if s.Vectors {
 		q0 = sp.Alloc(n)
