@@ -133,3 +133,37 @@ func TestGemmRecorderMemInfo(t *testing.T) {
 		t.Errorf("recorder: %+v, %v; backend: %+v, %v", got, err, want, werr)
 	}
 }
+
+// TestLambdaMethods runs both methods of TopEigenvalue on the same model
+// and data: the same λmax to the tolerance (each residual bounds its
+// distance to an eigenvalue, and the top one is well separated here), with
+// Lanczos taking fewer products, and the same memory (LambdaVectors).
+func TestLambdaMethods(t *testing.T) {
+	spec := models.Spec{Layers: []int{10, 24, 24, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	be := cpu.New[float64]()
+	res := map[string]*LambdaResult{}
+	for _, m := range []string{"lanczos", "power"} {
+		l, err := TopEigenvalue[float64](context.Background(), be, LambdaSettings{Spec: spec, Samples: 200, Batch: 64, Tol: 1e-6, MaxIter: 3000, Method: m, Seed: 4})
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		if !l.Converged || l.Method != m || l.HVPs != l.Iterations || l.Residual > 1e-6*math.Abs(l.LambdaMax) {
+			t.Errorf("%s: result %+v", m, l)
+		}
+		res[m] = l
+		t.Logf("%s: λmax %.10g in %d products", m, l.LambdaMax, l.HVPs)
+	}
+	lz, pw := res["lanczos"], res["power"]
+	if d := math.Abs(lz.LambdaMax - pw.LambdaMax); d > 2e-6*math.Abs(pw.LambdaMax) {
+		t.Errorf("lanczos λmax %.10g, power %.10g", lz.LambdaMax, pw.LambdaMax)
+	}
+	if lz.HVPs >= pw.HVPs {
+		t.Errorf("lanczos took %d products, power %d", lz.HVPs, pw.HVPs)
+	}
+	if LambdaVectors("lanczos") != LambdaVectors("power") {
+		t.Errorf("lanczos holds %d vectors, power %d", LambdaVectors("lanczos"), LambdaVectors("power"))
+	}
+	if _, err := TopEigenvalue[float64](context.Background(), be, LambdaSettings{Spec: spec, Method: "arnoldi"}); err == nil {
+		t.Errorf("method arnoldi: no error")
+	}
+}

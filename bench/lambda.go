@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -15,9 +17,15 @@ type LambdaSettings struct {
 	Spec    models.Spec
 	Samples int     // data set size; 0 means 4096
 	Batch   int     // samples per backend pass; 0 means 1024
-	Tol     float64 // power iteration's relative residual; 0 means 1e-3
-	MaxIter int     // 0 means 100
+	Tol     float64 // relative residual (Lanczos: its bound); 0 means 1e-3
+	MaxIter int     // products at most; 0 means 100
 	Seed    uint64
+	// Method is "lanczos" (probe.StreamLanczos: no stored basis, the
+	// memory of power iteration) or "power" (probe.PowerIteration); ""
+	// means "lanczos".
+	Method string
+	// Recorder, if not nil, receives the estimator's progress.
+	Recorder probe.Recorder
 	// CacheBytes bounds the memory for keeping the forward passes between
 	// products (models.Settings.CacheBytes); 0 means models' default.
 	CacheBytes int64
@@ -37,11 +45,31 @@ type LambdaResult struct {
 	Converged  bool    `json:"converged"`
 	Seconds    float64 `json:"seconds"`
 	MSPerHVP   float64 `json:"ms_per_hvp"`
+	// Method is the estimator ("lanczos" or "power") and HVPs the
+	// products it took. Residual is ‖Hv - λv‖ for power iteration and the
+	// Lanczos bound |β_m y_m| (equal to it in exact arithmetic) for
+	// Lanczos, which forms no eigenvector.
+	Method string `json:"method"`
+	HVPs   int    `json:"hvps"`
+	// PeakRSS is the process's peak resident memory in bytes when the
+	// estimate was done (0 where the system does not say).
+	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
+}
+
+// LambdaVectors returns the parameter-length vectors TopEigenvalue holds
+// with method, the parameters included, for a memory estimate.
+func LambdaVectors(method string) int {
+	if method == "power" {
+		return 4 // parameters, iterate, product, residual
+	}
+	return 1 + probe.StreamVectors
 }
 
 // TopEigenvalue measures λmax of s.Spec's loss Hessian at a random
-// initialisation on s.Samples random samples, by power iteration: the scale
-// test of how large a network the backend can probe.
+// initialisation on s.Samples random samples, by Lanczos without a stored
+// basis or by power iteration (s.Method), both holding a few vectors
+// whatever the number of products: the scale test of how large a network
+// the backend can probe.
 func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], s LambdaSettings) (*LambdaResult, error) {
 	if s.Samples <= 0 {
 		s.Samples = 4096
@@ -54,6 +82,12 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 	}
 	if s.MaxIter == 0 {
 		s.MaxIter = 100
+	}
+	if s.Method == "" {
+		s.Method = "lanczos"
+	}
+	if s.Method != "lanczos" && s.Method != "power" {
+		return nil, fmt.Errorf("bench: method %q: want lanczos or power", s.Method)
 	}
 	spec := s.Spec
 	p, err := models.Build(be, spec, models.Settings{Batch: s.Batch, CacheBytes: s.CacheBytes})
@@ -70,7 +104,23 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 	start := time.Now()
 	op := p.CurvatureOperator(d, models.Hessian)
 	defer op.Close()
-	res, err := probe.PowerIteration[kernels.Buffer](ctx, op, be, probe.PowerSettings[kernels.Buffer]{Tol: s.Tol, MaxIter: s.MaxIter, Seed: s.Seed + 1})
+	var value, resid float64
+	var iters int
+	if s.Method == "power" {
+		var res *probe.PowerResult[kernels.Buffer]
+		res, err = probe.PowerIteration[kernels.Buffer](ctx, op, be, probe.PowerSettings[kernels.Buffer]{Tol: s.Tol, MaxIter: s.MaxIter, Seed: s.Seed + 1, Recorder: s.Recorder})
+		if res != nil {
+			be.Free(res.Vector)
+			value, resid, iters = res.Value, res.Residual, res.Stats.Iterations
+		}
+	} else {
+		var res *probe.LanczosResult[kernels.Buffer]
+		res, err = probe.StreamLanczos[kernels.Buffer](ctx, op, be, probe.LanczosSettings{TopK: 1, Tol: s.Tol, MaxSteps: s.MaxIter, Seed: s.Seed + 1, Recorder: s.Recorder}, nil)
+		value, resid, iters = math.NaN(), math.Inf(1), res.Steps
+		if len(res.Top) > 0 {
+			value, resid = res.Top[0], res.TopBounds[0]
+		}
+	}
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		return nil, err
 	}
@@ -78,9 +128,9 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 		return nil, err
 	}
 	secs := time.Since(start).Seconds()
-	be.Free(res.Vector)
 	out := &LambdaResult{Backend: be.Name(), Arch: spec.Arch(), DType: kernels.DTypeName[T](), Params: p.NumParams(), Samples: n,
-		LambdaMax: res.Value, Residual: res.Residual, Iterations: res.Stats.Iterations, Converged: err == nil, Seconds: secs}
+		LambdaMax: value, Residual: resid, Iterations: iters, Converged: err == nil, Seconds: secs,
+		Method: s.Method, HVPs: op.Applies, PeakRSS: peakRSS()}
 	if op.Applies > 0 {
 		out.MSPerHVP = 1000 * secs / float64(op.Applies)
 	}

@@ -82,11 +82,15 @@ func (j *lambdaJob) Float64(be kernels.Backend[float64]) (err error) {
 }
 
 func checkedLambda[T kernels.Float](ctx context.Context, be kernels.Backend[T], s LambdaSettings, batch int) (*LambdaResult, error) {
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: s.Batch}); err != nil {
+	// The plan's parameters and the estimator's vectors, as many whatever
+	// the number of products. The setting to blame is the first whose
+	// lowering alone would fit: batch, then samples, else arch.
+	vecs := LambdaVectors(s.Method)
+	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: s.Batch}); err != nil {
 		switch {
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}):
+		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: 1, Rows: 1}):
 			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
-		case !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Samples, Rows: 1}):
+		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: 1}):
 			return nil, &run.SettingError{Setting: "samples", Value: fmt.Sprint(s.Samples), Err: err}
 		}
 		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(batch), Err: err}

@@ -64,7 +64,7 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 	if p.spec.Loss == MSE {
 		ev.Loss /= float64(p.spec.Outputs())
 	}
-	if d.labels != nil {
+	if d.labels != nil || d.host != nil && d.host.labels != nil {
 		ev.Accuracy = float64(correct) * invN
 	}
 	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {

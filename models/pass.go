@@ -133,6 +133,9 @@ type batchData struct {
 }
 
 func (p *Plan[T]) batchOf(d *Data, start, n int) batchData {
+	if d.host != nil {
+		return p.streamBatch(d, start, n)
+	}
 	be := p.be
 	D, C := p.spec.Inputs(), p.spec.Outputs()
 	bd := batchData{n: n, x: be.View(d.x, start*D, n*D)}

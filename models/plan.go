@@ -46,7 +46,8 @@ type Plan[T kernels.Float] struct {
 	cache  int64
 	params kernels.Buffer
 	blocks []Block
-	scr    *state // scratch for one batch
+	scr    *state    // scratch for one batch
+	stage  *stage[T] // one batch of streamed data (NewHostData), made on first use
 }
 
 // Build builds spec's Gorgonia graph, lowers it and returns its Plan on be.
@@ -199,53 +200,138 @@ func (p *Plan[T]) views(flat kernels.Buffer) (w, b []kernels.Buffer) {
 	return w, b
 }
 
-// Data is a dataset uploaded to a Plan's backend: inputs x [N, D], and
-// labels (cross-entropy; optional for MSE, where they give accuracy) and
-// targets [N, C] (MSE).
+// Data is a dataset for a Plan: inputs x [N, D], and labels (cross-entropy;
+// optional for MSE, where they give accuracy) and targets [N, C] (MSE).
+// Made by NewData it lives on the Plan's backend; made by NewHostData it
+// stays in host memory and each pass uploads one batch at a time.
 type Data struct {
 	N       int
 	x       kernels.Buffer
 	labels  kernels.Buffer // nil when absent
 	targets kernels.Buffer // nil for cross-entropy
+	host    *hostData      // not nil: streamed from host memory
+}
+
+// hostData is a dataset kept in host memory (NewHostData).
+type hostData struct {
+	x       []float64 // N×D
+	labels  []int     // nil when absent
+	targets []float64 // N×C; nil for cross-entropy
+}
+
+// stage is the backend's copy of one batch of streamed data, and the host
+// buffer its values are converted in.
+type stage[T kernels.Float] struct {
+	x, labels, targets kernels.Buffer
+	conv               []T
+}
+
+// Streamed reports whether d stays in host memory (NewHostData), so that
+// the backend holds one batch of it at a time.
+func (d *Data) Streamed() bool { return d.host != nil }
+
+// NewHostData checks a dataset like NewData but keeps it in host memory,
+// without copying it: x, labels and targets must not change while the
+// Data is in use. Every pass over it uploads one batch at a time into a
+// buffer of Settings.Batch samples that the Plan keeps, so that the
+// backend's memory for data is bounded by the batch whatever n is (for the
+// CPU backend, the dataset's host copy is then the only one).
+func (p *Plan[T]) NewHostData(x []float64, n int, labels []int, targets []float64) (*Data, error) {
+	if err := p.checkData(x, n, labels, targets); err != nil {
+		return nil, err
+	}
+	h := &hostData{x: x, labels: labels}
+	if p.spec.Loss == MSE {
+		h.targets = targets
+	}
+	return &Data{N: n, host: h}, nil
+}
+
+// checkData checks a dataset for NewData and NewHostData.
+func (p *Plan[T]) checkData(x []float64, n int, labels []int, targets []float64) error {
+	d, c := p.spec.Inputs(), p.spec.Outputs()
+	if n <= 0 {
+		return fmt.Errorf("models: data has %d samples", n)
+	}
+	if len(x) != n*d {
+		return fmt.Errorf("models: data x has %d values, want %d samples × %d inputs = %d", len(x), n, d, n*d)
+	}
+	if labels != nil {
+		if len(labels) != n {
+			return fmt.Errorf("models: %d labels for %d samples", len(labels), n)
+		}
+		for i, l := range labels {
+			if l < 0 || l >= c {
+				return fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, i, c)
+			}
+		}
+	}
+	switch p.spec.Loss {
+	case CrossEntropy:
+		if labels == nil {
+			return fmt.Errorf("models: cross_entropy needs integer labels")
+		}
+	case MSE:
+		if len(targets) != n*c {
+			return fmt.Errorf("models: mse needs %d×%d targets, have %d values", n, c, len(targets))
+		}
+	}
+	return nil
+}
+
+// streamBatch uploads samples [start, start+n) of the streamed d into the
+// Plan's stage and returns views of them.
+func (p *Plan[T]) streamBatch(d *Data, start, n int) batchData {
+	be, h := p.be, d.host
+	D, C := p.spec.Inputs(), p.spec.Outputs()
+	if p.stage == nil {
+		p.stage = &stage[T]{x: be.Alloc(p.batch * D), labels: be.Alloc(p.batch), targets: be.Alloc(p.batch * C),
+			conv: make([]T, p.batch*max(D, C))}
+	}
+	st := p.stage
+	put := func(dst kernels.Buffer, src []float64) kernels.Buffer {
+		c := st.conv[:len(src)]
+		for i, v := range src {
+			c[i] = T(v)
+		}
+		v := be.View(dst, 0, len(src))
+		be.Upload(v, c)
+		return v
+	}
+	bd := batchData{n: n, x: put(st.x, h.x[start*D:(start+n)*D])}
+	if h.labels != nil {
+		c := st.conv[:n]
+		for i, l := range h.labels[start : start+n] {
+			c[i] = T(l)
+		}
+		bd.labels = be.View(st.labels, 0, n)
+		be.Upload(bd.labels, c)
+	}
+	if h.targets != nil {
+		bd.target = put(st.targets, h.targets[start*C:(start+n)*C])
+	}
+	return bd
 }
 
 // NewData uploads a dataset: x holds n rows of Spec.Inputs() values;
 // labels (length n, in [0, C)) are required for cross-entropy and optional
 // for MSE; targets (n rows of C values) are required for MSE.
 func (p *Plan[T]) NewData(x []float64, n int, labels []int, targets []float64) (*Data, error) {
-	d, c := p.spec.Inputs(), p.spec.Outputs()
-	if n <= 0 {
-		return nil, fmt.Errorf("models: data has %d samples", n)
+	if err := p.checkData(x, n, labels, targets); err != nil {
+		return nil, err
 	}
-	if len(x) != n*d {
-		return nil, fmt.Errorf("models: data x has %d values, want %d samples × %d inputs = %d", len(x), n, d, n*d)
-	}
-	out := &Data{N: n, x: p.be.Alloc(n * d)}
+	out := &Data{N: n, x: p.be.Alloc(len(x))}
 	Upload(p.be, out.x, x)
 	if labels != nil {
-		if len(labels) != n {
-			return nil, fmt.Errorf("models: %d labels for %d samples", len(labels), n)
-		}
-		lv := make([]float64, n)
+		lv := make([]T, n)
 		for i, l := range labels {
-			if l < 0 || l >= c {
-				return nil, fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, i, c)
-			}
-			lv[i] = float64(l)
+			lv[i] = T(l)
 		}
 		out.labels = p.be.Alloc(n)
-		Upload(p.be, out.labels, lv)
+		p.be.Upload(out.labels, lv)
 	}
-	switch p.spec.Loss {
-	case CrossEntropy:
-		if labels == nil {
-			return nil, fmt.Errorf("models: cross_entropy needs integer labels")
-		}
-	case MSE:
-		if len(targets) != n*c {
-			return nil, fmt.Errorf("models: mse needs %d×%d targets, have %d values", n, c, len(targets))
-		}
-		out.targets = p.be.Alloc(n * c)
+	if p.spec.Loss == MSE {
+		out.targets = p.be.Alloc(len(targets))
 		Upload(p.be, out.targets, targets)
 	}
 	return out, nil
@@ -275,6 +361,17 @@ func Upload[T kernels.Float](be kernels.Memory[T], dst kernels.Buffer, src []flo
 func (p *Plan[T]) Slice(d *Data, start, n int) *Data {
 	if start < 0 || n <= 0 || start+n > d.N {
 		panic(fmt.Sprintf("models: Slice [%d, %d) of %d samples", start, start+n, d.N))
+	}
+	if h := d.host; h != nil {
+		D, C := p.spec.Inputs(), p.spec.Outputs()
+		s := &hostData{x: h.x[start*D : (start+n)*D]}
+		if h.labels != nil {
+			s.labels = h.labels[start : start+n]
+		}
+		if h.targets != nil {
+			s.targets = h.targets[start*C : (start+n)*C]
+		}
+		return &Data{N: n, host: s}
 	}
 	bd := p.batchOf(d, start, n)
 	return &Data{N: n, x: bd.x, labels: bd.labels, targets: bd.target}

@@ -27,8 +27,8 @@ type LanczosSettings struct {
 	// ‖H x_i - θ_i x_i‖ in exact arithmetic, and bounds |θ_i - λ| for some
 	// eigenvalue λ of H. The floor 1e-4 ‖T‖ makes eigenvalues near zero
 	// converge to an absolute accuracy rather than an unattainable
-	// relative one. Convergence is tested every 5 steps, at the last
-	// step and at invariant subspaces. Zero means 1e-10.
+	// relative one. Convergence is tested every CheckEvery steps, at the
+	// last step and at invariant subspaces. Zero means 1e-10.
 	Tol float64
 	// Seed seeds the Rademacher start vector (and restart vectors after an
 	// invariant subspace).
@@ -38,6 +38,10 @@ type LanczosSettings struct {
 	Vectors bool
 	// Recorder, if not nil, receives a Progress at every convergence test.
 	Recorder Recorder
+	// CheckEvery is the number of steps between convergence tests (each
+	// an eigendecomposition of the m×m tridiagonal matrix, O(m²)); zero
+	// means 5. StreamLanczos tests at every step whatever it is.
+	CheckEvery int
 }
 
 // Wanted returns how many of the largest and smallest eigenvalues s asks
@@ -95,6 +99,14 @@ type LanczosResult[V any] struct {
 // space when MaxSteps is reached first, and ctx.Err() (or the Operator's
 // error) with the Ritz pairs computed so far when it is interrupted.
 func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosSettings) (*LanczosResult[V], error) {
+	return LanczosFrom(ctx, op, sp, s, nil)
+}
+
+// LanczosFrom is Lanczos started from *from instead of a random vector
+// when from is not nil: a warm start, such as the eigenvector of the
+// previous training step or the iterate of a power iteration that stalled.
+// *from is copied, not modified, and must not be zero.
+func LanczosFrom[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosSettings, from *V) (*LanczosResult[V], error) {
 	start := time.Now()
 	n := op.Dim()
 	topK, botK := s.TopK, s.BottomK
@@ -120,7 +132,10 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 	if tol == 0 {
 		tol = 1e-10
 	}
-	const checkEvery = 5
+	checkEvery := s.CheckEvery
+	if checkEvery <= 0 {
+		checkEvery = 5
+	}
 
 	res := &LanczosResult[V]{}
 	if n == 0 {
@@ -132,9 +147,13 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 	v := sp.Alloc(n)
 	defer sp.Free(v)
 	restarts := 0
-	sp.Rademacher(v, subSeed(s.Seed, restarts))
+	if from != nil {
+		sp.Copy(v, *from)
+	} else {
+		sp.Rademacher(v, subSeed(s.Seed, restarts))
+	}
 	if !k.push(v) {
-		panic("probe: zero Rademacher start vector") // cannot happen for n > 0
+		panic("probe: zero start vector") // a Rademacher vector is never zero
 	}
 
 	var theta, z []float64
@@ -153,7 +172,12 @@ func Lanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s LanczosS
 			if topK == 0 {
 				est = theta[0]
 			}
-			record(s.Recorder, "lanczos", m, maxSteps, est)
+			c := m - 1
+			if topK == 0 {
+				c = 0
+			}
+			rel := math.Abs(k.residual()*z[(m-1)*m+c]) / math.Abs(est)
+			recordResidual(s.Recorder, "lanczos", m, maxSteps, est, rel, tol)
 			// At an invariant subspace the bounds vanish, but more copies
 			// of the wanted eigenvalues may lie outside it: go on.
 			if conv && !brk {

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 )
@@ -34,6 +35,41 @@ type PowerSettings[V any] struct {
 	Shift float64
 	// Recorder, if not nil, receives a Progress per iteration.
 	Recorder Recorder
+	// Handover, if positive, stops the iteration early with ErrStalled
+	// once the rate at which the relative residual fell over the last
+	// stallWindow iterations predicts that more than Handover further
+	// iterations would be needed to reach Tol (or that it does not fall
+	// at all): the point where a Krylov method, which needs about the
+	// square root of power iteration's iterations, should take over.
+	// Zero means never: the iteration runs to MaxIter.
+	Handover int
+}
+
+// ErrStalled is returned, wrapping ErrNotConverged, by a power iteration
+// stopped early by PowerSettings.Handover.
+var ErrStalled = fmt.Errorf("%w: power iteration stalled", ErrNotConverged)
+
+// stallWindow is the number of iterations over which PowerIteration
+// measures the rate at which its residual falls, and the first iteration
+// it does so after. Power iteration's residual falls by |λ2/λ1| per step
+// only asymptotically; with eigenvalues of both signs it zigzags with
+// period 2; five steps see through both.
+const stallWindow = 5
+
+// startVector sets dst to the unit vector along *from, or along the
+// Rademacher vector of (seed, 0) when from is nil. A zero *from is a
+// programmer error.
+func startVector[V any](sp Space[V], dst V, from *V, seed uint64) {
+	if from != nil {
+		sp.Copy(dst, *from)
+	} else {
+		sp.Rademacher(dst, subSeed(seed, 0))
+	}
+	nrm := sp.Nrm2(dst)
+	if nrm == 0 {
+		panic("probe: zero start vector")
+	}
+	sp.Scale(1/nrm, dst)
 }
 
 // PowerResult is the outcome of PowerIteration.
@@ -72,22 +108,14 @@ func PowerIteration[V any](ctx context.Context, op Operator[V], sp Space[V], s P
 	}
 	n := op.Dim()
 	v := sp.Alloc(n)
-	if s.Start != nil {
-		sp.Copy(v, *s.Start)
-	} else {
-		sp.Rademacher(v, subSeed(s.Seed, 0))
-	}
-	nrm := sp.Nrm2(v)
-	if nrm == 0 {
-		panic("probe: zero start vector")
-	}
-	sp.Scale(1/nrm, v)
+	startVector(sp, v, s.Start, s.Seed)
 	w := sp.Alloc(n)
 	r := sp.Alloc(n)
 	defer sp.Free(w)
 	defer sp.Free(r)
 
 	res := &PowerResult[V]{Value: math.NaN(), Vector: v, Residual: math.Inf(1)}
+	var hist [stallWindow + 1]float64 // relative residuals, by iteration mod stallWindow+1
 	done := func(err error) (*PowerResult[V], error) {
 		res.Stats.Elapsed = time.Since(start)
 		return res, err
@@ -112,12 +140,23 @@ func PowerIteration[V any](ctx context.Context, op Operator[V], sp Space[V], s P
 		if math.IsNaN(res.Value) || math.IsInf(res.Value, 0) || math.IsNaN(res.Residual) {
 			return done(ErrNonFinite)
 		}
-		record(s.Recorder, "power", it, maxIter, res.Value)
-		if res.Residual <= tol*math.Max(math.Abs(res.Value), math.Abs(mu)) {
+		rel := res.Residual / math.Max(math.Abs(res.Value), math.Abs(mu))
+		recordResidual(s.Recorder, "power", it, maxIter, res.Value, rel, tol)
+		if rel <= tol {
 			return done(nil)
 		}
 		if it == maxIter {
 			return done(ErrNotConverged)
+		}
+		hist[it%(stallWindow+1)] = rel
+		if s.Handover > 0 && it > stallWindow {
+			// Per-iteration rate over the window; the iterations still
+			// needed at that rate.
+			old := hist[(it-stallWindow)%(stallWindow+1)]
+			rate := math.Log(rel/old) / stallWindow
+			if rate >= 0 || math.Log(tol/rel)/rate > float64(s.Handover) {
+				return done(ErrStalled)
+			}
 		}
 		// v <- w/‖w‖. ‖w‖ > 0 here: w = 0 would give a zero residual.
 		sp.Copy(v, w)
@@ -145,6 +184,26 @@ type SharpnessSettings[V any] struct {
 	Start *V
 	// Recorder, if not nil, receives the stages' progress.
 	Recorder Recorder
+	// Handover is PowerSettings.Handover for the power-iteration stages:
+	// a stage whose residual falls too slowly to converge within Handover
+	// more iterations hands over to Lanczos, started from its iterate.
+	// Zero means never: a stage hands over only at MaxIter.
+	Handover int
+	// LanczosFirst skips the power-iteration stages: Lanczos for the top
+	// eigenvalue straight away, started from Start (or a random vector),
+	// and testing convergence at every step. Its first step is power
+	// iteration's first step, with the same estimate and residual, and
+	// every later one is at least as good (the Ritz value of a Krylov space
+	// is the best estimate in it); it holds the basis, one vector per step.
+	// On the edge-of-stability run of probe/run's TestEdgeOfStability it
+	// took 9.6 products per probe where power iteration took 71.9 (11.1
+	// with Handover 1).
+	LanczosFirst bool
+	// Stream makes the Lanczos stage StreamLanczos, which holds
+	// StreamVectors vectors (and forms its Ritz vector by a second pass)
+	// instead of a basis of up to LanczosSteps vectors: for operators
+	// whose basis would not fit in memory.
+	Stream bool
 }
 
 // SharpnessResult is the outcome of Sharpness.
@@ -178,9 +237,11 @@ type SharpnessResult[V any] struct {
 //     that its dominant eigenvalue is λmax - μ (warm started from Start);
 //     its estimate counts as converged when its residual is at most
 //     Tol·max(|λ|, 1e-4|μ|), the test Lanczos applies (|μ| = ‖H‖);
-//  3. if either stage did not converge, or the shifted one met an
-//     eigenvalue below μ, Lanczos for the top eigenvalue, which finds
-//     λmax whatever the magnitudes.
+//  3. if either stage did not converge, or stalled (its residual fell too
+//     slowly to converge within Handover more iterations), or the shifted
+//     one met an eigenvalue below μ, Lanczos for the top eigenvalue,
+//     started from the last power iterate, which finds λmax whatever the
+//     magnitudes (StreamLanczos when Stream is set).
 //
 // Every stage's estimate is the Rayleigh quotient of its vector, its
 // residual the true ‖Hv - λv‖. When the last stage does not converge,
@@ -212,7 +273,13 @@ func Sharpness[V any](ctx context.Context, op Operator[V], sp Space[V], s Sharpn
 		stats.Applies += r.Stats.Applies
 		stats.Iterations += r.Stats.Iterations
 	}
-	ps := PowerSettings[V]{Tol: tol, MaxIter: s.MaxIter, Seed: s.Seed, Start: s.Start, Recorder: s.Recorder}
+	if s.Handover < 0 {
+		panic("probe: negative SharpnessSettings.Handover")
+	}
+	if s.LanczosFirst {
+		return sharpnessLanczos(ctx, op, sp, s, tol, s.Start, res, stats, start)
+	}
+	ps := PowerSettings[V]{Tol: tol, MaxIter: s.MaxIter, Seed: s.Seed, Start: s.Start, Recorder: s.Recorder, Handover: s.Handover}
 	r, err := PowerIteration(ctx, op, sp, ps)
 	take(r, "power", 0)
 	switch {
@@ -255,7 +322,44 @@ func Sharpness[V any](ctx context.Context, op Operator[V], sp Space[V], s Sharpn
 	case !errors.Is(err, ErrNotConverged):
 		return done(err)
 	}
-	lz, err := Lanczos(ctx, op, sp, LanczosSettings{TopK: 1, MaxSteps: s.LanczosSteps, Tol: tol, Seed: subSeed(s.Seed, 1), Vectors: true, Recorder: s.Recorder})
+	// Lanczos starts from the last power iterate when that was heading for
+	// λmax (a non-negative estimate, or the shifted stage): it holds what
+	// the warm start and the power steps found of the top eigenvectors.
+	// An iterate heading for a dominant negative eigenvalue has lost its
+	// component along λmax's eigenvector (by |λmax/λmin| per step), from
+	// which Lanczos could not find λmax: then Lanczos starts from Start,
+	// or a random vector.
+	from := s.Start
+	if res.Method == "shifted power" || res.Value >= 0 {
+		from = &res.Vector
+	}
+	return sharpnessLanczos(ctx, op, sp, s, tol, from, res, stats, start)
+}
+
+// sharpnessLanczos is Sharpness's Lanczos stage, started from *from (a
+// random vector when nil or zero); res and stats are the power stages' (a
+// nil or zero-length Vector when there were none), replaced by the Lanczos
+// estimate.
+func sharpnessLanczos[V any](ctx context.Context, op Operator[V], sp Space[V], s SharpnessSettings[V], tol float64, from *V, res *SharpnessResult[V], stats Stats, start time.Time) (*SharpnessResult[V], error) {
+	done := func(err error) (*SharpnessResult[V], error) {
+		res.Stats = stats
+		res.Stats.Elapsed = time.Since(start)
+		return res, err
+	}
+	ls := LanczosSettings{TopK: 1, MaxSteps: s.LanczosSteps, Tol: tol, Seed: subSeed(s.Seed, 1), Vectors: true, Recorder: s.Recorder, CheckEvery: 1}
+	if from != nil && sp.Nrm2(*from) == 0 {
+		from = nil
+	}
+	var lz *LanczosResult[V]
+	var err error
+	if s.Stream {
+		if ls.MaxSteps == 0 {
+			ls.MaxSteps = 80
+		}
+		lz, err = StreamLanczos(ctx, op, sp, ls, from)
+	} else {
+		lz, err = LanczosFrom(ctx, op, sp, ls, from)
+	}
 	stats.Applies += lz.Stats.Applies
 	stats.Iterations += lz.Stats.Iterations
 	if len(lz.TopVectors) == 0 {
@@ -265,7 +369,9 @@ func Sharpness[V any](ctx context.Context, op Operator[V], sp Space[V], s Sharpn
 		}
 		return done(err)
 	}
-	sp.Free(res.Vector)
+	if res.Method != "" {
+		sp.Free(res.Vector)
+	}
 	res.Value, res.Vector, res.Method, res.Shift = lz.Top[0], lz.TopVectors[0], "lanczos", 0
 	res.Residual = lz.TopBounds[0]
 	if lz.TopResiduals != nil {

@@ -152,3 +152,94 @@ func TestSharpnessCancel(t *testing.T) {
 		t.Fatalf("err = %v, result %+v", err, r)
 	}
 }
+
+// clusteredTop is a spectrum whose top two eigenvalues are within 0.2% of
+// each other: power iteration converges at the rate 0.998 per step, so
+// it needs thousands of steps to a relative residual of 1e-8, while
+// Lanczos needs tens.
+func clusteredTop() []float64 {
+	return append([]float64{5, 4.99}, linspace(-1, 4, 148)...)
+}
+
+// A power iteration whose residual falls too slowly stops early with
+// ErrStalled (an ErrNotConverged), and Sharpness with a Handover then
+// finds λmax by Lanczos, started from the iterate, in far fewer products
+// than power iteration's MaxIter.
+func TestSharpnessHandover(t *testing.T) {
+	ctx := context.Background()
+	op, _, eig := dense(clusteredTop(), 21)
+	pw, err := probe.PowerIteration(ctx, op, host, probe.PowerSettings[[]float64]{Tol: 1e-8, MaxIter: 5000, Handover: 20})
+	if !errors.Is(err, probe.ErrStalled) || !errors.Is(err, probe.ErrNotConverged) || pw.Stats.Applies > 10 {
+		t.Errorf("power iteration with Handover 20: %v after %d products, want ErrStalled within 10", err, pw.Stats.Applies)
+	}
+	s := probe.SharpnessSettings[[]float64]{Tol: 1e-8, MaxIter: 5000}
+	slow, err := probe.Sharpness(ctx, op, host, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handover = 1
+	fast, err := probe.Sharpness(ctx, op, host, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := eig[len(eig)-1]
+	for _, r := range []*probe.SharpnessResult[[]float64]{slow, fast} {
+		if d := math.Abs(r.Value - want); d > eigTol*5 {
+			t.Errorf("%s: sharpness %.17g, want %.17g", r.Method, r.Value, want)
+		}
+		if got := residual(t, op, r.Vector, r.Value); got > 1e-8*5*1.01 {
+			t.Errorf("%s: residual %.3g", r.Method, got)
+		}
+	}
+	if fast.Method != "lanczos" || fast.Stats.Applies > 60 || slow.Stats.Applies < 1000 {
+		t.Errorf("with Handover: %d products by %s; without: %d by %s", fast.Stats.Applies, fast.Method, slow.Stats.Applies, slow.Method)
+	}
+	t.Logf("products: power alone %d, handing over %d", slow.Stats.Applies, fast.Stats.Applies)
+}
+
+// LanczosFirst and Stream: the same λmax as gonum's eigensolver whether
+// the basis is stored or streamed, on a clustered top and where the
+// negative eigenvalue dominates; warm started from a perturbed eigenvector
+// it takes fewer products than cold; a stalled power iteration heading for
+// a dominant negative eigenvalue does not hand Lanczos an iterate without
+// λmax's eigenvector (TestSharpnessUnconvergedHandsOverToLanczos).
+func TestSharpnessLanczosFirstAndStream(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		lambda []float64
+	}{{"clustered top", clusteredTop()}, {"negative dominant", negativeDominant()}} {
+		op, _, eig := dense(tc.lambda, 22)
+		want := eig[len(eig)-1]
+		for _, stream := range []bool{false, true} {
+			sp := &counting{}
+			s := probe.SharpnessSettings[[]float64]{Tol: 1e-8, LanczosFirst: true, Stream: stream, LanczosSteps: 150}
+			cold, err := probe.Sharpness(ctx, op, sp, s)
+			if err != nil {
+				t.Fatalf("%s, stream %v: %v", tc.name, stream, err)
+			}
+			if d := math.Abs(cold.Value - want); d > eigTol*maxAbs(eig) || cold.Method != "lanczos" {
+				t.Errorf("%s, stream %v: sharpness %.17g by %s, want %.17g", tc.name, stream, cold.Value, cold.Method, want)
+			}
+			if got := residual(t, op, cold.Vector, cold.Value); math.Abs(got-cold.Residual) > 1e-12*maxAbs(eig) {
+				t.Errorf("%s, stream %v: residual %.3g, reported %.3g", tc.name, stream, got, cold.Residual)
+			}
+			if stream && sp.peak > probe.StreamVectors+2 {
+				t.Errorf("%s: streamed Lanczos held %d vectors", tc.name, sp.peak)
+			}
+			start := append([]float64(nil), cold.Vector...)
+			noise := make([]float64, len(start))
+			host.Normal(noise, 5)
+			host.Axpy(1e-4, noise, start)
+			s.Start = &start
+			warm, err := probe.Sharpness(ctx, op, host, s)
+			if err != nil {
+				t.Fatalf("%s, stream %v, warm: %v", tc.name, stream, err)
+			}
+			if d := math.Abs(warm.Value - want); d > eigTol*maxAbs(eig) || warm.Stats.Applies >= cold.Stats.Applies {
+				t.Errorf("%s, stream %v: warm %.17g in %d products, cold %d", tc.name, stream, warm.Value, warm.Stats.Applies, cold.Stats.Applies)
+			}
+			t.Logf("%s, stream %v: cold %d products, warm %d", tc.name, stream, cold.Stats.Applies, warm.Stats.Applies)
+		}
+	}
+}

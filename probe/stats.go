@@ -38,6 +38,11 @@ type Progress struct {
 	// trace estimate for the trace estimators, the running estimate of
 	// (1/n) tr(H) for SLQ.
 	Estimate float64
+	// Residual is the relative residual of Estimate for the eigenvalue
+	// estimators, ‖Hv - λv‖/|λ| (power iteration) or its bound
+	// |β_m y_m|/|θ| (Lanczos), and Tol the value it must fall to; both
+	// are zero where the estimator has none.
+	Residual, Tol float64
 }
 
 // Recorder receives progress reports. A nil Recorder in a settings struct
@@ -50,6 +55,14 @@ type Recorder interface {
 func record(r Recorder, stage string, iter, max int, estimate float64) {
 	if r != nil {
 		r.Record(Progress{Stage: stage, Iter: iter, Max: max, Estimate: estimate})
+	}
+}
+
+// recordResidual reports an eigenvalue estimate with its relative
+// residual and the tolerance it must meet.
+func recordResidual(r Recorder, stage string, iter, max int, estimate, residual, tol float64) {
+	if r != nil {
+		r.Record(Progress{Stage: stage, Iter: iter, Max: max, Estimate: estimate, Residual: residual, Tol: tol})
 	}
 }
 

@@ -74,8 +74,10 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	samples := fs.Int("samples", 4096, "random samples in the data set")
 	batch := fs.Int("batch", 1024, "samples per backend pass (at most --samples are used)")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
-	tol := fs.Float64("tol", 1e-3, "power iteration's relative residual tolerance")
-	maxIter := fs.Int("max-iter", 100, "power iterations at most")
+	tol := fs.Float64("tol", 1e-3, "relative residual tolerance (Lanczos: of its residual bound)")
+	maxIter := fs.Int("max-iter", 100, "Hessian-vector products at most")
+	method := fs.String("method", "lanczos", "lanczos (no stored basis: the memory of power iteration) or power")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	var dev deviceFlags
 	dev.register(fs, "auto")
 	seed := fs.Uint64("seed", 1, "seed")
@@ -108,6 +110,8 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("--max-iter %d: want at least 1", *maxIter)
 	case *cacheMiB < -1 || *cacheMiB > math.MaxInt64>>20:
 		return fmt.Errorf("--cache-mib %d: want 0 or -1 (never) or a positive size in MiB", *cacheMiB)
+	case *method != "lanczos" && *method != "power":
+		return fmt.Errorf("--method %q: want lanczos or power", *method)
 	}
 	// A pass never holds more samples than there are; the results do not
 	// depend on it.
@@ -116,7 +120,10 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if cache <= 0 {
 		cache = -1 // models.Settings: 0 would mean its 1 GiB default
 	}
-	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache}
+	prog := newProgress(stderr, *quiet)
+	defer prog.Done()
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache,
+		Method: *method, Recorder: prog}
 	b, err := dev.backends(stderr)
 	if err != nil {
 		return err
@@ -125,5 +132,6 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return dev.errorOf(err)
 	}
+	prog.Done()
 	return writeJSON(stdout, res)
 }

@@ -78,6 +78,7 @@ func TestFlagErrors(t *testing.T) {
 		{lambda("--cache-mib", "-5"), []string{"--cache-mib"}},
 		{lambda("--tol", "NaN"), []string{"--tol"}},
 		{lambda("--tol", "Inf"), []string{"--tol"}},
+		{lambda("--method", "arnoldi"), []string{"--method", "arnoldi", "lanczos or power"}},
 		{taylor("--eps-max", "Inf"), []string{"--eps-max"}},
 		{taylor("--tol", "Inf"), []string{"--tol"}},
 		{taylor("--batch", "0"), []string{"--batch"}},

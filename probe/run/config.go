@@ -56,6 +56,16 @@ type TrainConfig struct {
 	ProbeDensity bool    `json:"probe_density,omitempty"`
 	PowerTol     float64 `json:"power_tol,omitempty"`      // 0: 1e-5
 	PowerMaxIter int     `json:"power_max_iter,omitempty"` // 0: 200
+	// SharpnessMethod is how a probe finds λmax: "lanczos" (Lanczos from
+	// the previous probe's eigenvector, testing convergence every step),
+	// "power" (power iteration from it, handing over to Lanczos only at
+	// power_max_iter, as before 2026-12), or "power-handover" (power
+	// iteration handing over to Lanczos as soon as its residual falls too
+	// slowly). "" picks "lanczos" where a basis of power_max_iter (at most
+	// 80) vectors fits the memory and "power-handover" otherwise, whose
+	// Lanczos then stores no basis: the fewest products in each case on
+	// the edge-of-stability run (probes.go). See probe.SharpnessSettings.
+	SharpnessMethod string `json:"sharpness_method,omitempty"`
 	// LogEvery logs every this many steps (probed steps are always
 	// logged); 0 means every step.
 	LogEvery int `json:"log_every,omitempty"`
@@ -107,6 +117,11 @@ func (c *TrainConfig) Validate() error {
 	}
 	if c.TraceProbes < 0 || c.PowerMaxIter < 0 || c.PlanBatch < 0 {
 		return fmt.Errorf("trace_probes %d, power_max_iter %d, plan_batch %d: must be >= 0", c.TraceProbes, c.PowerMaxIter, c.PlanBatch)
+	}
+	switch c.SharpnessMethod {
+	case "", "lanczos", "power", "power-handover":
+	default:
+		return fmt.Errorf("sharpness_method %q: want lanczos, power or power-handover", c.SharpnessMethod)
 	}
 	if !(c.PowerTol >= 0 && c.PowerTol < 1) {
 		return fmt.Errorf("power_tol %v: want 0 <= power_tol < 1 (0: 1e-5)", c.PowerTol)

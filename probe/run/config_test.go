@@ -48,6 +48,8 @@ func FuzzTrainConfig(f *testing.F) {
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"adam","lr":0.02,"beta1":1},"steps":1,"probe_every":1,"seed":1}`,
 		`{"model":{"layers":[8,9223372036854775807,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1}`,
 		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1} {}`,
+		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1,"sharpness_method":"power-handover"}`,
+		`{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1,"sharpness_method":"arnoldi"}`,
 		`{"steps":-1}`, `{"bogus":1}`, `[]`, `null`, `{"optimizer":{"lr":"fast"}}`, ``, `{`,
 	} {
 		f.Add([]byte(s))
@@ -130,5 +132,21 @@ func TestTrainConfigDType(t *testing.T) {
 	_, err := ParseTrainConfig([]byte(base+`,"dtype":"float16"}`), "c.json")
 	if want := `config c.json: dtype "float16": want float32 or float64`; err == nil || err.Error() != want {
 		t.Errorf("dtype float16: %v; want %s", err, want)
+	}
+}
+
+// sharpness_method takes the three methods and "", and names itself when
+// it is anything else.
+func TestSharpnessMethodConfig(t *testing.T) {
+	base := `{"model":{"layers":[4,3],"activation":"tanh","loss":"mse"},"data":"x","optimizer":{"kind":"gd","lr":1},"steps":1,"probe_every":1,"seed":1`
+	for _, m := range []string{"", "lanczos", "power", "power-handover"} {
+		c, err := ParseTrainConfig([]byte(base+`,"sharpness_method":"`+m+`"}`), "c.json")
+		if err != nil || c.SharpnessMethod != m {
+			t.Errorf("sharpness_method %q: %v", m, err)
+		}
+	}
+	_, err := ParseTrainConfig([]byte(base+`,"sharpness_method":"arnoldi"}`), "c.json")
+	if err == nil || !strings.Contains(err.Error(), "sharpness_method") || !strings.Contains(err.Error(), "arnoldi") {
+		t.Errorf("sharpness_method arnoldi: %v", err)
 	}
 }

@@ -8,10 +8,14 @@ import (
 	"github.com/curvprobe/curvprobe/models"
 )
 
-// Upload checks that ds fits the plan's network and uploads it: inputs must
-// have Spec.Inputs() features; cross-entropy needs labels in [0, outputs);
-// MSE takes targets of width outputs, or labels, which are one-hot encoded
-// when there are exactly outputs classes. name is used in errors (a file).
+// Upload checks that ds fits the plan's network and hands it to the plan:
+// inputs must have Spec.Inputs() features; cross-entropy needs labels in
+// [0, outputs); MSE takes targets of width outputs, or labels, which are
+// one-hot encoded when there are exactly outputs classes. name is used in
+// errors (a file). The samples stay in host memory, where ds holds them,
+// and every pass uploads one plan batch at a time (models.NewHostData): the
+// backend's memory for data is one batch whatever the dataset's size, and
+// ds must not change while the Data is in use.
 func Upload[T kernels.Float](p *models.Plan[T], ds *data.Dataset, name string) (*models.Data, error) {
 	spec := p.Spec()
 	if ds.D != spec.Inputs() {
@@ -25,7 +29,7 @@ func Upload[T kernels.Float](p *models.Plan[T], ds *data.Dataset, name string) (
 		if ds.Classes > spec.Outputs() {
 			return nil, fmt.Errorf("data %s: labels go up to %d but the model has %d outputs", name, ds.Classes-1, spec.Outputs())
 		}
-		return p.NewData(ds.X, ds.N, ds.Labels, nil)
+		return p.NewHostData(ds.X, ds.N, ds.Labels, nil)
 	default:
 		targets, c := ds.Targets, ds.C
 		if targets == nil {
@@ -42,6 +46,6 @@ func Upload[T kernels.Float](p *models.Plan[T], ds *data.Dataset, name string) (
 		if c != spec.Outputs() {
 			return nil, fmt.Errorf("data %s: targets are %d wide but the model has %d outputs", name, c, spec.Outputs())
 		}
-		return p.NewData(ds.X, ds.N, ds.Labels, targets)
+		return p.NewHostData(ds.X, ds.N, ds.Labels, targets)
 	}
 }

@@ -153,6 +153,31 @@ func (t *trainer[T]) sharpness(ctx context.Context, op probe.Operator[kernels.Bu
 	if *has {
 		s.Start = &vec
 	}
+	// The Lanczos stage keeps a basis of up to LanczosSteps vectors where
+	// it fits, and streams it otherwise (probe.StreamLanczos).
+	steps := s.LanczosSteps
+	if steps == 0 {
+		steps = 80
+	}
+	if _, err := models.CheckMemory(t.be, t.cfg.Model, models.Usage{Vectors: steps}); err != nil {
+		s.Stream = true
+	}
+	switch t.cfg.SharpnessMethod {
+	case "lanczos":
+		s.LanczosFirst = true
+	case "power-handover":
+		s.Handover = sharpnessHandover
+	case "":
+		// Measured on TestEdgeOfStability's run (products per probe, the
+		// same sharpness): with a stored basis Lanczos 9.6, power
+		// handing over 11.8, power alone 70.2; streamed, power handing
+		// over 15.7, Lanczos 17.2 (its Ritz vector costs a second pass).
+		if s.Stream {
+			s.Handover = sharpnessHandover
+		} else {
+			s.LanczosFirst = true
+		}
+	}
 	r, err := probe.Sharpness[kernels.Buffer](ctx, op, t.be, s)
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		if r.Method != "" {
@@ -165,6 +190,12 @@ func (t *trainer[T]) sharpness(ctx context.Context, op probe.Operator[kernels.Bu
 	*has = true
 	return sharpEstimate{value: r.Value, residual: r.Residual, iters: r.Stats.Iterations, converged: err == nil}, nil
 }
+
+// sharpnessHandover is probe.SharpnessSettings.Handover for the
+// "power-handover" sharpness method: on TestEdgeOfStability's run,
+// Handover 1, 5 and 10 took 11.1, 11.6 and 12.7 power and Lanczos steps per
+// probe (20 and 40 took 15.8 and 18.8 with Lanczos testing every fifth step).
+const sharpnessHandover = 1
 
 // preconditioned applies P^-1/2 H P^-1/2 for a diagonal P^-1/2 = d; its
 // eigenvalues are those of P^-1 H.
