@@ -174,6 +174,11 @@ type SpectrumReport struct {
 	// the smallest residual the report states.
 	ResidualFloor float64 `json:"residual_floor"`
 	LanczosSteps  int     `json:"lanczos_steps"`
+	// LanczosBasis is "none" when Lanczos ran without a stored basis
+	// (probe.StreamLanczos: a large model, at most one top and one bottom
+	// eigenvalue, no eigenvectors, --max-steps not given); omitted when it
+	// kept one, with full reorthogonalisation.
+	LanczosBasis string `json:"lanczos_basis,omitempty"`
 	Converged     bool    `json:"converged"`
 	// Method is "exact" when the spectrum is that of the assembled dense
 	// matrix (Exact says how); empty, and omitted, for the estimates.
@@ -264,14 +269,25 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	}
 	maxSteps := s.MaxSteps
 	if maxSteps == 0 {
-		maxSteps = min(n, 300, max(20, (2<<30)/(n*elem)))
+		maxSteps = min(n, 300, max(20, int(basisBudget/int64(n*elem))))
 		maxSteps = max(maxSteps, min(n, 2*(s.TopK+s.BottomK)+10))
 	}
-	var notConverged error
-	lz, err := probe.Lanczos[kernels.Buffer](ctx, op, be, probe.LanczosSettings{
+	lzs := probe.LanczosSettings{
 		TopK: min(s.TopK, n), BottomK: min(s.BottomK, n), MaxSteps: maxSteps, Tol: tol,
 		Seed: s.Seed, Vectors: s.Vectors, Recorder: s.Recorder,
-	})
+	}
+	lanczos := probe.Lanczos[kernels.Buffer]
+	if streamLanczos(s, n, elem) {
+		// A stored basis would cap the steps below what a large model's
+		// clustered top needs: Lanczos without one holds 3 vectors.
+		lzs.MaxSteps = streamSteps
+		lanczos = func(ctx context.Context, op probe.Operator[kernels.Buffer], sp probe.Space[kernels.Buffer], s probe.LanczosSettings) (*probe.LanczosResult[kernels.Buffer], error) {
+			return probe.StreamLanczos(ctx, op, sp, s, nil)
+		}
+		rep.LanczosBasis = "none"
+	}
+	var notConverged error
+	lz, err := lanczos(ctx, op, be, lzs)
 	switch {
 	case errors.Is(err, probe.ErrNotConverged):
 		notConverged = err
@@ -485,4 +501,23 @@ func nonNil(v []float64) []float64 {
 		return []float64{}
 	}
 	return v
+}
+
+// basisBudget is the memory the default Krylov basis of Spectrum may take
+// (--max-steps 0): 2 GiB, at least 20 vectors.
+var basisBudget int64 = 2 << 30
+
+// streamSteps caps the steps of Lanczos without a stored basis: its
+// memory does not grow with them.
+const streamSteps = 300
+
+// streamLanczos reports whether Spectrum runs Lanczos without a stored
+// basis: when at most one top and one bottom eigenvalue and no vectors are
+// wanted, MaxSteps is automatic, and basisBudget holds fewer than 100
+// vectors of the model's n parameters (above about 5.4M parameters in
+// float32, 2.7M in float64), too few steps for a clustered top (the
+// 103.6M-parameter MLP of bench lambda needs about 40), where a basis of
+// 300 would not fit.
+func streamLanczos(s SpectrumSettings, n, elem int) bool {
+	return s.TopK <= 1 && s.BottomK <= 1 && !s.Vectors && s.MaxSteps == 0 && basisBudget/int64(n*elem) < 100
 }

@@ -34,6 +34,9 @@ func (r *SpectrumReport) WriteText(w io.Writer, spec models.Spec) {
 		if !r.Converged {
 			conv = "NOT converged"
 		}
+		if r.LanczosBasis == "none" {
+			conv += " (no stored basis)"
+		}
 		fmt.Fprintf(w, "lanczos     %d steps, %s; residual bounds top %s bottom %s\n", r.LanczosSteps, conv, short(r.TopResiduals), short(r.BottomResiduals))
 	}
 	if r.EdgeOfStability != nil {
