@@ -179,7 +179,7 @@ type SpectrumReport struct {
 	// eigenvalue, no eigenvectors, --max-steps not given); omitted when it
 	// kept one, with full reorthogonalisation.
 	LanczosBasis string `json:"lanczos_basis,omitempty"`
-	Converged     bool    `json:"converged"`
+	Converged    bool   `json:"converged"`
 	// Method is "exact" when the spectrum is that of the assembled dense
 	// matrix (Exact says how); empty, and omitted, for the estimates.
 	Method string       `json:"method,omitempty"`
