@@ -151,7 +151,7 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 		return fmt.Errorf("spectrum: %w", flagError(err))
 	}
 	spec := p.Spec()
-	prog := newProgress(stderr, f.quiet)
+	prog := run.NewProgress(stderr, f.quiet)
 	s.Recorder = prog
 	rep, err := p.Spectrum(ctx, s)
 	prog.Done()
