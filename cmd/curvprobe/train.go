@@ -200,28 +200,7 @@ func train(ctx context.Context, f *trainFlags, s run.TrainSettings, stdout, stde
 	sum, err := run.TrainRun(ctx, s)
 	bar.Done()
 	if sum != nil {
-		if sum.StepsDone < sum.Steps {
-			what := "stopped"
-			if sum.Diverged {
-				what = "diverged"
-			}
-			fmt.Fprintf(stdout, "run %s: %s after step %d of %d, last logged loss %.6g", f.out, what, sum.StepsDone, sum.Steps, sum.FinalLoss)
-		} else {
-			fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
-		}
-		if sum.FinalSharpness != nil {
-			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g)", *sum.FinalSharpness, *sum.MaxSharpness)
-			if sum.FinalEtaLambda != nil {
-				fmt.Fprintf(stdout, ", lr*lambda_max %.3g", *sum.FinalEtaLambda)
-			}
-			if sum.FinalProbeStep != nil && *sum.FinalProbeStep < sum.StepsDone {
-				fmt.Fprintf(stdout, " at step %d", *sum.FinalProbeStep)
-			}
-		}
-		if sum.UnconvergedProbes > 0 {
-			fmt.Fprintf(stdout, ", %d probes not converged", sum.UnconvergedProbes)
-		}
-		fmt.Fprintf(stdout, ", %.1fs\n", sum.Seconds)
+		sum.WriteText(stdout, f.out)
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; continue with: curvprobe train --out %s --resume", f.out)

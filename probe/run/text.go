@@ -212,3 +212,30 @@ func writeLayers(w io.Writer, r *SpectrumReport) {
 		fmt.Fprintf(w, "  %-5d  %-11s  %8d  %5d  %-22s  %s\n", l.Layer, shape, l.NParams, l.HVPs, method, strings.TrimSpace(floats(l.TopEigenvalues)))
 	}
 }
+
+// WriteText writes s as the one-line summary of `curvprobe train` for the
+// run in dir: steps, final loss, sharpness and the time taken.
+func (s *Summary) WriteText(w io.Writer, dir string) {
+	if s.StepsDone < s.Steps {
+		what := "stopped"
+		if s.Diverged {
+			what = "diverged"
+		}
+		fmt.Fprintf(w, "run %s: %s after step %d of %d, last logged loss %.6g", dir, what, s.StepsDone, s.Steps, s.FinalLoss)
+	} else {
+		fmt.Fprintf(w, "run %s: %d steps, final loss %.6g", dir, s.Steps, s.FinalLoss)
+	}
+	if s.FinalSharpness != nil {
+		fmt.Fprintf(w, ", sharpness %.4g (max %.4g)", *s.FinalSharpness, *s.MaxSharpness)
+		if s.FinalEtaLambda != nil {
+			fmt.Fprintf(w, ", lr*lambda_max %.3g", *s.FinalEtaLambda)
+		}
+		if s.FinalProbeStep != nil && *s.FinalProbeStep < s.StepsDone {
+			fmt.Fprintf(w, " at step %d", *s.FinalProbeStep)
+		}
+	}
+	if s.UnconvergedProbes > 0 {
+		fmt.Fprintf(w, ", %d probes not converged", s.UnconvergedProbes)
+	}
+	fmt.Fprintf(w, ", %.1fs\n", s.Seconds)
+}
