@@ -159,7 +159,7 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 		return err
 	}
 	if errors.Is(err, probe.ErrNotConverged) {
-		warnNotConverged(stderr, rep)
+		rep.WriteWarnings(stderr)
 	}
 	if f.densityPlot != "" && rep.Density != nil {
 		if err := run.PlotDensity(f.densityPlot, rep.Density, fmt.Sprintf("%s %s %s", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss)); err != nil {

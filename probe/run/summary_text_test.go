@@ -28,3 +28,22 @@ func TestSummaryWriteText(t *testing.T) {
 		}
 	}
 }
+
+// TestSpectrumReportWriteWarnings checks one warning for the whole
+// matrix's Lanczos and one per unconverged layer block, none when all
+// converged.
+func TestSpectrumReportWriteWarnings(t *testing.T) {
+	var b bytes.Buffer
+	r := &SpectrumReport{Converged: false, LanczosSteps: 300, PerLayer: []LayerReport{{Layer: 0, Converged: true}, {Layer: 1, LanczosSteps: 40}}}
+	r.WriteWarnings(&b)
+	want := "curvprobe: warning: Lanczos stopped at 300 steps before reaching --tol; raise --max-steps (residuals are in the report)\n" +
+		"curvprobe: warning: Lanczos on layer 1's block stopped at 40 steps before reaching --tol; raise --max-steps (residuals are in the report)\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	(&SpectrumReport{Converged: true}).WriteWarnings(&b)
+	if b.Len() != 0 {
+		t.Errorf("converged report warned %q", b.String())
+	}
+}

@@ -239,3 +239,17 @@ func (s *Summary) WriteText(w io.Writer, dir string) {
 	}
 	fmt.Fprintf(w, ", %.1fs\n", s.Seconds)
 }
+
+// WriteWarnings writes a warning line to w for each Lanczos run of r that
+// stopped short of its tolerance (--tol): the whole matrix's, a layer
+// block's, or both.
+func (r *SpectrumReport) WriteWarnings(w io.Writer) {
+	if !r.Converged {
+		fmt.Fprintf(w, "curvprobe: warning: Lanczos stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", r.LanczosSteps)
+	}
+	for _, l := range r.PerLayer {
+		if !l.Converged {
+			fmt.Fprintf(w, "curvprobe: warning: Lanczos on layer %d's block stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", l.Layer, l.LanczosSteps)
+		}
+	}
+}
