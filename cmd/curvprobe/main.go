@@ -122,7 +122,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		if fs.NArg() > 0 {
 			return fmt.Errorf("devices: unexpected argument %q", fs.Arg(0))
 		}
-		return cmdDevices(stdout)
+		return device.WriteList(stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
