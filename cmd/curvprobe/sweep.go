@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
@@ -111,18 +109,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		_, err := fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\tid\t%s\tdtype\n", strings.Join(p.Axes, "\t"))
-	for i, r := range p.Runs {
-		vals := make([]string, len(r.Values))
-		for j, v := range r.Values {
-			vals[j] = string(v)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, r.ID, strings.Join(vals, "\t"), r.Config.DType)
-	}
-	tw.Flush()
-	_, err = fmt.Fprintf(stdout, "%d runs, every configuration valid\n", len(p.Runs))
-	return err
+	return p.WriteTable(stdout)
 }
 
 func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -183,8 +170,7 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res == nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "sweep: %d runs in this shard: %d already complete, %d done, %d diverged, %d failed, %d interrupted, %d not started, %d left to another process\n",
-		res.Selected, res.Complete, res.Done, res.Diverged, res.Failed, res.Interrupted, res.NotStarted, res.Busy)
+	fmt.Fprintf(stderr, "sweep: %s\n", res)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("interrupted; rerun the same command to finish the sweep")

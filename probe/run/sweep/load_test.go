@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+	"github.com/curvprobe/curvprobe/probe/run"
 )
 
 // TestLoadYAMLAsJSON checks that a YAML sweep file expands to the grid of
@@ -57,5 +60,22 @@ func TestLoadYAMLAsJSON(t *testing.T) {
 		if _, _, _, err := Load(p, bad.dtype); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v does not name the file", bad.name, err)
 		}
+	}
+}
+
+// TestGridWriteTableAndResult checks the plan table (header, one line per
+// run with its axis values and dtype, the count) and the result line.
+func TestGridWriteTableAndResult(t *testing.T) {
+	g := &Grid{Axes: []string{"seed"}, Runs: []Point{{ID: "abc", Values: []json.RawMessage{json.RawMessage("2")}, Config: &run.TrainConfig{DType: kernels.Float32}}}}
+	var b strings.Builder
+	if err := g.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "#  id   seed  dtype\n0  abc  2     float32\n1 runs, every configuration valid\n"; b.String() != want {
+		t.Errorf("table:\n%q\nwant\n%q", b.String(), want)
+	}
+	r := &Result{Selected: 8, Complete: 1, Done: 2, Diverged: 1, Failed: 1, Interrupted: 1, NotStarted: 1, Busy: 1}
+	if got, want := r.String(), "8 runs in this shard: 1 already complete, 2 done, 1 diverged, 1 failed, 1 interrupted, 1 not started, 1 left to another process"; got != want {
+		t.Errorf("result: %q, want %q", got, want)
 	}
 }
