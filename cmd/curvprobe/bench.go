@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/curvprobe/curvprobe/bench"
+	"github.com/curvprobe/curvprobe/probe/run"
 )
 
 func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -120,7 +121,7 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if cache <= 0 {
 		cache = -1 // models.Settings: 0 would mean its 1 GiB default
 	}
-	prog := newProgress(stderr, *quiet)
+	prog := run.NewProgress(stderr, *quiet)
 	defer prog.Done()
 	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache,
 		Method: *method, Recorder: prog}

@@ -34,20 +34,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
 	}
 	f := &trainFlags{out: *out, device: dev, quiet: *quiet}
-	f.cfg = run.TrainConfig{
-		Model:       models.Spec{Layers: []int{64, 64, 64, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
-		Data:        "builtin:digits",
-		Subset:      300,
-		Standardize: true,
-		Optimizer:   models.OptimizerSettings{Kind: "gd", LR: *lr},
-		Steps:       *steps,
-		ProbeEvery:  20,
-		ProbeTopK:   3,
-		ProbeBottom: true,
-		PowerTol:    1e-3,
-		Seed:        1,
-		DType:       kernels.Float64,
-	}
+	f.cfg = run.DemoConfig(*lr, *steps)
 	if err := f.cfg.Validate(); err != nil {
 		return err
 	}

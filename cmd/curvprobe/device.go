@@ -7,8 +7,6 @@ import (
 	"io"
 
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/kernels/cpu"
-	"github.com/curvprobe/curvprobe/kernels/cuda"
 	"github.com/curvprobe/curvprobe/kernels/device"
 )
 
@@ -66,19 +64,4 @@ func parseDType(s string) (kernels.DType, error) {
 		return dt, fmt.Errorf("--%w", err)
 	}
 	return dt, nil
-}
-
-func cmdDevices(stdout io.Writer) error {
-	fmt.Fprintf(stdout, "cpu\t%s\n", cpu.New[float64]().Name())
-	infos, err := cuda.Devices()
-	switch {
-	case errors.Is(err, cuda.ErrNoDevice) || (err == nil && len(infos) == 0):
-		fmt.Fprintf(stdout, "cuda\tnone: %v\n", err)
-	case err != nil:
-		return err
-	}
-	for i, info := range infos {
-		fmt.Fprintf(stdout, "cuda:%d\t%s\n", i, info)
-	}
-	return nil
 }

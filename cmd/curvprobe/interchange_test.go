@@ -16,6 +16,7 @@ import (
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/kernels/cuda"
+	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
@@ -241,7 +242,7 @@ func TestDeviceFallback(t *testing.T) {
 func TestGPUFailure(t *testing.T) {
 	oom := &cuda.Error{Op: "cuMemAlloc_v2", Code: 2, Desc: "CUDA_ERROR_OUT_OF_MEMORY (2): out of memory"}
 	err := func() (err error) {
-		defer gpuFailure(&err)
+		defer device.RecoverGPU(&err)
 		panic(fmt.Errorf("kernels: cuda Alloc(5) of 20 bytes: %w", oom))
 	}()
 	if err == nil || !strings.Contains(err.Error(), "out of GPU memory") || !errors.As(err, new(*cuda.Error)) {
@@ -253,7 +254,7 @@ func TestGPUFailure(t *testing.T) {
 		}
 	}()
 	_ = func() (err error) {
-		defer gpuFailure(&err)
+		defer device.RecoverGPU(&err)
 		panic("a bug")
 	}()
 }

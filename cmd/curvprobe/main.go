@@ -23,7 +23,7 @@ import (
 	"syscall"
 
 	"github.com/curvprobe/curvprobe/kernels/cpu"
-	"github.com/curvprobe/curvprobe/kernels/cuda"
+	"github.com/curvprobe/curvprobe/kernels/device"
 )
 
 const usage = `curvprobe: exact curvature of neural-network losses
@@ -86,7 +86,7 @@ func exitCode(err error) int {
 
 // execute runs one command line; it is main without the process.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	defer gpuFailure(&err)
+	defer device.RecoverGPU(&err)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -122,7 +122,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		if fs.NArg() > 0 {
 			return fmt.Errorf("devices: unexpected argument %q", fs.Arg(0))
 		}
-		return cmdDevices(stdout)
+		return device.WriteList(stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -130,26 +130,3 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	fmt.Fprintf(stderr, "curvprobe: unknown command %q\n\n%s", args[0], usage)
 	return errUsage
 }
-
-// gpuFailure, deferred, turns a panic of the CUDA backend (its value an
-// error wrapping *cuda.Error: out of device memory, a failed kernel) into
-// the command's error, said plainly; any other panic is a bug and goes on.
-// A run's log and checkpoints are on disk already: it can resume.
-func gpuFailure(err *error) {
-	p := recover()
-	if p == nil {
-		return
-	}
-	var ce *cuda.Error
-	if e, ok := p.(error); ok && errors.As(e, &ce) {
-		*err = fmt.Errorf("GPU: %w", e)
-		if ce.Code == cudaOutOfMemory {
-			*err = fmt.Errorf("%w (out of GPU memory: try a smaller --batch or --plan-batch, float32, or --device cpu)", *err)
-		}
-		return
-	}
-	panic(p)
-}
-
-// cudaOutOfMemory is CUDA_ERROR_OUT_OF_MEMORY.
-const cudaOutOfMemory = 2

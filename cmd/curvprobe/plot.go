@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/curvprobe/curvprobe/probe/run"
@@ -63,20 +60,8 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("plot: --format %q names no format", *format)
 	}
 
-	if st, err := os.Stat(dir); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("plot: run directory %s does not exist", dir)
-		}
-		return fmt.Errorf("plot: run directory: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("plot: %s is not a run directory", dir)
-	}
-	logPath := filepath.Join(dir, "log.jsonl")
-	if _, err := os.Stat(logPath); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("plot: no training log %s in run directory %s", logPath, dir)
-		}
-		return fmt.Errorf("plot: training log: %w", err)
+	if err := run.CheckRunLog(dir); err != nil {
+		return fmt.Errorf("plot: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

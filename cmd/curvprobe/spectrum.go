@@ -87,54 +87,28 @@ func (f *spectrumFlags) defaultBottomK(fs *flag.FlagSet) {
 	}
 }
 
-// wanted returns the number of eigenvalues Lanczos is asked for.
-func (f *spectrumFlags) wanted() int {
-	return max(f.topK+f.bottomK, 1) // both zero means --top-k 1
-}
-
 // check reports invalid spectrum flags, naming them, before anything is
-// loaded: the probe package panics on invalid settings.
+// loaded: the probe package panics on invalid settings. Ranges are the
+// settings' own (run.SpectrumSettings.Validate); here, what only the
+// flags know: a zero that the settings would read as a default, and flags
+// of an estimator that was not asked for.
 func (f *spectrumFlags) check(fs *flag.FlagSet) error {
-	for _, fl := range []struct {
-		name string
-		v    float64
-	}{{"--tol", f.tol}, {"--sigma", f.sigma}, {"--lr", f.lr}} {
-		if err := checkFinite(fl.name, fl.v); err != nil {
-			return err
-		}
-	}
 	switch {
-	case f.topK < 0:
-		return fmt.Errorf("--top-k %d: want 0 or more", f.topK)
-	case f.bottomK < 0:
-		return fmt.Errorf("--bottom-k %d: want 0 or more", f.bottomK)
-	case f.maxSteps != 0 && f.maxSteps < f.wanted():
-		return fmt.Errorf("--max-steps %d: want 0 (automatic) or at least %d (--top-k + --bottom-k)", f.maxSteps, f.wanted())
-	case f.tol < 0 || f.tol >= 1:
-		return fmt.Errorf("--tol %g: want 0 (automatic) or a relative residual in (0, 1)", f.tol)
-	case f.traceProbes < 0:
-		return fmt.Errorf("--trace-probes %d: want 0 (automatic) or more", f.traceProbes)
-	case f.hutchpp && f.traceProbes > 0 && f.traceProbes < 3:
-		return fmt.Errorf("--trace-probes %d: Hutch++ needs at least 3 (0: 99)", f.traceProbes)
 	case f.slqProbes < 1:
 		return fmt.Errorf("--slq-probes %d: want at least 1", f.slqProbes)
 	case f.slqSteps < 1:
 		return fmt.Errorf("--slq-steps %d: want at least 1", f.slqSteps)
-	case f.sigma < 0:
-		return fmt.Errorf("--sigma %g: want 0 (1%% of the spectral range) or a positive width", f.sigma)
-	case f.lr < 0:
-		return fmt.Errorf("--lr %g: want 0 (no stability verdict) or a positive step", f.lr)
 	}
-	// Flags of an estimator that was not asked for would be ignored.
-	var err error
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "exact" {
-			f.exactMode = run.ExactNever
-			if f.exact {
-				f.exactMode = run.ExactAlways
-			}
+	if flagSet(fs, "exact") {
+		f.exactMode = run.ExactNever
+		if f.exact {
+			f.exactMode = run.ExactAlways
 		}
-	})
+	}
+	if err := f.settings().Validate(); err != nil {
+		return flagError(err)
+	}
+	var err error
 	fs.Visit(func(fl *flag.Flag) {
 		switch {
 		case err != nil:
@@ -149,66 +123,43 @@ func (f *spectrumFlags) check(fs *flag.FlagSet) error {
 	return err
 }
 
+// settings returns the run.SpectrumSettings of the flags.
+func (f *spectrumFlags) settings() run.SpectrumSettings {
+	s := run.SpectrumSettings{
+		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
+		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
+		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
+		Seed: f.seed, LearningRate: f.lr, Exact: f.exactMode, PerLayer: f.perLayer,
+	}
+	if f.ggn {
+		s.Curvature = models.GaussNewton
+	}
+	return s
+}
+
 // estimatorFlags are the flags of Lanczos, SLQ and the trace estimators,
 // which --exact does not use.
 var estimatorFlags = map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
-
-// checkSize reports eigenvalue counts and Krylov bases that do not fit the
-// model of p (its memory, for what is still to be allocated).
-func checkSize(f *spectrumFlags, p *run.Problem) error {
-	n := p.NumParams()
-	if f.topK+f.bottomK > n {
-		return fmt.Errorf("--top-k %d + --bottom-k %d = %d eigenvalues: the model has only %d parameters", f.topK, f.bottomK, f.topK+f.bottomK, n)
-	}
-	exact, err := run.UseExact(f.exactMode, n, 0)
-	if err != nil {
-		return fmt.Errorf("--exact: %w", err)
-	}
-	if exact {
-		return nil // no Krylov basis; the dense matrix is within its bound
-	}
-	basis := func(name string, steps int) error {
-		if err := p.CheckMemory(models.Usage{Vectors: min(steps, n)}); err != nil {
-			return fmt.Errorf("%s %d: a Krylov basis of %d vectors of %d parameters: %w", name, steps, min(steps, n), n, err)
-		}
-		return nil
-	}
-	if err := basis("--max-steps", f.maxSteps); err != nil {
-		return err
-	}
-	if f.density {
-		return basis("--slq-steps", f.slqSteps)
-	}
-	return nil
-}
 
 func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdout, stderr io.Writer) error {
 	p, err := run.OpenProblem(ps)
 	if err != nil {
 		return flagError(err)
 	}
-	if err := checkSize(&f, p); err != nil {
-		return fmt.Errorf("spectrum: %w", err)
+	s := f.settings()
+	if err := p.CheckSpectrum(s); err != nil {
+		return fmt.Errorf("spectrum: %w", flagError(err))
 	}
 	spec := p.Spec()
-	prog := newProgress(stderr, f.quiet)
-	s := run.SpectrumSettings{
-		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
-		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
-		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
-		Seed: f.seed, LearningRate: f.lr, Recorder: prog, Exact: f.exactMode,
-		PerLayer: f.perLayer,
-	}
-	if f.ggn {
-		s.Curvature = models.GaussNewton
-	}
+	prog := run.NewProgress(stderr, f.quiet)
+	s.Recorder = prog
 	rep, err := p.Spectrum(ctx, s)
 	prog.Done()
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
 		return err
 	}
 	if errors.Is(err, probe.ErrNotConverged) {
-		warnNotConverged(stderr, rep)
+		rep.WriteWarnings(stderr)
 	}
 	if f.densityPlot != "" && rep.Density != nil {
 		if err := run.PlotDensity(f.densityPlot, rep.Density, fmt.Sprintf("%s %s %s", spec.Arch(), models.ActivationName(spec.Activation), spec.Loss)); err != nil {

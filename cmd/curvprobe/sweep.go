@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,31 +9,14 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
-	"text/tabwriter"
 
-	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
-	"gopkg.in/yaml.v3"
 )
 
 const sweepUsage = `usage: curvprobe sweep COMMAND ...
 
-Grids of training runs. A sweep file (YAML or JSON) holds a base run configuration
-(as RUN_DIR/config.json) and axes, each a dotted path with values, a range
-or a log-range:
-
-  {"name": "lr", "base": {"model": {"layers": [10,16,16,3], "activation": "tanh",
-     "loss": "cross_entropy"}, "data": "synthetic:gaussian", "subset": 200,
-     "optimizer": {"kind": "gd", "lr": 0.1}, "steps": 60, "probe_every": 10, "seed": 1},
-   "axes": [{"path": "optimizer.lr", "logrange": {"start": 0.05, "stop": 0.4, "num": 4}},
-            {"path": "seed", "values": [1, 2]},
-            {"path": "model.layers.1", "range": {"start": 16, "stop": 64, "step": 16}}]}
-
-A run's id is a hash of its configuration: adding values or reordering axes
-renames no run.
-
+` + sweep.FileHelp + `
 Commands:
   plan FILE [--dtype D] [--json]      list the runs with their ids; check every configuration
   run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
@@ -46,13 +28,7 @@ Commands:
   k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
         [--mem M] [--gpus G] [--bin PATH]                        print an Indexed Job manifest
 
-'sweep run' skips complete runs (done, or diverged), resumes half-done ones
-from their checkpoints and retries failed ones, so rerunning it finishes a
-sweep. Its shard comes from --shard i/n, else a Slurm array task
-(SLURM_ARRAY_TASK_ID with --shards or SLURM_ARRAY_TASK_COUNT/MIN/MAX), else a
-Kubernetes Indexed Job (JOB_COMPLETION_INDEX of --shards or CURVPROBE_SHARDS);
-otherwise it runs every run.
-
+` + sweep.ExecuteHelp + `
 Run 'curvprobe sweep COMMAND -h' for a command's flags.
 `
 
@@ -114,27 +90,6 @@ func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// loadPlan reads and expands a sweep file; it returns the file's JSON too.
-func loadPlan(path, dtype string) (*sweep.File, *sweep.Grid, []byte, error) {
-	b, err := readSweepFile(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	f, err := sweep.ParseFile(b)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
-	}
-	dt, err := kernels.ParseDType(dtype)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
-	}
-	p, err := sweep.Expand(f, sweep.GridOptions{DType: dt})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sweep file %s: %w", path, err)
-	}
-	return f, p, b, nil
-}
-
 const dtypeHelp = "override every run's dtype, float32 or float64 (part of each run's id: pass the same to plan, run, slurm and k8s)"
 
 func sweepPlan(args []string, stdout, stderr io.Writer) error {
@@ -145,7 +100,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, p, _, err := loadPlan(file, *dtype)
+	_, p, _, err := sweep.Load(file, *dtype)
 	if err != nil {
 		return err
 	}
@@ -154,18 +109,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		_, err := fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\tid\t%s\tdtype\n", strings.Join(p.Axes, "\t"))
-	for i, r := range p.Runs {
-		vals := make([]string, len(r.Values))
-		for j, v := range r.Values {
-			vals[j] = string(v)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, r.ID, strings.Join(vals, "\t"), r.Config.DType)
-	}
-	tw.Flush()
-	_, err = fmt.Fprintf(stdout, "%d runs, every configuration valid\n", len(p.Runs))
-	return err
+	return p.WriteTable(stdout)
 }
 
 func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -197,7 +141,7 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		dev.threads = max(1, total / *workers)
 	}
-	_, p, _, err := loadPlan(file, *dtype)
+	_, p, _, err := sweep.Load(file, *dtype)
 	if err != nil {
 		return err
 	}
@@ -226,8 +170,7 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res == nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "sweep: %d runs in this shard: %d already complete, %d done, %d diverged, %d failed, %d interrupted, %d not started, %d left to another process\n",
-		res.Selected, res.Complete, res.Done, res.Diverged, res.Failed, res.Interrupted, res.NotStarted, res.Busy)
+	fmt.Fprintf(stderr, "sweep: %s\n", res)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("interrupted; rerun the same command to finish the sweep")
@@ -299,36 +242,9 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	if o.Shards < 0 || o.Workers < 1 {
 		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
 	}
-	f, p, content, err := loadPlan(file, o.DType)
+	f, p, content, err := sweep.Load(file, o.DType)
 	if err != nil {
 		return err
 	}
 	return sweep.WriteJob(stdout, stderr, kind, file, f, p, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
-}
-
-// readSweepFile returns a sweep file as JSON (sweepFileJSON).
-func readSweepFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return sweepFileJSON(path, b)
-}
-
-// sweepFileJSON returns the contents b of sweep file path as JSON: a file
-// whose first non-space character is '{' is JSON; anything else is read as
-// YAML and converted. Errors name the file.
-func sweepFileJSON(path string, b []byte) ([]byte, error) {
-	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-		return b, nil
-	}
-	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("sweep file %s: not JSON, and as YAML: %w", path, err)
-	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("sweep file %s: YAML that has no JSON form: %w", path, err)
-	}
-	return j, nil
 }

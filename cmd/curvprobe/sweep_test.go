@@ -500,7 +500,7 @@ func FuzzSweepFile(f *testing.F) {
 	f.Add([]byte("base: .inf\n"))
 	f.Add([]byte("? [1, 2]\n: 3\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		j, err := sweepFileJSON("F.yaml", b)
+		j, err := sweep.FileJSON("F.yaml", b)
 		if err != nil {
 			if !strings.Contains(err.Error(), "F.yaml") {
 				t.Fatalf("error %q does not name the file", err)

@@ -73,7 +73,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return flagError(err)
 	}
 	spec := p.Spec()
-	prog := newProgress(stderr, f.quiet)
+	prog := run.NewProgress(stderr, f.quiet)
 	dirs, sr, err := p.StandardDirections(ctx, run.SpectrumSettings{Seed: f.seed, Recorder: prog})
 	prog.Done()
 	if err != nil && !errors.Is(err, probe.ErrNotConverged) {
@@ -94,7 +94,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		out.LambdaMin = sr.BottomEigenvalues[0]
 	}
 	if f.saddle {
-		prog := newProgress(stderr, f.quiet)
+		prog := run.NewProgress(stderr, f.quiet)
 		sad, err := p.SaddleEscape(ctx, run.SaddleSettings{Seed: f.seed, Recorder: prog})
 		prog.Done()
 		if err != nil && !errors.Is(err, probe.ErrNotConverged) {

@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
@@ -197,33 +195,12 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 // train runs s with a progress bar and prints the summary.
 func train(ctx context.Context, f *trainFlags, s run.TrainSettings, stdout, stderr io.Writer) error {
-	bar := newBar(stderr, f.quiet)
+	bar := run.NewBar(stderr, f.quiet)
 	s.Options.Reporter = bar
 	sum, err := run.TrainRun(ctx, s)
 	bar.Done()
 	if sum != nil {
-		if sum.StepsDone < sum.Steps {
-			what := "stopped"
-			if sum.Diverged {
-				what = "diverged"
-			}
-			fmt.Fprintf(stdout, "run %s: %s after step %d of %d, last logged loss %.6g", f.out, what, sum.StepsDone, sum.Steps, sum.FinalLoss)
-		} else {
-			fmt.Fprintf(stdout, "run %s: %d steps, final loss %.6g", f.out, sum.Steps, sum.FinalLoss)
-		}
-		if sum.FinalSharpness != nil {
-			fmt.Fprintf(stdout, ", sharpness %.4g (max %.4g)", *sum.FinalSharpness, *sum.MaxSharpness)
-			if sum.FinalEtaLambda != nil {
-				fmt.Fprintf(stdout, ", lr*lambda_max %.3g", *sum.FinalEtaLambda)
-			}
-			if sum.FinalProbeStep != nil && *sum.FinalProbeStep < sum.StepsDone {
-				fmt.Fprintf(stdout, " at step %d", *sum.FinalProbeStep)
-			}
-		}
-		if sum.UnconvergedProbes > 0 {
-			fmt.Fprintf(stdout, ", %d probes not converged", sum.UnconvergedProbes)
-		}
-		fmt.Fprintf(stdout, ", %.1fs\n", sum.Seconds)
+		sum.WriteText(stdout, f.out)
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; continue with: curvprobe train --out %s --resume", f.out)
@@ -244,65 +221,4 @@ func (f *trainFlags) modelSource(cfg *run.TrainConfig) string {
 		return "--arch " + f.arch
 	}
 	return "model " + cfg.Model.Arch()
-}
-
-// bar is the training progress bar on stderr: redrawn in place on a
-// terminal, silent otherwise.
-type bar struct {
-	w            io.Writer
-	on           bool
-	start        time.Time
-	last         time.Time
-	sharp, bound float64
-	drawn        bool
-}
-
-func newBar(w io.Writer, quiet bool) *bar {
-	b := &bar{w: w, start: time.Now()}
-	if f, ok := w.(*os.File); ok && !quiet {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			b.on = true
-		}
-	}
-	return b
-}
-
-// Step implements run.StepReporter.
-func (b *bar) Step(r *run.Record, steps int) {
-	if r.LambdaMax != nil {
-		// An unconverged estimate keeps the last sharpness on the bar.
-		if v, ok := r.Sharpness(); ok {
-			b.sharp = v
-		}
-		if r.StabilityBound != nil {
-			b.bound = *r.StabilityBound
-		}
-	}
-	if !b.on || (time.Since(b.last) < 100*time.Millisecond && r.Step != steps) {
-		return
-	}
-	b.last = time.Now()
-	frac := float64(r.Step) / float64(max(steps, 1))
-	const width = 24
-	n := int(frac * width)
-	bars := make([]byte, width)
-	for i := range bars {
-		bars[i] = ' '
-		if i < n {
-			bars[i] = '='
-		}
-	}
-	eta := "?"
-	if frac > 0 {
-		eta = (time.Duration(float64(time.Since(b.start)) * (1 - frac) / frac)).Round(time.Second).String()
-	}
-	fmt.Fprintf(b.w, "\r\033[Kstep %d/%d [%s] loss %.4g  sharpness %.4g (bound %.4g)  ETA %s", r.Step, steps, bars, r.Loss, b.sharp, b.bound, eta)
-	b.drawn = true
-}
-
-// Done ends the bar's line.
-func (b *bar) Done() {
-	if b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
 }

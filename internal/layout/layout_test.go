@@ -43,11 +43,13 @@ var allowed = map[string][]string{
 	"internal/torchfile": {"internal/half"},
 	// internal/half converts float16 and bfloat16 for data's and
 	// torchfile's readers, with the standard library only.
-	"internal/half":   {},
-	"probe":           {"gonum.org/v1/gonum/"},
-	"data":            {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile", "internal/half"},
-	"probe/run":       {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
-	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
+	"internal/half": {},
+	"probe":         {"gonum.org/v1/gonum/"},
+	"data":          {"gonum.org/", "github.com/sbinet/npyio", "internal/npyfile", "internal/atomicfile", "internal/half"},
+	"probe/run":     {"probe", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile"},
+	// probe/run/sweep reads sweep files written in YAML as well as JSON
+	// (Load, FileJSON): yaml.v3 converts them, and only there.
+	"probe/run/sweep": {"probe", "probe/run", "models", "kernels", "kernels/device", "data", "gonum.org/", "internal/atomicfile", "gopkg.in/yaml.v3"},
 	// probetest is the suite every Operator runs: probe's interfaces only.
 	"probe/probetest": {"probe", "gonum.org/v1/gonum/"},
 	"bench":           {"*"},

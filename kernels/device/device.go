@@ -1,6 +1,7 @@
 package device
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -150,4 +151,22 @@ func Open[T kernels.Float](n Name, o Options) (kernels.Backend[T], error) {
 	}
 	fmt.Fprintf(notes, "curvprobe: device auto: no usable GPU (%v); using the CPU (%s)\n", err, cpu.BLASName())
 	return cpu.New[T](), nil
+}
+
+// WriteList writes the devices this binary can use to w, one a line: the
+// CPU with its BLAS, then each GPU as cuda:N, or why there is none. Only a
+// failure other than finding no driver or device is an error.
+func WriteList(w io.Writer) error {
+	fmt.Fprintf(w, "cpu\t%s\n", cpu.New[float64]().Name())
+	infos, err := cuda.Devices()
+	switch {
+	case errors.Is(err, cuda.ErrNoDevice) || (err == nil && len(infos) == 0):
+		fmt.Fprintf(w, "cuda\tnone: %v\n", err)
+	case err != nil:
+		return err
+	}
+	for i, info := range infos {
+		fmt.Fprintf(w, "cuda:%d\t%s\n", i, info)
+	}
+	return nil
 }

@@ -89,3 +89,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteList checks the device list: the CPU first, then the GPUs as
+// cuda:N or a line saying why there is none.
+func TestWriteList(t *testing.T) {
+	var b strings.Builder
+	if err := WriteList(&b); err != nil {
+		t.Skipf("CUDA driver present but failing: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "cpu\t") {
+		t.Fatalf("got %q, want a cpu line then the GPUs", b.String())
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "cuda\tnone: ") && !strings.HasPrefix(l, "cuda:") {
+			t.Errorf("line %q: want cuda:N or cuda\\tnone: WHY", l)
+		}
+	}
+}

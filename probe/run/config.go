@@ -290,3 +290,24 @@ func loadSubset(path, format string, n int, seed uint64) (*data.Dataset, error) 
 	}
 	return ds, nil
 }
+
+// DemoConfig is the run of `curvprobe demo`: the edge of stability on 300
+// of the embedded 8x8 digits, full-batch GD at learning rate lr for steps
+// steps on a 64x64x64x10 tanh MLP with MSE, in float64, probing the top 3
+// and the bottom eigenvalue every 20 steps.
+func DemoConfig(lr float64, steps int) TrainConfig {
+	return TrainConfig{
+		Model:       models.Spec{Layers: []int{64, 64, 64, 10}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true},
+		Data:        "builtin:digits",
+		Subset:      300,
+		Standardize: true,
+		Optimizer:   models.OptimizerSettings{Kind: "gd", LR: lr},
+		Steps:       steps,
+		ProbeEvery:  20,
+		ProbeTopK:   3,
+		ProbeBottom: true,
+		PowerTol:    1e-3,
+		Seed:        1,
+		DType:       kernels.Float64,
+	}
+}

@@ -150,3 +150,15 @@ func TestSharpnessMethodConfig(t *testing.T) {
 		t.Errorf("sharpness_method arnoldi: %v", err)
 	}
 }
+
+// TestDemoConfigValid checks that the demo's run is a valid configuration
+// at its default learning rate and length, and that both settings reach it.
+func TestDemoConfigValid(t *testing.T) {
+	c := DemoConfig(0.5, 30)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Optimizer.LR != 0.5 || c.Steps != 30 || c.Data != "builtin:digits" {
+		t.Errorf("DemoConfig(0.5, 30): lr %v, steps %d, data %q", c.Optimizer.LR, c.Steps, c.Data)
+	}
+}

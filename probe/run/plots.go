@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -817,3 +818,25 @@ func deref(v *float64) (float64, bool) {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// CheckRunLog reports, before anything is drawn, a run directory dir that
+// does not exist or is not a directory, or that holds no training log
+// (log.jsonl); errors name the directory or the log.
+func CheckRunLog(dir string) error {
+	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("run directory %s does not exist", dir)
+		}
+		return fmt.Errorf("run directory: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("%s is not a run directory", dir)
+	}
+	logPath := filepath.Join(dir, "log.jsonl")
+	if _, err := os.Stat(logPath); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no training log %s in run directory %s", logPath, dir)
+		}
+		return fmt.Errorf("training log: %w", err)
+	}
+	return nil
+}

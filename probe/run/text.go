@@ -215,3 +215,44 @@ func writeLayers(w io.Writer, r *SpectrumReport) {
 		fmt.Fprintf(w, "  %-5d  %-11s  %8d  %5d  %-22s  %s\n", l.Layer, shape, l.NParams, l.HVPs, method, strings.TrimSpace(floats(l.TopEigenvalues)))
 	}
 }
+
+// WriteText writes s as the one-line summary of `curvprobe train` for the
+// run in dir: steps, final loss, sharpness and the time taken.
+func (s *Summary) WriteText(w io.Writer, dir string) {
+	if s.StepsDone < s.Steps {
+		what := "stopped"
+		if s.Diverged {
+			what = "diverged"
+		}
+		fmt.Fprintf(w, "run %s: %s after step %d of %d, last logged loss %.6g", dir, what, s.StepsDone, s.Steps, s.FinalLoss)
+	} else {
+		fmt.Fprintf(w, "run %s: %d steps, final loss %.6g", dir, s.Steps, s.FinalLoss)
+	}
+	if s.FinalSharpness != nil {
+		fmt.Fprintf(w, ", sharpness %.4g (max %.4g)", *s.FinalSharpness, *s.MaxSharpness)
+		if s.FinalEtaLambda != nil {
+			fmt.Fprintf(w, ", lr*lambda_max %.3g", *s.FinalEtaLambda)
+		}
+		if s.FinalProbeStep != nil && *s.FinalProbeStep < s.StepsDone {
+			fmt.Fprintf(w, " at step %d", *s.FinalProbeStep)
+		}
+	}
+	if s.UnconvergedProbes > 0 {
+		fmt.Fprintf(w, ", %d probes not converged", s.UnconvergedProbes)
+	}
+	fmt.Fprintf(w, ", %.1fs\n", s.Seconds)
+}
+
+// WriteWarnings writes a warning line to w for each Lanczos run of r that
+// stopped short of its tolerance (--tol): the whole matrix's, a layer
+// block's, or both.
+func (r *SpectrumReport) WriteWarnings(w io.Writer) {
+	if !r.Converged {
+		fmt.Fprintf(w, "curvprobe: warning: Lanczos stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", r.LanczosSteps)
+	}
+	for _, l := range r.PerLayer {
+		if !l.Converged {
+			fmt.Fprintf(w, "curvprobe: warning: Lanczos on layer %d's block stopped at %d steps before reaching --tol; raise --max-steps (residuals are in the report)\n", l.Layer, l.LanczosSteps)
+		}
+	}
+}

@@ -164,6 +164,13 @@ type Result struct {
 	Done, Diverged, Failed, Interrupted, Busy, NotStarted int
 }
 
+// String returns the counts of r in one line, as `curvprobe sweep run`
+// ends with them.
+func (r *Result) String() string {
+	return fmt.Sprintf("%d runs in this shard: %d already complete, %d done, %d diverged, %d failed, %d interrupted, %d not started, %d left to another process",
+		r.Selected, r.Complete, r.Done, r.Diverged, r.Failed, r.Interrupted, r.NotStarted, r.Busy)
+}
+
 // Execute runs the grid's runs of opts.Shard in dir: it writes dir/sweep.json,
 // then trains each run that is not complete in dir/runs/<id>/ (the layout of
 // a plain run directory, so `curvprobe plot` works on it), opts.Workers at a

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/curvprobe/curvprobe/internal/atomicfile"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -322,4 +324,21 @@ func setPath(t any, path string, v any) (any, error) {
 		return nil, fmt.Errorf("path %s: %s is %v, not an object or a list", path, at, node)
 	}
 	return set(t, 0)
+}
+
+// WriteTable writes the grid as `curvprobe sweep plan` prints it: a line per
+// run (its index, id, value of each axis and float type), then the count.
+func (p *Grid) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "#\tid\t%s\tdtype\n", strings.Join(p.Axes, "\t"))
+	for i, r := range p.Runs {
+		vals := make([]string, len(r.Values))
+		for j, v := range r.Values {
+			vals[j] = string(v)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, r.ID, strings.Join(vals, "\t"), r.Config.DType)
+	}
+	tw.Flush()
+	_, err := fmt.Fprintf(w, "%d runs, every configuration valid\n", len(p.Runs))
+	return err
 }

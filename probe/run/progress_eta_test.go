@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 // prints nothing.
 func TestProgressResidualAndETA(t *testing.T) {
 	var buf bytes.Buffer
-	p := newProgress(&buf, false)
+	p := NewProgress(&buf, false)
 	p.interval = 0
 	for it := 1; it <= 3; it++ {
 		p.Record(probe.Progress{Stage: "lanczos", Iter: it, Max: 40, Estimate: 2.5, Residual: math.Pow(10, float64(1-it)), Tol: 1e-3})
@@ -41,7 +41,7 @@ func TestProgressResidualAndETA(t *testing.T) {
 	}
 	// A residual that does not fall: the ETA is the bound at Max.
 	buf.Reset()
-	p = newProgress(&buf, false)
+	p = NewProgress(&buf, false)
 	p.interval = 0
 	p.Record(probe.Progress{Stage: "power", Iter: 1, Max: 3, Residual: 0.5, Tol: 1e-3})
 	p.Record(probe.Progress{Stage: "power", Iter: 2, Max: 3, Residual: 0.5, Tol: 1e-3})
@@ -49,7 +49,7 @@ func TestProgressResidualAndETA(t *testing.T) {
 		t.Errorf("stalled residual: %q, want ETA <=", buf.String())
 	}
 	buf.Reset()
-	p = newProgress(&buf, true)
+	p = NewProgress(&buf, true)
 	p.interval = 0
 	p.Record(probe.Progress{Stage: "power", Iter: 1, Max: 3, Residual: 0.5, Tol: 1e-3})
 	if buf.Len() != 0 {
