@@ -12,6 +12,9 @@ import (
 // another architecture: the Go twins of the activations and the Go
 // elementwise loops must meet the same tolerances.
 func TestConformance32Go(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the Go twins of the float32 assembly: `make test` runs them (the suite takes seconds)")
+	}
 	defer func(v bool) { hasAVX2FMA = v }(hasAVX2FMA)
 	hasAVX2FMA = false
 	kerneltest.Run(t, func() kernels.Backend[float32] { return New[float32]() })
