@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -132,13 +131,7 @@ func TestProbeDensityFractions(t *testing.T) {
 		Seed:         1,
 	}
 	dir := t.TempDir()
-	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, recs := trainCPU(t, dir, cfg)
 	probed := 0
 	for _, r := range recs {
 		if !r.Probed() {

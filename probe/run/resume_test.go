@@ -18,6 +18,24 @@ import (
 	"github.com/curvprobe/curvprobe/models"
 )
 
+// checkSameLog fails t unless the run in dir (called name) wrote the same
+// log, byte for byte, as the run in ref (called refName); a log that cannot
+// be read fails too, so that two missing logs do not pass as equal.
+func checkSameLog(t *testing.T, name, dir, refName, ref string) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatalf("%s run: %v", name, err)
+	}
+	want, err := os.ReadFile(filepath.Join(ref, LogFile))
+	if err != nil {
+		t.Fatalf("%s run: %v", refName, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the %s run's log differs from the %s run's:\n--- %s\n%s--- %s\n%s", name, refName, name, got, refName, want)
+	}
+}
+
 // resumeFixture trains a small run with checkpoints every 10 of 30 steps
 // and returns its directory.
 func resumeFixture(t *testing.T) string {
@@ -120,11 +138,7 @@ func TestResumeAcceptsLengthAndCadence(t *testing.T) {
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg, TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
-	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
-	if !bytes.Equal(got, want) {
-		t.Errorf("the lengthened run's log (%d bytes) differs from the 40-step run's (%d bytes)", len(got), len(want))
-	}
+	checkSameLog(t, "lengthened", dir, "40-step", ref)
 }
 
 // Records lost before a resume are reported, not silently skipped.
@@ -250,11 +264,7 @@ func TestInterruptCheckpoints(t *testing.T) {
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
-	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
-	if !bytes.Equal(got, want) {
-		t.Errorf("resumed log (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
-	}
+	checkSameLog(t, "resumed", dir, "uninterrupted", ref)
 }
 
 // Sizes larger than the data are errors, not silently "all".

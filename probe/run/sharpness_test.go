@@ -119,14 +119,7 @@ func TestUnconvergedSharpnessIsFlagged(t *testing.T) {
 	cfg := divergentConfig()
 	cfg.PowerMaxIter = 2 // two power steps and a 2-step Lanczos space
 	dir := t.TempDir()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{Plot: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, recs := trainCPUOpts(t, dir, cfg, TrainOptions{Plot: true})
 	flagged := 0
 	for _, r := range recs {
 		if !r.Probed() {

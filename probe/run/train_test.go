@@ -337,7 +337,13 @@ func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
 // summary and the log's records; any error fails t, naming dir.
 func trainCPU(t *testing.T, dir string, cfg *TrainConfig) (*Summary, []Record) {
 	t.Helper()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
+	return trainCPUOpts(t, dir, cfg, TrainOptions{})
+}
+
+// trainCPUOpts is trainCPU with options o.
+func trainCPUOpts(t *testing.T, dir string, cfg *TrainConfig, o TrainOptions) (*Summary, []Record) {
+	t.Helper()
+	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, o)
 	if err != nil {
 		t.Fatalf("train %s: %v", dir, err)
 	}
