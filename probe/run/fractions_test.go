@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -144,14 +143,8 @@ func TestProbeDensityFractions(t *testing.T) {
 		if s := *r.FractionPositive + *r.NegativeMass + *r.NearZero; *r.NearZero > 0 && math.Abs(s-1) > 1e-12 {
 			t.Errorf("step %d: fractions sum to %v", r.Step, s)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, r.DensityFile))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var dr DensityReport
-		if err := json.Unmarshal(b, &dr); err != nil {
-			t.Fatal(err)
-		}
+		readJSONFile(t, filepath.Join(dir, r.DensityFile), &dr)
 		if dr.Fractions == nil || dr.Fractions.Positive.Err != *r.FractionPositiveErr || dr.Fractions.Method != "slq" {
 			t.Errorf("density file %s: fractions %+v", r.DensityFile, dr.Fractions)
 		}

@@ -18,6 +18,20 @@ import (
 	"github.com/curvprobe/curvprobe/models"
 )
 
+// readJSONFile decodes the JSON file at path into v and returns its bytes;
+// a file that cannot be read or decoded fails t.
+func readJSONFile(t *testing.T, path string, v any) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
+
 // checkSameLog fails t unless the run in dir (called name) wrote the same
 // log, byte for byte, as the run in ref (called refName); a log that cannot
 // be read fails too, so that two missing logs do not pass as equal.
@@ -56,16 +70,11 @@ func resumeFixture(t *testing.T) string {
 
 func editJSON(t *testing.T, path string, edit func(m map[string]any)) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	readJSONFile(t, path, &m)
 	edit(m)
-	if b, err = json.Marshal(m); err != nil {
+	b, err := json.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {

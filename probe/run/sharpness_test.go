@@ -141,14 +141,8 @@ func TestUnconvergedSharpnessIsFlagged(t *testing.T) {
 	if flagged == 0 {
 		t.Fatal("no probe was flagged unconverged: the test needs some")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var js map[string]any
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
+	b := readJSONFile(t, filepath.Join(dir, SummaryFile), &js)
 	if js["unconverged_probes"] != float64(flagged) || sum.Probes != 3 {
 		t.Errorf("summary.json unconverged_probes %v, want %d:\n%s", js["unconverged_probes"], flagged, b)
 	}
