@@ -105,10 +105,7 @@ func TestStreamLanczosWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A perturbed copy of the converged vector.
-	start := append([]float64(nil), cold.TopVectors[0]...)
-	noise := make([]float64, len(start))
-	host.Normal(noise, 9)
-	host.Axpy(1e-6, noise, start)
+	start := perturbed(cold.TopVectors[0], 1e-6, 9)
 	keep := append([]float64(nil), start...)
 	for _, f := range []func() (*probe.LanczosResult[[]float64], error){
 		func() (*probe.LanczosResult[[]float64], error) {
