@@ -10,11 +10,7 @@ import (
 
 func TestLoadWeightsCorrupt(t *testing.T) {
 	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
-	pr := newProblem(spec, 1, 4)
-	good := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(good, spec, pr.params); err != nil {
-		t.Fatal(err)
-	}
+	good, _ := savedWeights(t, spec, 4, "w.npz")
 	if _, err := LoadWeights(good, spec); err != nil {
 		t.Fatalf("valid file: %v", err)
 	}
