@@ -50,19 +50,23 @@ func checkSameLog(t *testing.T, name, dir, refName, ref string) {
 	}
 }
 
-// resumeFixture trains a small run with checkpoints every 10 of 30 steps
-// and returns its directory.
-func resumeFixture(t *testing.T) string {
-	t.Helper()
-	cfg := &TrainConfig{
+// resumeConfig is the small run of resumeFixture: GD on 40 samples, 30
+// steps, probes and checkpoints every 10.
+func resumeConfig() *TrainConfig {
+	return &TrainConfig{
 		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
 		Data:      "synthetic:gaussian",
 		Subset:    40,
 		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
 		Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
 	}
+}
+
+// resumeFixture trains resumeConfig's run and returns its directory.
+func resumeFixture(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, resumeConfig(), TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -137,13 +141,8 @@ func TestResumeAcceptsLengthAndCadence(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := t.TempDir()
-	cfg := &TrainConfig{
-		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
-		Data:      "synthetic:gaussian",
-		Subset:    40,
-		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
-		Steps:     40, ProbeEvery: 10, Seed: 3,
-	}
+	cfg := resumeConfig()
+	cfg.Steps, cfg.CheckpointEvery = 40, 0
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg, TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -315,15 +314,7 @@ func (p pauseAt) Step(r *Record, _ int) {
 // second one on the same directory fails at once, naming the first (pid,
 // host, start), and changes nothing in the log.
 func TestOneWriterPerRun(t *testing.T) {
-	cfg := func() *TrainConfig {
-		return &TrainConfig{
-			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
-			Data:      "synthetic:gaussian",
-			Subset:    40,
-			Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
-			Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
-		}
-	}
+	cfg := resumeConfig
 	for _, resume := range []bool{false, true} {
 		dir := t.TempDir()
 		if resume {
