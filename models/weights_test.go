@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/internal/errtest"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
@@ -111,15 +112,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 		{"nan.npz", clone("", "b1", nan), []string{"nan.npz", "b1", "NaN"}},
 	} {
 		_, err := LoadWeights(write(tc.name, tc.arrays), spec)
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
-			}
-		}
+		errtest.Mentions(t, tc.name, err, tc.want...)
 	}
 	if _, err := LoadWeights(write("good.npz", good), spec); err != nil {
 		t.Errorf("good file: %v", err)
