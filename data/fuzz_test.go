@@ -87,6 +87,28 @@ func npySeeds(t testing.TB) [][2][]byte {
 	}
 }
 
+// fuzzLoad runs load (called name), whose files, paths, hold n bytes
+// together. It fails t when load allocates more than npytest.AllocBound(n)
+// or returns an error that names none of paths; it returns the dataset, nil
+// after an error.
+func fuzzLoad(t *testing.T, name string, n int, load func() (*Dataset, error), paths ...string) *Dataset {
+	t.Helper()
+	var d *Dataset
+	var err error
+	if a := npytest.Allocated(func() { d, err = load() }); a > npytest.AllocBound(n) {
+		t.Fatalf("%s of %d bytes allocated %d MiB", name, n, a>>20)
+	}
+	if err != nil {
+		for _, p := range paths {
+			if strings.Contains(err.Error(), p) {
+				return nil
+			}
+		}
+		t.Fatalf("error %q names none of %q", err, paths)
+	}
+	return d
+}
+
 // FuzzLoadNPY: LoadNPY of an x.npy and a y.npy.
 func FuzzLoadNPY(f *testing.F) {
 	for _, s := range npySeeds(f) {
@@ -99,15 +121,8 @@ func FuzzLoadNPY(f *testing.F) {
 		dir := t.TempDir()
 		xp := writeFile(t, filepath.Join(dir, "x.npy"), x)
 		yp := writeFile(t, filepath.Join(dir, "y.npy"), y)
-		var d *Dataset
-		var err error
-		if a := npytest.Allocated(func() { d, err = LoadNPY(xp, yp) }); a > npytest.AllocBound(len(x)+len(y)) {
-			t.Fatalf("LoadNPY of %d bytes allocated %d MiB", len(x)+len(y), a>>20)
-		}
-		if err != nil {
-			if !strings.Contains(err.Error(), xp) && !strings.Contains(err.Error(), yp) {
-				t.Fatalf("error %q names neither file", err)
-			}
+		d := fuzzLoad(t, "LoadNPY", len(x)+len(y), func() (*Dataset, error) { return LoadNPY(xp, yp) }, xp, yp)
+		if d == nil {
 			return
 		}
 		checkDataset(t, d)
@@ -186,15 +201,8 @@ func FuzzLoadNPZArchive(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := writeFile(t, filepath.Join(t.TempDir(), "d.npz"), b)
-		var d *Dataset
-		var err error
-		if a := npytest.Allocated(func() { d, err = LoadNPZ(p) }); a > npytest.AllocBound(len(b)) {
-			t.Fatalf("LoadNPZ of %d bytes allocated %d MiB", len(b), a>>20)
-		}
-		if err != nil {
-			if !strings.Contains(err.Error(), p) {
-				t.Fatalf("error %q does not name the file", err)
-			}
+		d := fuzzLoad(t, "LoadNPZ", len(b), func() (*Dataset, error) { return LoadNPZ(p) }, p)
+		if d == nil {
 			return
 		}
 		checkDataset(t, d)
@@ -256,15 +264,8 @@ func FuzzLoadIDX(f *testing.F) {
 		dir := t.TempDir()
 		ip := writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), images)
 		lp := writeFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), labels)
-		var d *Dataset
-		var err error
-		if a := npytest.Allocated(func() { d, err = LoadIDX(ip, lp) }); a > npytest.AllocBound(len(images)+len(labels)) {
-			t.Fatalf("LoadIDX of %d bytes allocated %d MiB", len(images)+len(labels), a>>20)
-		}
-		if err != nil {
-			if !strings.Contains(err.Error(), ip) && !strings.Contains(err.Error(), lp) {
-				t.Fatalf("error %q names neither file", err)
-			}
+		d := fuzzLoad(t, "LoadIDX", len(images)+len(labels), func() (*Dataset, error) { return LoadIDX(ip, lp) }, ip, lp)
+		if d == nil {
 			return
 		}
 		checkDataset(t, d)

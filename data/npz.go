@@ -188,16 +188,12 @@ func fortranToC(v []float64, shape []int) []float64 {
 // silently takes the last one); sizes the archive or a header claims are
 // not allocated before the data are read.
 func LoadNPZ(path string) (*Dataset, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
-	}
-	zr, err := zip.NewReader(f, st.Size())
+	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
 	}
@@ -254,16 +250,12 @@ func LoadNPZ(path string) (*Dataset, error) {
 // the same rules as LoadNPZ for the arrays x (xPath) and y (yPath).
 func LoadNPY(xPath, yPath string) (*Dataset, error) {
 	read := func(path string) (*array, error) {
-		f, err := os.Open(path)
+		f, size, err := openSized(path)
 		if err != nil {
-			return nil, fmt.Errorf("data: %w", err)
+			return nil, err
 		}
 		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("data: %w", err)
-		}
-		a, err := readNPY(f, st.Size())
+		a, err := readNPY(f, size)
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %v", path, err)
 		}
@@ -284,6 +276,21 @@ func LoadNPY(xPath, yPath string) (*Dataset, error) {
 	d.Name = stem(xPath)
 	d.Source = xPath + " + " + yPath
 	return d, nil
+}
+
+// openSized opens path for reading and returns it with its size; errors
+// (from os, so they name path) are prefixed "data: ".
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("data: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("data: %w", err)
+	}
+	return f, st.Size(), nil
 }
 
 // fromArrays checks and converts decoded x and y arrays; xw and yw name them

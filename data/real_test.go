@@ -21,6 +21,21 @@ func shared(t *testing.T, parts ...string) string {
 	return p
 }
 
+// checkLoaded fails t unless a load returned no error and a valid dataset
+// d of n samples of dim features in classes classes.
+func checkLoaded(t *testing.T, d *Dataset, err error, n, dim, classes int) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N != n || d.D != dim || d.Classes != classes {
+		t.Fatalf("N=%d D=%d Classes=%d, want %d, %d, %d", d.N, d.D, d.Classes, n, dim, classes)
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func checkCounts(t *testing.T, d *Dataset, want []int) {
 	t.Helper()
 	if got := d.ClassCounts(); !slices.Equal(got, want) {
@@ -39,15 +54,7 @@ func checkRange(t *testing.T, d *Dataset, lo, hi float64) {
 func TestMNISTTest(t *testing.T) {
 	dir := shared(t, "mnist")
 	d, err := LoadIDX(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 10000 || d.D != 784 || d.Classes != 10 {
-		t.Fatalf("N=%d D=%d Classes=%d, want 10000, 784, 10", d.N, d.D, d.Classes)
-	}
-	if err := d.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	checkLoaded(t, d, err, 10000, 784, 10)
 	// README: test label counts and pixel values 0..255 (scaled by 1/255).
 	checkCounts(t, d, []int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009})
 	checkRange(t, d, 0, 1)
@@ -129,15 +136,7 @@ func TestFashionMNISTFirst20(t *testing.T) {
 func TestCIFARBinary(t *testing.T) {
 	p := shared(t, "cifar-10", "test_batch_first100.bin")
 	d, err := LoadCIFAR(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 100 || d.D != 3072 || d.Classes != 10 {
-		t.Fatalf("N=%d D=%d Classes=%d", d.N, d.D, d.Classes)
-	}
-	if err := d.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	checkLoaded(t, d, err, 100, 3072, 10)
 	if got := d.Labels[:10]; !slices.Equal(got, []int{3, 8, 8, 0, 6, 6, 1, 6, 3, 1}) {
 		t.Errorf("first labels %v", got)
 	}
@@ -164,12 +163,7 @@ func TestCIFARBinary(t *testing.T) {
 func TestCIFARNPZ(t *testing.T) {
 	p := shared(t, "cifar-10", "cifar10_subset1000_uint8.npz")
 	d, err := Load(p, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 1000 || d.D != 3072 || d.Classes != 10 {
-		t.Fatalf("N=%d D=%d Classes=%d, want 1000, 3072, 10", d.N, d.D, d.Classes)
-	}
+	checkLoaded(t, d, err, 1000, 3072, 10)
 	checkCounts(t, d, slices.Repeat([]int{100}, 10))
 	// uint8 pixels are kept as stored.
 	checkRange(t, d, 0, 255)
@@ -192,12 +186,7 @@ func TestCIFARNPZ(t *testing.T) {
 func TestIris(t *testing.T) {
 	p := shared(t, "sklearn", "iris.csv")
 	d, err := Load(p, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 150 || d.D != 4 || d.Classes != 3 {
-		t.Fatalf("N=%d D=%d Classes=%d, want 150, 4, 3", d.N, d.D, d.Classes)
-	}
+	checkLoaded(t, d, err, 150, 4, 3)
 	checkCounts(t, d, []int{50, 50, 50})
 	if !slices.Equal(d.ClassNames, []string{"setosa", "versicolor", "virginica"}) {
 		t.Errorf("class names %q", d.ClassNames)
@@ -228,12 +217,7 @@ func TestIris(t *testing.T) {
 func TestDigits(t *testing.T) {
 	p := shared(t, "sklearn", "digits.csv.gz")
 	d, err := Load(p, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 1797 || d.D != 64 || d.Classes != 10 {
-		t.Fatalf("N=%d D=%d Classes=%d, want 1797, 64, 10", d.N, d.D, d.Classes)
-	}
+	checkLoaded(t, d, err, 1797, 64, 10)
 	checkCounts(t, d, []int{178, 182, 177, 183, 181, 182, 181, 179, 174, 180})
 	checkRange(t, d, 0, 16)
 	if len(d.Notes) != 0 {

@@ -26,7 +26,14 @@ const batchTol = 1e-13
 // given batch and cache settings.
 func batchPlan(t testing.TB, pr *problem, s Settings) (*Plan[float64], *Data) {
 	t.Helper()
-	p, err := Build[float64](cpu.New[float64](), pr.spec, s)
+	return planOn(t, pr, cpu.New[float64](), s)
+}
+
+// planOn returns pr's plan on be with settings s, its parameters set to
+// pr's, and pr's data (with its targets for an MSE model).
+func planOn[T kernels.Float](t testing.TB, pr *problem, be kernels.Backend[T], s Settings) (*Plan[T], *Data) {
+	t.Helper()
+	p, err := Build[T](be, pr.spec, s)
 	if err != nil {
 		t.Fatal(err)
 	}

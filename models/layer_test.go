@@ -187,17 +187,7 @@ func TestLayerOperatorGemms(t *testing.T) {
 	spec := Spec{Layers: []int{5, 7, 6, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
 	pr := newProblem(spec, 20, 9)
 	be := &gemmCounter[float64]{Backend: cpu.New[float64]()}
-	p, err := Build[float64](be, spec, Settings{Batch: 8}) // 3 batches
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.SetParams(pr.params); err != nil {
-		t.Fatal(err)
-	}
-	d, err := p.NewData(pr.x, pr.n, pr.labels, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d := planOn[float64](t, pr, be, Settings{Batch: 8}) // 3 batches
 	ctx := context.Background()
 	L, batches := spec.NumLayers(), 3
 	for _, kind := range []Curvature{Hessian, GaussNewton} {

@@ -360,17 +360,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 	spec := Spec{Layers: []int{6, 8, 8, 4}, Activation: kernels.Gelu, Loss: CrossEntropy, Bias: true}
 	pr := newProblem(spec, 40, 9)
 	p64, d64 := pr.plan(t, 16)
-	p32, err := Build[float32](cpu.New[float32](), spec, Settings{Batch: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p32.SetParams(pr.params); err != nil {
-		t.Fatal(err)
-	}
-	d32, err := p32.NewData(pr.x, pr.n, pr.labels, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p32, d32 := planOn(t, pr, cpu.New[float32](), Settings{Batch: 16})
 	v := make([]float64, p64.NumParams())
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range v {

@@ -64,17 +64,13 @@ func TestLoadTorchWeights(t *testing.T) {
 func TestSafetensorsRoundTrip(t *testing.T) {
 	for _, bias := range []bool{true, false} {
 		spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Gelu, Loss: CrossEntropy, Bias: bias}
-		pr := newProblem(spec, 1, 4)
-		p := filepath.Join(t.TempDir(), "w.safetensors")
-		if err := SaveWeights(p, spec, pr.params); err != nil {
-			t.Fatal(err)
-		}
+		p, params := savedWeights(t, spec, 4, "w.safetensors")
 		if format, err := WeightsFormat(p); format != "safetensors" || err != nil {
 			t.Fatalf("format %q, %v", format, err)
 		}
 		got, err := LoadWeights(p, spec)
-		if err != nil || !slices.Equal(got, pr.params) {
-			t.Fatalf("bias %v: %v, %v; want %v", bias, got, err, pr.params)
+		if err != nil || !slices.Equal(got, params) {
+			t.Fatalf("bias %v: %v, %v; want %v", bias, got, err, params)
 		}
 		inferred, err := InferSpec(p, kernels.Gelu, CrossEntropy)
 		if err != nil || inferred.Arch() != spec.Arch() || inferred.Bias != bias {
@@ -209,11 +205,7 @@ func TestLoadTorchWeightsErrors(t *testing.T) {
 
 func TestInferSpecNPZ(t *testing.T) {
 	spec := Spec{Layers: []int{5, 3, 2}, Activation: kernels.ReLU, Loss: MSE, Bias: false}
-	pr := newProblem(spec, 1, 4)
-	p := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(p, spec, pr.params); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := savedWeights(t, spec, 4, "w.npz")
 	got, err := InferSpec(p, kernels.ReLU, MSE)
 	if err != nil || got.Arch() != "5x3x2" || got.Bias {
 		t.Errorf("%+v, %v", got, err)

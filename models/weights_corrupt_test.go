@@ -10,24 +10,13 @@ import (
 
 func TestLoadWeightsCorrupt(t *testing.T) {
 	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
-	pr := newProblem(spec, 1, 4)
-	good := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(good, spec, pr.params); err != nil {
-		t.Fatal(err)
-	}
+	good, _ := savedWeights(t, spec, 4, "w.npz")
 	if _, err := LoadWeights(good, spec); err != nil {
 		t.Fatalf("valid file: %v", err)
 	}
-	for _, array := range []string{"W0", "b0", "b1"} {
-		for _, c := range npytest.Corruptions {
-			t.Run(array+"/"+c.Name, func(t *testing.T) {
-				p := filepath.Join(t.TempDir(), "w.npz")
-				npytest.RewriteMember(t, good, p, array+".npy", c.F)
-				err := npytest.NoPanic(t, func() error { _, err := LoadWeights(p, spec); return err })
-				npytest.CheckNamed(t, err, "weights "+p, "array "+array)
-			})
-		}
-	}
+	npytest.CheckCorrupt(t, good, "w.npz", []string{"W0", "b0", "b1"},
+		func(p string) error { _, err := LoadWeights(p, spec); return err },
+		func(p, array string) []string { return []string{"weights " + p, "array " + array} })
 }
 
 func TestLoadArraysCorrupt(t *testing.T) {
@@ -42,14 +31,7 @@ func TestLoadArraysCorrupt(t *testing.T) {
 	if _, err := LoadArrays(good); err != nil {
 		t.Fatalf("valid file: %v", err)
 	}
-	for _, array := range []string{"params", "eig"} {
-		for _, c := range npytest.Corruptions {
-			t.Run(array+"/"+c.Name, func(t *testing.T) {
-				p := filepath.Join(t.TempDir(), "ckpt.npz")
-				npytest.RewriteMember(t, good, p, array+".npy", c.F)
-				err := npytest.NoPanic(t, func() error { _, err := LoadArrays(p); return err })
-				npytest.CheckNamed(t, err, p, "array "+array)
-			})
-		}
-	}
+	npytest.CheckCorrupt(t, good, "ckpt.npz", []string{"params", "eig"},
+		func(p string) error { _, err := LoadArrays(p); return err },
+		func(p, array string) []string { return []string{p, "array " + array} })
 }

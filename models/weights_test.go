@@ -6,27 +6,47 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/internal/errtest"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 )
 
-func TestWeightsRoundTrip(t *testing.T) {
-	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
-	pr := newProblem(spec, 1, 4)
-	path := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(path, spec, pr.params); err != nil {
+// savedWeights writes the parameters of newProblem(spec, 1, seed) with
+// SaveWeights to a new file name (its extension picks the format) and
+// returns its path and the parameters.
+func savedWeights(t *testing.T, spec Spec, seed uint64, name string) (string, []float64) {
+	t.Helper()
+	params := newProblem(spec, 1, seed).params
+	path := filepath.Join(t.TempDir(), name)
+	if err := SaveWeights(path, spec, params); err != nil {
 		t.Fatal(err)
 	}
+	return path, params
+}
+
+// checkLoadWeights fails t unless LoadWeights reads path as spec's
+// parameters want, bit for bit.
+func checkLoadWeights(t *testing.T, path string, spec Spec, want []float64) {
+	t.Helper()
 	got, err := LoadWeights(path, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(got) != len(want) {
+		t.Fatalf("%d parameters read, %d written", len(got), len(want))
+	}
 	for i := range got {
-		if got[i] != pr.params[i] {
-			t.Fatalf("param %d: got %v, wrote %v", i, got[i], pr.params[i])
+		if got[i] != want[i] {
+			t.Fatalf("param %d: got %v, wrote %v", i, got[i], want[i])
 		}
 	}
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	path, params := savedWeights(t, spec, 4, "w.npz")
+	checkLoadWeights(t, path, spec, params)
 	// W0 is stored [in, out]: element [1,2] is flat index 1*4+2.
 	r, err := npz.Open(path)
 	if err != nil {
@@ -37,8 +57,8 @@ func TestWeightsRoundTrip(t *testing.T) {
 	if err := r.Read("W0.npy", &w0); err != nil {
 		t.Fatal(err)
 	}
-	if rr, cc := w0.Dims(); rr != 3 || cc != 4 || w0.At(1, 2) != pr.params[6] {
-		t.Errorf("W0 stored as %dx%d with [1,2]=%v, want 3x4 with %v", rr, cc, w0.At(1, 2), pr.params[6])
+	if rr, cc := w0.Dims(); rr != 3 || cc != 4 || w0.At(1, 2) != params[6] {
+		t.Errorf("W0 stored as %dx%d with [1,2]=%v, want 3x4 with %v", rr, cc, w0.At(1, 2), params[6])
 	}
 }
 
@@ -92,15 +112,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 		{"nan.npz", clone("", "b1", nan), []string{"nan.npz", "b1", "NaN"}},
 	} {
 		_, err := LoadWeights(write(tc.name, tc.arrays), spec)
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
-			}
-		}
+		errtest.Mentions(t, tc.name, err, tc.want...)
 	}
 	if _, err := LoadWeights(write("good.npz", good), spec); err != nil {
 		t.Errorf("good file: %v", err)
@@ -144,20 +156,8 @@ func TestLargeArraysRoundTrip(t *testing.T) {
 		}
 	}
 	spec := Spec{Layers: []int{300, 200, 10}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
-	pr := newProblem(spec, 1, 8)
-	p := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(p, spec, pr.params); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadWeights(p, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range got {
-		if got[i] != pr.params[i] {
-			t.Fatalf("weight %d read as %v, wrote %v", i, got[i], pr.params[i])
-		}
-	}
+	p, params := savedWeights(t, spec, 8, "w.npz")
+	checkLoadWeights(t, p, spec, params)
 }
 
 // A weights file with arrays the model does not use is for another model:

@@ -40,6 +40,15 @@ func checkLanczos(t *testing.T, name string, op probe.Operator[[]float64], r *pr
 	check("bottom", r.Bottom, r.BottomVectors, r.BottomResiduals, r.BottomBounds)
 }
 
+// checkSizes fails t unless r holds k top and bottom eigenvalues, top
+// vectors and bottom residuals.
+func checkSizes[V any](t *testing.T, name string, r *probe.LanczosResult[V], k int) {
+	t.Helper()
+	if len(r.Top) != k || len(r.Bottom) != k || len(r.TopVectors) != k || len(r.BottomResiduals) != k {
+		t.Fatalf("%s: result sizes %d %d %d %d, want %d", name, len(r.Top), len(r.Bottom), len(r.TopVectors), len(r.BottomResiduals), k)
+	}
+}
+
 func TestLanczosSpectra(t *testing.T) {
 	ctx := context.Background()
 	for _, s := range spectra() {
@@ -50,9 +59,7 @@ func TestLanczosSpectra(t *testing.T) {
 			continue
 		}
 		t.Logf("%s: n = %d, %d steps, %d applies", s.name, op.Dim(), r.Steps, r.Stats.Applies)
-		if len(r.Top) != 3 || len(r.Bottom) != 3 || len(r.TopVectors) != 3 || len(r.BottomResiduals) != 3 {
-			t.Fatalf("%s: result sizes %d %d %d %d", s.name, len(r.Top), len(r.Bottom), len(r.TopVectors), len(r.BottomResiduals))
-		}
+		checkSizes(t, s.name, r, 3)
 		// "repeated": single-vector Lanczos sees each eigenvalue once in
 		// exact arithmetic; with full reorthogonalisation the second copies
 		// of 7 and -2 grow from rounding once the first have converged

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/probe"
@@ -104,10 +105,8 @@ func TestSharpnessWarmStart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		start := append([]float64(nil), cold.Vector...)
-		noise := make([]float64, len(start))
-		host.Normal(noise, 99)
-		host.Axpy(1e-5, noise, start)
+		start := perturbed(cold.Vector, 1e-5, 99)
+		keep := slices.Clone(start)
 		s.Start = &start
 		warm, err := probe.Sharpness(ctx, op, host, s)
 		if err != nil {
@@ -120,7 +119,7 @@ func TestSharpnessWarmStart(t *testing.T) {
 			t.Errorf("%s: warm start took %d iterations, cold %d", tc.name, warm.Stats.Iterations, cold.Stats.Iterations)
 		}
 		t.Logf("%s: warm %d iterations, cold %d", tc.name, warm.Stats.Iterations, cold.Stats.Iterations)
-		if start[0] != cold.Vector[0]+1e-5*noise[0] {
+		if !slices.Equal(start, keep) {
 			t.Errorf("%s: Start was modified", tc.name)
 		}
 	}
@@ -227,10 +226,7 @@ func TestSharpnessLanczosFirstAndStream(t *testing.T) {
 			if stream && sp.peak > probe.StreamVectors+2 {
 				t.Errorf("%s: streamed Lanczos held %d vectors", tc.name, sp.peak)
 			}
-			start := append([]float64(nil), cold.Vector...)
-			noise := make([]float64, len(start))
-			host.Normal(noise, 5)
-			host.Axpy(1e-4, noise, start)
+			start := perturbed(cold.Vector, 1e-4, 5)
 			s.Start = &start
 			warm, err := probe.Sharpness(ctx, op, host, s)
 			if err != nil {

@@ -47,11 +47,7 @@ func TestSLQ(t *testing.T) {
 			// Moments 1 and 2 within 3 standard errors of tr(H^k)/n
 			// (each probe integrates them exactly: Steps = 30 > k/2).
 			for k := 1; k <= 2; k++ {
-				var exact float64
-				for _, l := range eig {
-					exact += math.Pow(l, float64(k))
-				}
-				exact /= float64(n)
+				exact := probetest.Moment(eig, k)
 				got, se := d.Moment(k), d.MomentStdErr(k)
 				if diff := math.Abs(got - exact); diff > 3*se+1e-12*math.Pow(norm, float64(k)) {
 					t.Errorf("%s normal=%v: moment %d = %.8g ± %.3g, exact %.8g", s.name, normal, k, got, se, exact)
@@ -123,11 +119,7 @@ func TestSLQStatistical(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k := 1; k <= 4; k++ {
-			var exact float64
-			for _, l := range eig {
-				exact += math.Pow(l, float64(k))
-			}
-			exact /= float64(len(eig))
+			exact := probetest.Moment(eig, k)
 			if diff := math.Abs(d.Moment(k) - exact); diff > 3.5*d.MomentStdErr(k) {
 				t.Errorf("seed %d moment %d: %.6g ± %.3g, exact %.6g", seed, k, d.Moment(k), d.MomentStdErr(k), exact)
 			}

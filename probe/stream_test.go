@@ -47,9 +47,7 @@ func TestStreamLanczosSpectra(t *testing.T) {
 			continue
 		}
 		t.Logf("%s: n = %d, %d steps, %d applies", s.name, op.Dim(), r.Steps, r.Stats.Applies)
-		if len(r.Top) != 1 || len(r.Bottom) != 1 || len(r.TopVectors) != 1 || len(r.BottomResiduals) != 1 {
-			t.Fatalf("%s: result sizes %d %d %d %d", s.name, len(r.Top), len(r.Bottom), len(r.TopVectors), len(r.BottomResiduals))
-		}
+		checkSizes(t, s.name, r, 1)
 		checkLanczos(t, s.name, op, r, eig)
 		if want := r.Steps + r.Steps - 1 + 2; r.Stats.Applies != want {
 			t.Errorf("%s: %d applies for %d steps with two Ritz vectors, want %d", s.name, r.Stats.Applies, r.Steps, want)
@@ -107,10 +105,7 @@ func TestStreamLanczosWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A perturbed copy of the converged vector.
-	start := append([]float64(nil), cold.TopVectors[0]...)
-	noise := make([]float64, len(start))
-	host.Normal(noise, 9)
-	host.Axpy(1e-6, noise, start)
+	start := perturbed(cold.TopVectors[0], 1e-6, 9)
 	keep := append([]float64(nil), start...)
 	for _, f := range []func() (*probe.LanczosResult[[]float64], error){
 		func() (*probe.LanczosResult[[]float64], error) {

@@ -60,6 +60,8 @@ var allowed = map[string][]string{
 	"internal/npyfile":    {"github.com/sbinet/npyio"},
 	// npytest builds corrupt .npy files for models' and data's tests.
 	"internal/npytest": {},
+	// errtest checks that an error names what is at fault, for tests.
+	"internal/errtest": {},
 	// layout itself holds only this test.
 	"internal/layout": {},
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -160,6 +161,25 @@ func NoPanic(t *testing.T, load func() error) (err error) {
 		}
 	}()
 	return load()
+}
+
+// CheckCorrupt damages, in turn, the member array+".npy" of the valid NPZ
+// file good by each of Corruptions, for each of arrays, writing the result
+// to a file named base in a new directory; in a subtest "array/corruption"
+// it checks that load of that file returns an error, without panicking,
+// that mentions every one of named(path, array).
+func CheckCorrupt(t *testing.T, good, base string, arrays []string, load func(path string) error, named func(path, array string) []string) {
+	t.Helper()
+	for _, array := range arrays {
+		for _, c := range Corruptions {
+			t.Run(array+"/"+c.Name, func(t *testing.T) {
+				p := filepath.Join(t.TempDir(), base)
+				RewriteMember(t, good, p, array+".npy", c.F)
+				err := NoPanic(t, func() error { return load(p) })
+				CheckNamed(t, err, named(p, array)...)
+			})
+		}
+	}
 }
 
 // CheckNamed checks that err is not nil and mentions every one of names.

@@ -312,7 +312,11 @@ func fakeCUBLAS(mem *fakeMem) *cublasAPI {
 	return b
 }
 
-// colGemm is a column-major GEMM (see colMajorRef) on T slices.
+// colGemm is the reference column-major GEMM of cuBLAS/BLAS on T slices
+// (the emulated device's sgemm and dgemm, and TestRowMajorGemm's stand-in
+// for cuBLAS): C = alpha*op(X)*op(Y) + beta*C, op(X) m×k, op(Y) k×n,
+// element (i, j) of a column-major matrix M with leading dimension ld at
+// M[i + j*ld], summed in float64 and rounded once to T.
 func colGemm[T float32 | float64](opX, opY, m, n, k int, alpha float64, x []T, ldx int, y []T, ldy int, beta float64, c []T, ldc int) {
 	at := func(mat []T, ld, op, i, j int) float64 {
 		if op == cublasOpT {

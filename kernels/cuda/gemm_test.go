@@ -9,31 +9,6 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
-// colMajorRef is the reference column-major GEMM of cuBLAS/BLAS:
-// C = alpha*op(X)*op(Y) + beta*C, op(X) m×k, op(Y) k×n, element (i, j) of
-// a column-major matrix M with leading dimension ld at M[i + j*ld].
-func colMajorRef(opX, opY, m, n, k int, alpha float64, x []float64, ldx int, y []float64, ldy int, beta float64, c []float64, ldc int) {
-	at := func(mat []float64, ld, op, i, j int) float64 {
-		if op == cublasOpT {
-			i, j = j, i
-		}
-		return mat[i+j*ld]
-	}
-	for j := range n {
-		for i := range m {
-			var s float64
-			for l := range k {
-				s += at(x, ldx, opX, i, l) * at(y, ldy, opY, l, j)
-			}
-			if beta == 0 {
-				c[i+j*ldc] = alpha * s
-			} else {
-				c[i+j*ldc] = alpha*s + beta*c[i+j*ldc]
-			}
-		}
-	}
-}
-
 // rowMajorRef is kernels.Backend's row-major GEMM, written directly.
 func rowMajorRef(tA, tB kernels.Trans, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	opA := func(i, l int) float64 {
@@ -101,7 +76,7 @@ func TestRowMajorGemm(t *testing.T) {
 						t.Fatalf("%s: invalid leading dimensions %+v", what, g)
 					}
 					got := append([]float64(nil), c...)
-					colMajorRef(g.opX, g.opY, g.m, g.n, g.k, 2, x, g.ldx, y, g.ldy, -3, got, g.ldc)
+					colGemm(g.opX, g.opY, g.m, g.n, g.k, 2, x, g.ldx, y, g.ldy, -3, got, g.ldc)
 					for i := range got {
 						if got[i] != want[i] {
 							t.Fatalf("%s: element %d (row %d, col %d): got %v, want %v (call %+v)", what, i, i/ldc, i%ldc, got[i], want[i], g)

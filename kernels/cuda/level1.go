@@ -10,6 +10,17 @@ import (
 // (its n is a 32-bit int).
 const cublasChunk = 1 << 30
 
+// forChunks calls f(o, m) for the successive chunks of at most chunk of n
+// elements of sz bytes each, with o the chunk's byte offset and m its
+// length, until f returns false (a failed cuBLAS call).
+func forChunks(n, chunk int, sz uintptr, f func(o uintptr, m int32) bool) {
+	for off := 0; off < n; off += chunk {
+		if !f(uintptr(off)*sz, int32(min(n-off, chunk))) {
+			return
+		}
+	}
+}
+
 // Copy sets dst = src (cuMemcpyDtoDAsync). dst and src may overlap: an
 // exact alias is a no-op, a partial overlap goes through a temporary.
 func (bk *Backend[T]) Copy(dst, src kernels.Buffer) {
@@ -84,18 +95,13 @@ func (bk *Backend[T]) Axpy(alpha float64, x, y kernels.Buffer) {
 	}
 	d, sz := bk.dev, elemSize[T]()
 	d.do(func() {
-		for off := 0; off < n; off += cublasChunk {
-			m := int32(min(n-off, cublasChunk))
-			o := uintptr(off) * sz
+		forChunks(n, cublasChunk, sz, func(o uintptr, m int32) bool {
 			if bk.prec == 0 {
 				a := float32(alpha)
-				if !d.checkBLAS("cublasSaxpy_v2", d.blas.saxpy(d.handle, m, &a, xp+o, 1, yp+o, 1)) {
-					return
-				}
-			} else if !d.checkBLAS("cublasDaxpy_v2", d.blas.daxpy(d.handle, m, &alpha, xp+o, 1, yp+o, 1)) {
-				return
+				return d.checkBLAS("cublasSaxpy_v2", d.blas.saxpy(d.handle, m, &a, xp+o, 1, yp+o, 1))
 			}
-		}
+			return d.checkBLAS("cublasDaxpy_v2", d.blas.daxpy(d.handle, m, &alpha, xp+o, 1, yp+o, 1))
+		})
 	})
 }
 
@@ -112,18 +118,13 @@ func (bk *Backend[T]) Scale(alpha float64, x kernels.Buffer) {
 	}
 	d, sz := bk.dev, elemSize[T]()
 	d.do(func() {
-		for off := 0; off < n; off += cublasChunk {
-			m := int32(min(n-off, cublasChunk))
-			o := uintptr(off) * sz
+		forChunks(n, cublasChunk, sz, func(o uintptr, m int32) bool {
 			if bk.prec == 0 {
 				a := float32(alpha)
-				if !d.checkBLAS("cublasSscal_v2", d.blas.sscal(d.handle, m, &a, xp+o, 1)) {
-					return
-				}
-			} else if !d.checkBLAS("cublasDscal_v2", d.blas.dscal(d.handle, m, &alpha, xp+o, 1)) {
-				return
+				return d.checkBLAS("cublasSscal_v2", d.blas.sscal(d.handle, m, &a, xp+o, 1))
 			}
-		}
+			return d.checkBLAS("cublasDscal_v2", d.blas.dscal(d.handle, m, &alpha, xp+o, 1))
+		})
 	})
 }
 

@@ -109,6 +109,15 @@ func (s *suite[T]) checkUnchanged(t *testing.T, what string, m *mem[T]) {
 	s.checkBits(t, what, m, true)
 }
 
+// checkUnchangedUnless checks that the input m is unchanged, guards and
+// payload, unless it is dst, the output the kernel wrote into it.
+func (s *suite[T]) checkUnchangedUnless(t *testing.T, what string, m, dst *mem[T]) {
+	t.Helper()
+	if m != dst {
+		s.checkUnchanged(t, what, m)
+	}
+}
+
 func (s *suite[T]) checkBits(t *testing.T, what string, m *mem[T], all bool) {
 	t.Helper()
 	full := make([]T, len(m.init))

@@ -193,11 +193,7 @@ func Check[V any](t *testing.T, op probe.Operator[V], sp probe.Space[V], dense *
 		t.Errorf("SLQ: density integrates to %.6g", integral)
 	}
 	for p := 1; p <= 4; p++ {
-		var exact float64
-		for _, x := range lambda {
-			exact += math.Pow(x, float64(p))
-		}
-		exact /= float64(n)
+		exact := Moment(lambda, p)
 		got, se := d.Moment(p), d.MomentStdErr(p)
 		if diff := math.Abs(got - exact); diff > 4*se+tol*math.Pow(norm, float64(p)) {
 			t.Errorf("SLQ: moment %d = %.6g ± %.3g, exact %.6g", p, got, se, exact)
@@ -241,6 +237,16 @@ func trueResidual[V any](t *testing.T, op probe.Operator[V], sp probe.Space[V], 
 	}
 	sp.Axpy(-lambda, v, w)
 	return sp.Nrm2(w)
+}
+
+// Moment returns the k-th spectral moment (1/n) Σ λ_i^k of the n
+// eigenvalues lambda, tr(H^k)/n, which SLQ estimates.
+func Moment(lambda []float64, k int) float64 {
+	var s float64
+	for _, x := range lambda {
+		s += math.Pow(x, float64(k))
+	}
+	return s / float64(len(lambda))
 }
 
 // Trapezoid returns the trapezoid-rule integral of the samples y at the

@@ -61,3 +61,14 @@ func TestCheckDetectsWrongOperator(t *testing.T) {
 		t.Error("Check accepted an operator 0.1% off")
 	}
 }
+
+// Moment is tr(H^k)/n: for eigenvalues {1, -2, 3}, (1 - 2 + 3)/3, (1 + 4 +
+// 9)/3 and (1 - 8 + 27)/3, exact in float64.
+func TestMoment(t *testing.T) {
+	lambda := []float64{1, -2, 3}
+	for k, want := range map[int]float64{1: 2.0 / 3, 2: 14.0 / 3, 3: 20.0 / 3} {
+		if got := probetest.Moment(lambda, k); got != want {
+			t.Errorf("moment %d = %.17g, want %.17g", k, got, want)
+		}
+	}
+}

@@ -21,14 +21,7 @@ func TestWriteCSVLayerColumns(t *testing.T) {
 			LayerLambdaMax: []float64{2.5, 0.5}, LayerLambdaMaxConverged: []bool{true, false}, LayerLambdaMaxIters: []int{12, 200}},
 		{Step: 1, Loss: 0.5, LR: 0.1},
 	}
-	var buf bytes.Buffer
-	if err := WriteCSV(&buf, recs); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, recs)
 	want := [][]string{
 		{"step", "epoch", "loss", "lr", "lambda_max", "top_1", "top_2",
 			"layer_lambda_max_0", "layer_lambda_max_1", "layer_lambda_max_converged_0", "layer_lambda_max_converged_1",

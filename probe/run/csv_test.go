@@ -10,6 +10,21 @@ import (
 	"testing"
 )
 
+// csvRows writes recs with WriteCSV and reads the rows back with
+// encoding/csv, failing t when either fails.
+func csvRows(t *testing.T, recs []Record) [][]string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, recs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
 func TestWriteCSV(t *testing.T) {
 	p := func(v float64) *float64 { return &v }
 	iters := 17
@@ -19,14 +34,7 @@ func TestWriteCSV(t *testing.T) {
 			StabilityBound: p(100), Margin: p(57.5), TopK: []float64{42.5, 30}, DensityFile: "density/step_000010.json"},
 		{Step: 20, Epoch: 1, Loss: 0.1, LR: 0.01, TopK: []float64{50, 40, 30}, LambdaMin: p(-0.25)},
 	}
-	var buf bytes.Buffer
-	if err := WriteCSV(&buf, recs); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, recs)
 	wantHeader := []string{"step", "epoch", "loss", "lr", "lambda_max", "lambda_max_iters",
 		"stability_bound", "margin", "lambda_min", "top_1", "top_2", "top_3", "density_file"}
 	if !slices.Equal(rows[0], wantHeader) {
@@ -53,14 +61,7 @@ func TestWriteCSV(t *testing.T) {
 func TestWriteCSVExact(t *testing.T) {
 	v := 0.1 + 0.2
 	recs := []Record{{Step: 1, Loss: v, LR: 1.0 / 3, GradNorm: &v}}
-	var buf bytes.Buffer
-	if err := WriteCSV(&buf, recs); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, recs)
 	for j, name := range rows[0] {
 		if name == "step" || name == "epoch" {
 			continue

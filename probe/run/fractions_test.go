@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
 )
 
@@ -132,13 +130,7 @@ func TestProbeDensityFractions(t *testing.T) {
 		Seed:         1,
 	}
 	dir := t.TempDir()
-	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, recs := trainCPU(t, dir, cfg)
 	probed := 0
 	for _, r := range recs {
 		if !r.Probed() {
@@ -151,14 +143,8 @@ func TestProbeDensityFractions(t *testing.T) {
 		if s := *r.FractionPositive + *r.NegativeMass + *r.NearZero; *r.NearZero > 0 && math.Abs(s-1) > 1e-12 {
 			t.Errorf("step %d: fractions sum to %v", r.Step, s)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, r.DensityFile))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var dr DensityReport
-		if err := json.Unmarshal(b, &dr); err != nil {
-			t.Fatal(err)
-		}
+		readJSONFile(t, filepath.Join(dir, r.DensityFile), &dr)
 		if dr.Fractions == nil || dr.Fractions.Positive.Err != *r.FractionPositiveErr || dr.Fractions.Method != "slq" {
 			t.Errorf("density file %s: fractions %+v", r.DensityFile, dr.Fractions)
 		}

@@ -252,13 +252,7 @@ func perLayerConfig(steps int) *TrainConfig {
 func TestTrainProbesPerLayer(t *testing.T) {
 	cfg := perLayerConfig(20)
 	dir := t.TempDir()
-	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{Plot: true}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, recs := trainCPUOpts(t, dir, cfg, TrainOptions{Plot: true})
 	L := cfg.Model.NumLayers()
 	for _, r := range recs {
 		if r.Probed() != (r.LayerLambdaMax != nil) {
@@ -361,11 +355,7 @@ func TestResumePerLayerByteIdentical(t *testing.T) {
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
-	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
-	if !bytes.Equal(got, want) {
-		t.Errorf("resumed log differs from the uninterrupted one:\n--- resumed\n%s--- uninterrupted\n%s", got, want)
-	}
+	checkSameLog(t, "resumed", dir, "uninterrupted", ref)
 }
 
 // The layers figure draws λmax and one line per layer at the probed steps,

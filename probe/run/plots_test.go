@@ -172,27 +172,27 @@ func TestPlotRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, dir, paths, []string{"eos", "loss", "accuracy", "eigenvalues", "density"}, []string{"png", "svg"})
-	svg, err := os.ReadFile(filepath.Join(dir, "plots", "eos.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, label := range []string{"stability bound 2/η", "sharpness λmax", "training loss", "step"} {
-		if !bytes.Contains(svg, []byte(label)) {
-			t.Errorf("eos.svg has no %q", label)
-		}
-	}
+	svg := checkSVGLabels(t, dir, "eos", "stability bound 2/η", "sharpness λmax", "training loss", "step")
 	if bytes.Contains(svg, []byte("preconditioned")) {
 		t.Errorf("eos.svg of a GD run mentions the preconditioned sharpness")
 	}
-	svg, err = os.ReadFile(filepath.Join(dir, "plots", "density.svg"))
+	checkSVGLabels(t, dir, "density", "step 20", "step 80", "step 140")
+}
+
+// checkSVGLabels reads the figure name (plots/name.svg) of the run in dir,
+// fails t unless it contains every one of labels, and returns it.
+func checkSVGLabels(t *testing.T, dir, name string, labels ...string) []byte {
+	t.Helper()
+	svg, err := os.ReadFile(filepath.Join(dir, "plots", name+".svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, label := range []string{"step 20", "step 80", "step 140"} {
+	for _, label := range labels {
 		if !bytes.Contains(svg, []byte(label)) {
-			t.Errorf("density.svg has no legend entry %q", label)
+			t.Errorf("%s.svg has no %q", name, label)
 		}
 	}
+	return svg
 }
 
 func TestPlotRunAdamSchedule(t *testing.T) {
@@ -202,10 +202,7 @@ func TestPlotRunAdamSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, dir, paths, []string{"eos", "loss", "accuracy", "eigenvalues", "density"}, []string{"svg"})
-	svg, err := os.ReadFile(filepath.Join(dir, "plots", "eos.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svg := checkSVGLabels(t, dir, "eos")
 	if !bytes.Contains(svg, []byte("preconditioned sharpness")) {
 		t.Error("eos.svg of an Adam run does not say the sharpness is preconditioned")
 	}
@@ -214,15 +211,7 @@ func TestPlotRunAdamSchedule(t *testing.T) {
 	}
 	// Ten probes, densities on probes 1, 4, 7 (steps 40, 160, 280): all
 	// three drawn.
-	svg, err = os.ReadFile(filepath.Join(dir, "plots", "density.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, label := range []string{"step 40", "step 160", "step 280"} {
-		if !bytes.Contains(svg, []byte(label)) {
-			t.Errorf("density.svg has no legend entry %q", label)
-		}
-	}
+	checkSVGLabels(t, dir, "density", "step 40", "step 160", "step 280")
 }
 
 func TestPlotRunNoProbes(t *testing.T) {

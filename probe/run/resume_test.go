@@ -18,19 +18,55 @@ import (
 	"github.com/curvprobe/curvprobe/models"
 )
 
-// resumeFixture trains a small run with checkpoints every 10 of 30 steps
-// and returns its directory.
-func resumeFixture(t *testing.T) string {
+// readJSONFile decodes the JSON file at path into v and returns its bytes;
+// a file that cannot be read or decoded fails t.
+func readJSONFile(t *testing.T, path string, v any) []byte {
 	t.Helper()
-	cfg := &TrainConfig{
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
+
+// checkSameLog fails t unless the run in dir (called name) wrote the same
+// log, byte for byte, as the run in ref (called refName); a log that cannot
+// be read fails too, so that two missing logs do not pass as equal.
+func checkSameLog(t *testing.T, name, dir, refName, ref string) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatalf("%s run: %v", name, err)
+	}
+	want, err := os.ReadFile(filepath.Join(ref, LogFile))
+	if err != nil {
+		t.Fatalf("%s run: %v", refName, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the %s run's log differs from the %s run's:\n--- %s\n%s--- %s\n%s", name, refName, name, got, refName, want)
+	}
+}
+
+// resumeConfig is the small run of resumeFixture: GD on 40 samples, 30
+// steps, probes and checkpoints every 10.
+func resumeConfig() *TrainConfig {
+	return &TrainConfig{
 		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
 		Data:      "synthetic:gaussian",
 		Subset:    40,
 		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
 		Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
 	}
+}
+
+// resumeFixture trains resumeConfig's run and returns its directory.
+func resumeFixture(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{}); err != nil {
+	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, resumeConfig(), TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -38,16 +74,11 @@ func resumeFixture(t *testing.T) string {
 
 func editJSON(t *testing.T, path string, edit func(m map[string]any)) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	readJSONFile(t, path, &m)
 	edit(m)
-	if b, err = json.Marshal(m); err != nil {
+	b, err := json.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -110,21 +141,12 @@ func TestResumeAcceptsLengthAndCadence(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := t.TempDir()
-	cfg := &TrainConfig{
-		Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
-		Data:      "synthetic:gaussian",
-		Subset:    40,
-		Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
-		Steps:     40, ProbeEvery: 10, Seed: 3,
-	}
+	cfg := resumeConfig()
+	cfg.Steps, cfg.CheckpointEvery = 40, 0
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), ref, cfg, TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
-	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
-	if !bytes.Equal(got, want) {
-		t.Errorf("the lengthened run's log (%d bytes) differs from the 40-step run's (%d bytes)", len(got), len(want))
-	}
+	checkSameLog(t, "lengthened", dir, "40-step", ref)
 }
 
 // Records lost before a resume are reported, not silently skipped.
@@ -250,11 +272,7 @@ func TestInterruptCheckpoints(t *testing.T) {
 	if _, err := Train[float64](context.Background(), cpu.New[float64](), dir, nil, TrainOptions{Resume: true}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, LogFile))
-	want, _ := os.ReadFile(filepath.Join(ref, LogFile))
-	if !bytes.Equal(got, want) {
-		t.Errorf("resumed log (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
-	}
+	checkSameLog(t, "resumed", dir, "uninterrupted", ref)
 }
 
 // Sizes larger than the data are errors, not silently "all".
@@ -296,15 +314,7 @@ func (p pauseAt) Step(r *Record, _ int) {
 // second one on the same directory fails at once, naming the first (pid,
 // host, start), and changes nothing in the log.
 func TestOneWriterPerRun(t *testing.T) {
-	cfg := func() *TrainConfig {
-		return &TrainConfig{
-			Model:     models.Spec{Layers: []int{5, 7, 2}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true},
-			Data:      "synthetic:gaussian",
-			Subset:    40,
-			Optimizer: models.OptimizerSettings{Kind: "gd", LR: 0.1},
-			Steps:     30, ProbeEvery: 10, CheckpointEvery: 10, Seed: 3,
-		}
-	}
+	cfg := resumeConfig
 	for _, resume := range []bool{false, true} {
 		dir := t.TempDir()
 		if resume {

@@ -119,14 +119,7 @@ func TestUnconvergedSharpnessIsFlagged(t *testing.T) {
 	cfg := divergentConfig()
 	cfg.PowerMaxIter = 2 // two power steps and a 2-step Lanczos space
 	dir := t.TempDir()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{Plot: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadLog(filepath.Join(dir, LogFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, recs := trainCPUOpts(t, dir, cfg, TrainOptions{Plot: true})
 	flagged := 0
 	for _, r := range recs {
 		if !r.Probed() {
@@ -148,14 +141,8 @@ func TestUnconvergedSharpnessIsFlagged(t *testing.T) {
 	if flagged == 0 {
 		t.Fatal("no probe was flagged unconverged: the test needs some")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var js map[string]any
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
+	b := readJSONFile(t, filepath.Join(dir, SummaryFile), &js)
 	if js["unconverged_probes"] != float64(flagged) || sum.Probes != 3 {
 		t.Errorf("summary.json unconverged_probes %v, want %d:\n%s", js["unconverged_probes"], flagged, b)
 	}

@@ -29,6 +29,17 @@ func taylorNetOf[T kernels.Float](t *testing.T, spec models.Spec, n int, scale f
 	return randomNet[T](t, spec, n, scale, seed, 7)
 }
 
+// standardDirections returns StandardDirections of p on d with spectrum
+// seed seed, failing t on an error.
+func standardDirections(t *testing.T, p *models.Plan[float64], d *models.Data, seed uint64) ([]Direction, *SpectrumReport) {
+	t.Helper()
+	dirs, sr, err := StandardDirections(context.Background(), p, d, SpectrumSettings{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs, sr
+}
+
 func sameBits(t *testing.T, what string, got, want []float64) {
 	t.Helper()
 	for i := range want {
@@ -47,10 +58,7 @@ func TestTaylorCubicError(t *testing.T) {
 	spec := models.Spec{Layers: []int{4, 6, 5, 2}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true}
 	p, d := taylorNet(t, spec, 30, 1, 1)
 	before := p.ParamsHost()
-	dirs, sr, err := StandardDirections(ctx, p, d, SpectrumSettings{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dirs, sr := standardDirections(t, p, d, 3)
 	if len(dirs) != 3 {
 		t.Fatalf("%d standard directions, want 3", len(dirs))
 	}
@@ -110,10 +118,7 @@ func TestTaylorExactQuadratic(t *testing.T) {
 	spec := models.Spec{Layers: []int{5, 3}, Activation: kernels.Linear, Loss: models.MSE, Bias: true}
 	p, d := taylorNet(t, spec, 40, 1, 2)
 	before := p.ParamsHost()
-	dirs, _, err := StandardDirections(ctx, p, d, SpectrumSettings{Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dirs, _ := standardDirections(t, p, d, 4)
 	rep, err := Taylor(ctx, p, d, dirs, TaylorSettings{Signed: true, EpsMax: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -145,10 +150,7 @@ func TestTaylorBreakdown(t *testing.T) {
 	ctx := context.Background()
 	spec := models.Spec{Layers: []int{4, 6, 5, 2}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true}
 	p, d := taylorNet(t, spec, 30, 1, 5)
-	dirs, _, err := StandardDirections(ctx, p, d, SpectrumSettings{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dirs, _ := standardDirections(t, p, d, 3)
 	s := TaylorSettings{EpsMax: 100, Points: 31}
 	rep, err := Taylor(ctx, p, d, dirs, s)
 	if err != nil {
@@ -173,10 +175,7 @@ func TestTaylorFloat32(t *testing.T) {
 	ctx := context.Background()
 	spec := models.Spec{Layers: []int{4, 6, 5, 2}, Activation: kernels.Tanh, Loss: models.MSE, Bias: true}
 	p64, d64 := taylorNet(t, spec, 30, 1, 5)
-	dirs, _, err := StandardDirections(ctx, p64, d64, SpectrumSettings{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dirs, _ := standardDirections(t, p64, d64, 3)
 	s := TaylorSettings{Signed: true}
 	want, err := Taylor(ctx, p64, d64, dirs, s)
 	if err != nil {

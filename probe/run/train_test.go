@@ -3,7 +3,6 @@ package run
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -187,14 +186,8 @@ func TestTrainFloat32Divergence(t *testing.T) {
 		if !errors.Is(err, ErrDiverged) {
 			t.Fatalf("lr %v: Train error %v, want ErrDiverged", lr, err)
 		}
-		saved, rerr := os.ReadFile(filepath.Join(dir, SummaryFile))
-		if rerr != nil {
-			t.Fatal(rerr)
-		}
 		var s Summary
-		if err := json.Unmarshal(saved, &s); err != nil {
-			t.Fatal(err)
-		}
+		readJSONFile(t, filepath.Join(dir, SummaryFile), &s)
 		recs, rerr := ReadLog(filepath.Join(dir, LogFile))
 		if rerr != nil {
 			t.Fatalf("lr %v: log: %v", lr, rerr)
@@ -252,14 +245,8 @@ func TestSummaryFinalValuesAreFiniteWithTheirStep(t *testing.T) {
 	if _, err := Train[float32](context.Background(), cpu.New[float32](), dir, cfg, TrainOptions{}); !errors.Is(err, ErrDiverged) {
 		t.Fatalf("Train: %v, want ErrDiverged", err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var s Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
+	b := readJSONFile(t, filepath.Join(dir, SummaryFile), &s)
 	recs, err := ReadLog(filepath.Join(dir, LogFile))
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +324,13 @@ func TestLogIndependentOfGOMAXPROCS(t *testing.T) {
 // summary and the log's records; any error fails t, naming dir.
 func trainCPU(t *testing.T, dir string, cfg *TrainConfig) (*Summary, []Record) {
 	t.Helper()
-	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, TrainOptions{})
+	return trainCPUOpts(t, dir, cfg, TrainOptions{})
+}
+
+// trainCPUOpts is trainCPU with options o.
+func trainCPUOpts(t *testing.T, dir string, cfg *TrainConfig, o TrainOptions) (*Summary, []Record) {
+	t.Helper()
+	sum, err := Train[float64](context.Background(), cpu.New[float64](), dir, cfg, o)
 	if err != nil {
 		t.Fatalf("train %s: %v", dir, err)
 	}

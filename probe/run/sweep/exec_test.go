@@ -357,13 +357,22 @@ func TestExecuteRunPanic(t *testing.T) {
 	}
 }
 
-// A run whose log cannot be read costs its own row, not the report.
-func TestReportSurvivesABadLog(t *testing.T) {
-	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5, 1]}`))
+// executeLRs runs, one worker on the CPU, a sweep of optimizer.lr over
+// lrs (a JSON list's items) in a new directory, and returns its grid and
+// the directory.
+func executeLRs(t *testing.T, lrs string) (*Grid, string) {
+	t.Helper()
+	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [`+lrs+`]}`))
 	dir := t.TempDir()
 	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
 		t.Fatal(err)
 	}
+	return p, dir
+}
+
+// A run whose log cannot be read costs its own row, not the report.
+func TestReportSurvivesABadLog(t *testing.T) {
+	p, dir := executeLRs(t, `0.5, 1`)
 	bad := RunDir(dir, p.Runs[0].ID)
 	logPath := filepath.Join(bad, run.LogFile)
 	b, err := os.ReadFile(logPath)
@@ -390,11 +399,7 @@ func TestReportSurvivesABadLog(t *testing.T) {
 // A finished run whose log lost its last line reports the step its summary
 // reached, and says the log is short.
 func TestReportStepFromSummary(t *testing.T) {
-	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5]}`))
-	dir := t.TempDir()
-	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
-		t.Fatal(err)
-	}
+	p, dir := executeLRs(t, `0.5`)
 	logPath := filepath.Join(RunDir(dir, p.Runs[0].ID), run.LogFile)
 	b, err := os.ReadFile(logPath)
 	if err != nil {
@@ -466,11 +471,7 @@ func TestExecuteConcurrentTallies(t *testing.T) {
 // An id edited in sweep.json to a path ("../x", "", "a/b") is not followed
 // out of DIR/runs: its row is failed and names the id.
 func TestReportRefusesPathIDs(t *testing.T) {
-	p := mustExpand(t, sweepJSON(`{"path": "optimizer.lr", "values": [0.5]}`))
-	dir := t.TempDir()
-	if _, err := Execute(context.Background(), p, dir, Options{Workers: 1, Backends: cpuBackends}); err != nil {
-		t.Fatal(err)
-	}
+	p, dir := executeLRs(t, `0.5`)
 	// A finished run's files outside DIR/runs, where "../outside" points.
 	if err := os.Rename(RunDir(dir, p.Runs[0].ID), filepath.Join(dir, "outside")); err != nil {
 		t.Fatal(err)

@@ -134,15 +134,11 @@ func FuzzSlurmScript(f *testing.F) {
 		}
 		// The template: the same options with plain stand-ins.
 		ref := o
-		standIn(&ref.Out, "/o")
+		standInJob(&ref)
 		standIn(&ref.File, "/f")
-		standIn(&ref.Bin, "b")
-		standIn(&ref.Name, "n")
 		standIn(&ref.Partition, "p")
 		standIn(&ref.Account, "a")
 		standIn(&ref.Time, "1")
-		standIn(&ref.Mem, "1G")
-		standIn(&ref.Device, "cpu")
 		var rb strings.Builder
 		if err := SlurmScript(&rb, ref); err != nil {
 			t.Fatalf("template: %v", err)
@@ -239,13 +235,9 @@ func FuzzK8sManifest(f *testing.F) {
 			return
 		}
 		ref := o
-		standIn(&ref.Out, "/o")
-		standIn(&ref.Bin, "b")
-		standIn(&ref.Name, "n")
+		standInJob(&ref.JobOptions)
 		standIn(&ref.Image, "i")
 		standIn(&ref.PVC, "p")
-		standIn(&ref.Mem, "1G")
-		standIn(&ref.Device, "cpu")
 		ref.Content = []byte("c")
 		var rb strings.Builder
 		if err := K8sManifest(&rb, ref); err != nil {
@@ -331,6 +323,17 @@ func standIn(v *string, s string) {
 	if *v != "" {
 		*v = s
 	}
+}
+
+// standInJob replaces the string options that both the Slurm script and
+// the Kubernetes manifest write (out, bin, name, mem, device) by plain
+// stand-ins, as standIn does.
+func standInJob(o *JobOptions) {
+	standIn(&o.Out, "/o")
+	standIn(&o.Bin, "b")
+	standIn(&o.Name, "n")
+	standIn(&o.Mem, "1G")
+	standIn(&o.Device, "cpu")
 }
 
 // refused reports whether err refused the options, failing t when it did

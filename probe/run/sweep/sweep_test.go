@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/internal/errtest"
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
@@ -254,14 +255,6 @@ func TestBadFiles(t *testing.T) {
 		if err == nil {
 			_, err = Expand(f, GridOptions{})
 		}
-		if err == nil {
-			t.Errorf("%s: no error", c.name)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", c.name, err, w)
-			}
-		}
+		errtest.Mentions(t, c.name, err, c.want...)
 	}
 }
