@@ -276,18 +276,17 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 		TopK: min(s.TopK, n), BottomK: min(s.BottomK, n), MaxSteps: maxSteps, Tol: tol,
 		Seed: s.Seed, Vectors: s.Vectors, Recorder: s.Recorder,
 	}
-	lanczos := probe.Lanczos[kernels.Buffer]
+	var lz *probe.LanczosResult[kernels.Buffer]
 	if streamLanczos(s, n, elem) {
 		// A stored basis would cap the steps below what a large model's
 		// clustered top needs: Lanczos without one holds 3 vectors.
 		lzs.MaxSteps = streamSteps
-		lanczos = func(ctx context.Context, op probe.Operator[kernels.Buffer], sp probe.Space[kernels.Buffer], s probe.LanczosSettings) (*probe.LanczosResult[kernels.Buffer], error) {
-			return probe.StreamLanczos(ctx, op, sp, s, nil)
-		}
 		rep.LanczosBasis = "none"
+		lz, err = probe.StreamLanczos(ctx, op, be, lzs, nil)
+	} else {
+		lz, err = probe.Lanczos(ctx, op, be, lzs)
 	}
 	var notConverged error
-	lz, err := lanczos(ctx, op, be, lzs)
 	switch {
 	case errors.Is(err, probe.ErrNotConverged):
 		notConverged = err
