@@ -206,52 +206,16 @@ func fortranToC(v []float64, shape []int) []float64 {
 // silently takes the last one); sizes the archive or a header claims are
 // not allocated before the data are read.
 func LoadNPZ(path string) (*Dataset, error) {
-	f, size, err := openSized(path)
+	z, err := openNPZ(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := zip.NewReader(f, size)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
-	}
-	entries, err := npyfile.Members(zr.File)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: %v", path, err)
-	}
-	var names []string
-	for _, zf := range zr.File {
-		names = append(names, strings.TrimSuffix(zf.Name, ".npy"))
-	}
-	find := func(want ...string) (*zip.File, string, error) {
-		for _, w := range want {
-			if zf, ok := entries[w]; ok {
-				return zf, w, nil
-			}
-		}
-		return nil, "", fmt.Errorf("data: %s: no array %q (arrays present: %s)", path, want[0], strings.Join(names, ", "))
-	}
-	read := func(names ...string) (*array, error) {
-		zf, name, err := find(names...)
-		if err != nil {
-			return nil, err
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
-		}
-		defer rc.Close()
-		a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
-		}
-		return a, nil
-	}
-	x, err := read("x", "X")
+	defer z.f.Close()
+	x, err := z.read("x", "X")
 	if err != nil {
 		return nil, err
 	}
-	y, err := read("y", "Y")
+	y, err := z.read("y", "Y")
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +226,67 @@ func LoadNPZ(path string) (*Dataset, error) {
 	d.Name = stem(path)
 	d.Source = path
 	return d, nil
+}
+
+// npzArchive is an open NPZ file and its members by array name.
+type npzArchive struct {
+	path    string
+	f       *os.File
+	size    int64
+	entries map[string]*zip.File
+	names   []string // the members' array names, for errors
+}
+
+// openNPZ opens the NPZ file path and reads its zip directory. The caller
+// closes z.f.
+func openNPZ(path string) (*npzArchive, error) {
+	f, size, err := openSized(path)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
+	}
+	entries, err := npyfile.Members(zr.File)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
+	z := &npzArchive{path: path, f: f, size: size, entries: entries}
+	for _, zf := range zr.File {
+		z.names = append(z.names, strings.TrimSuffix(zf.Name, ".npy"))
+	}
+	return z, nil
+}
+
+// find returns the first member of the archive named in want.
+func (z *npzArchive) find(want ...string) (*zip.File, string, error) {
+	for _, w := range want {
+		if zf, ok := z.entries[w]; ok {
+			return zf, w, nil
+		}
+	}
+	return nil, "", fmt.Errorf("data: %s: no array %q (arrays present: %s)", z.path, want[0], strings.Join(z.names, ", "))
+}
+
+// read decodes the first member of the archive named in names.
+func (z *npzArchive) read(names ...string) (*array, error) {
+	zf, name, err := z.find(names...)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: array %q: %v", z.path, name, err)
+	}
+	defer rc.Close()
+	a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: array %q: %v", z.path, name, err)
+	}
+	return a, nil
 }
 
 // LoadNPY reads features and labels or targets from two .npy files, with
