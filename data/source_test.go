@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -374,4 +375,86 @@ func TestOpenFileChanged(t *testing.T) {
 			t.Fatalf("gzip'd file truncated after Open: x[%d] = %v, want %v", i, got.X[i], float64(p)/255)
 		}
 	}
+}
+
+// FuzzOpen: Open agrees with Load on any files: an IDX pair, an x.npy and
+// y.npy pair, an NPZ archive or a CIFAR batch (kind), each gzip'd or
+// deflated where the format allows. Both succeed or both fail; a failure
+// of Open names a file and, but for NPZ (whose stored members Open reads
+// from the archive's offsets, not through the zip reader), has Load's
+// text; a success reads Load's values in batches of any size; no
+// temporary file is left behind.
+func FuzzOpen(f *testing.F) {
+	im := idxBytes(idxImagesMagic, []uint32{3, 2, 2}, []byte{0, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	lb := idxBytes(idxLabelsMagic, []uint32{4}, []byte{1, 0, 9, 3})
+	f.Add(byte(0), im, lb)
+	f.Add(byte(0), gz(f, im), lb)
+	f.Add(byte(0), im[:20], lb)
+	f.Add(byte(0), gz(f, im[:20]), lb)
+	for _, s := range npySeeds(f) {
+		f.Add(byte(1), s[0], s[1])
+	}
+	x, y := npyBytes(f, [3][2]float64{{1, 2}, {3, 4}, {5, 6}}), npyBytes(f, []int64{0, 2, 1})
+	var buf bytes.Buffer
+	for _, m := range []uint16{zip.Store, zip.Deflate} {
+		buf.Reset()
+		w := zip.NewWriter(&buf)
+		for name, b := range map[string][]byte{"x.npy": x, "y.npy": y} {
+			fw, _ := w.CreateHeader(&zip.FileHeader{Name: name, Method: m})
+			fw.Write(b)
+		}
+		w.Close()
+		f.Add(byte(2), slices.Clone(buf.Bytes()), []byte(nil))
+	}
+	rec := noise(2*cifarRecord, 4)
+	rec[0], rec[cifarRecord] = 3, 9
+	f.Add(byte(3), rec, []byte(nil))
+	f.Add(byte(3), gz(f, rec), []byte(nil))
+	f.Add(byte(3), rec[:cifarRecord+5], []byte(nil))
+	f.Fuzz(func(t *testing.T, kind byte, a, b []byte) {
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		dir := t.TempDir()
+		var path string
+		var files []string
+		switch kind % 4 {
+		case 0:
+			files = []string{writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), a), writeFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), b)}
+			path = dir
+		case 1:
+			files = []string{writeFile(t, filepath.Join(dir, "x.npy"), a), writeFile(t, filepath.Join(dir, "y.npy"), b)}
+			path = files[0]
+		case 2:
+			files = []string{writeFile(t, filepath.Join(dir, "d.npz"), a)}
+			path = files[0]
+		case 3:
+			files = []string{writeFile(t, filepath.Join(dir, "data_batch_1.bin"), a)}
+			path = files[0]
+		}
+		d, lerr := Load(path, "")
+		s, oerr := Open(path, "")
+		switch {
+		case (lerr == nil) != (oerr == nil):
+			t.Fatalf("Load: %v; Open: %v", lerr, oerr)
+		case oerr != nil:
+			if kind%4 != 2 && lerr.Error() != oerr.Error() {
+				t.Fatalf("Load: %v\nOpen: %v", lerr, oerr)
+			}
+			named := false
+			for _, p := range files {
+				named = named || strings.Contains(oerr.Error(), p)
+			}
+			if !named {
+				t.Fatalf("Open: %v names none of %q", oerr, files)
+			}
+		default:
+			if diff := sameData(d, readAll(t, s, 1+len(a)%5)); diff != "" {
+				t.Fatalf("Open read other values than Load: %s", diff)
+			}
+			s.Close()
+		}
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Fatalf("temporary files left behind: %v", left)
+		}
+	})
 }
