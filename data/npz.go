@@ -292,23 +292,11 @@ func (z *npzArchive) read(names ...string) (*array, error) {
 // LoadNPY reads features and labels or targets from two .npy files, with
 // the same rules as LoadNPZ for the arrays x (xPath) and y (yPath).
 func LoadNPY(xPath, yPath string) (*Dataset, error) {
-	read := func(path string) (*array, error) {
-		f, size, err := openSized(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		a, err := readNPY(f, size)
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: %v", path, err)
-		}
-		return a, nil
-	}
-	x, err := read(xPath)
+	x, err := readNPYFile(xPath)
 	if err != nil {
 		return nil, err
 	}
-	y, err := read(yPath)
+	y, err := readNPYFile(yPath)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +307,20 @@ func LoadNPY(xPath, yPath string) (*Dataset, error) {
 	d.Name = stem(xPath)
 	d.Source = xPath + " + " + yPath
 	return d, nil
+}
+
+// readNPYFile decodes the .npy file path; errors name it.
+func readNPYFile(path string) (*array, error) {
+	f, size, err := openSized(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	a, err := readNPY(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
+	return a, nil
 }
 
 // openSized opens path for reading and returns it with its size; errors

@@ -166,6 +166,28 @@ func (s *Source) Close() error {
 	return first
 }
 
+// openFile opens the user's file path, registers it to be closed and
+// returns its segment (checked on every read) and a reader at its start
+// that decompresses it when it starts with gzip's magic bytes (zr is then
+// that reader, else nil).
+func (s *Source) openFile(path string) (seg segment, r io.Reader, zr *gzip.Reader, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return segment{}, nil, nil, fmt.Errorf("data: %w", err)
+	}
+	if seg, err = s.addFile(f, path, true); err != nil {
+		return segment{}, nil, nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	if head, _ := br.Peek(2); string(head) != string(gzipMagic) {
+		return seg, br, nil, nil
+	}
+	if zr, err = gzip.NewReader(br); err != nil {
+		return segment{}, nil, nil, fmt.Errorf("data: %s: bad gzip stream: %v", path, err)
+	}
+	return seg, zr, zr, nil
+}
+
 // addFile registers f to be closed and returns a segment reading it. check
 // says whether reads compare the file's size and time with what they are now.
 func (s *Source) addFile(f *os.File, path string, check bool) (segment, error) {
@@ -236,23 +258,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 // openIDX opens an IDX pair: the labels in memory, the images on demand.
 func (s *Source) openIDX(imagesPath, labelsPath string) error {
-	f, err := os.Open(imagesPath)
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	seg, err := s.addFile(f, imagesPath, true)
+	seg, r, zr, err := s.openFile(imagesPath)
 	if err != nil {
 		return err
-	}
-	br := bufio.NewReaderSize(f, 1<<16)
-	head, _ := br.Peek(2)
-	var r io.Reader = br
-	var zr *gzip.Reader
-	if string(head) == string(gzipMagic) {
-		if zr, err = gzip.NewReader(br); err != nil {
-			return fmt.Errorf("data: %s: bad gzip stream: %v", imagesPath, err)
-		}
-		r = zr
 	}
 	dims, total, err := readIDXHeader(r, imagesPath, idxImagesMagic)
 	if err != nil {
@@ -311,19 +319,7 @@ func (s *Source) openNPY(xPath, yPath string) error {
 		return s.inMemory(LoadNPY(xPath, yPath))
 	}
 	seg.off = hlen
-	read := func(path string) (*array, error) {
-		f, size, err := openSized(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		a, err := readNPY(f, size)
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: %v", path, err)
-		}
-		return a, nil
-	}
-	return s.fromArrays(seg, x, func() (*array, error) { return read(yPath) }, xPath+": x", yPath+": y", stem(xPath), xPath+" + "+yPath)
+	return s.fromArrays(seg, x, func() (*array, error) { return readNPYFile(yPath) }, xPath+": x", yPath+": y", stem(xPath), xPath+" + "+yPath)
 }
 
 // inMemory makes s a Source over the dataset a loader returned.
@@ -452,27 +448,19 @@ func (s *Source) openCIFAR(paths []string) error {
 		s.Name = filepath.Base(filepath.Dir(paths[0]))
 	}
 	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("data: %w", err)
-		}
-		seg, err := s.addFile(f, p, true)
+		seg, r, zr, err := s.openFile(p)
 		if err != nil {
 			return err
 		}
-		br := bufio.NewReaderSize(f, 1<<16)
-		if head, _ := br.Peek(2); string(head) == string(gzipMagic) {
-			zr, err := gzip.NewReader(br)
-			if err != nil {
-				return fmt.Errorf("data: %s: bad gzip stream: %v", p, err)
-			}
+		if zr != nil {
 			// The decompressed size is known only at the end.
 			seg, err = s.spill(zr, -1, p, func(e error) error { return fmt.Errorf("data: %s: %v", p, e) })
 			if err != nil {
 				return err
 			}
-			br = bufio.NewReaderSize(io.NewSectionReader(seg.f, 0, seg.size), 1<<16)
+			r = io.NewSectionReader(seg.f, 0, seg.size)
 		}
+		br := bufio.NewReaderSize(r, 1<<16)
 		if err := cifarSize(p, seg.size); err != nil {
 			return err
 		}
