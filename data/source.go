@@ -39,6 +39,8 @@ type Source struct {
 	Targets []float64
 	// C is the number of targets per sample (0 without targets).
 	C int
+	// ClassNames optionally names the classes (len Classes when set).
+	ClassNames []string
 	// Notes records what a loader did that a user should know about, as
 	// Dataset.Notes.
 	Notes []string
@@ -144,7 +146,7 @@ func Open(path, format string) (*Source, error) {
 // FromDataset returns a Source over d's samples in memory, sharing them.
 func FromDataset(d *Dataset) *Source {
 	return &Source{Name: d.Name, Where: d.where(), N: d.N, D: d.D, Labels: d.Labels, Classes: d.Classes,
-		Targets: d.Targets, C: d.C, Notes: slices.Clone(d.Notes), mem: d, own: &owned{}}
+		Targets: d.Targets, C: d.C, ClassNames: d.ClassNames, Notes: slices.Clone(d.Notes), mem: d, own: &owned{}}
 }
 
 // Streamed reports whether the features are read from a file on demand.
@@ -444,6 +446,7 @@ func (s *Source) openNPZ(path string) error {
 // images on demand.
 func (s *Source) openCIFAR(paths []string) error {
 	s.Name, s.Where, s.D, s.Classes = stem(paths[0]), strings.Join(paths, " + "), cifarD, 10
+	s.ClassNames = slices.Clone(cifarClassNames)
 	if len(paths) > 1 {
 		s.Name = filepath.Base(filepath.Dir(paths[0]))
 	}

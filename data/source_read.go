@@ -244,6 +244,9 @@ func (s *Source) SetClasses(k int) error {
 		return err
 	}
 	s.Classes = k
+	if s.ClassNames != nil && len(s.ClassNames) != k {
+		s.ClassNames = nil
+	}
 	return nil
 }
 
@@ -255,4 +258,22 @@ func (s *Source) OneHot() {
 		panic("data: OneHot on a source without labels")
 	}
 	s.oneHot, s.Targets, s.C = true, nil, s.Classes
+}
+
+// Load returns s's samples as a Dataset in memory: for a Source made by
+// FromDataset (or an in-memory Open) and not sampled or standardised, that
+// dataset itself; else a new one holding the samples ReadBatch gives.
+func (s *Source) Load() (*Dataset, error) {
+	if s.mem != nil && s.idx == nil && s.mean == nil && !s.oneHot {
+		return s.mem, nil
+	}
+	d := &Dataset{Name: s.Name, Source: s.Where, N: s.N, D: s.D, Classes: s.Classes, C: s.C,
+		X: make([]float64, s.N*s.D), Labels: slices.Clone(s.Labels), ClassNames: slices.Clone(s.ClassNames), Notes: slices.Clone(s.Notes)}
+	if s.Targets != nil || s.oneHot {
+		d.Targets = make([]float64, s.N*s.C)
+	}
+	if err := s.ReadBatch(0, d.X, nil, d.Targets); err != nil {
+		return nil, err
+	}
+	return d, nil
 }

@@ -93,6 +93,14 @@ func checkSame(t *testing.T, path, format string, streamed bool) {
 	if diff := sameData(ds, readAll(t, ss, 3)); diff != "" {
 		t.Fatalf("%s: sample of %d, standardised: %s", path, n, diff)
 	}
+	if l, err := ss.Load(); err != nil || sameData(ds, l) != "" || l.Name != ds.Name || l.Source != ds.Source || !slices.Equal(l.ClassNames, ds.ClassNames) {
+		t.Fatalf("%s: Load of a sample, standardised: %v %s", path, err, sameData(ds, l))
+	}
+	if !streamed {
+		if l, err := s.Load(); err != nil || sameData(d, l) != "" {
+			t.Fatalf("%s: Load of an in-memory source: %v", path, err)
+		}
+	}
 	if d.Labels != nil {
 		k := d.Classes + 1
 		if err := ds.SetClasses(k); err != nil {

@@ -139,15 +139,13 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 		dataPath = cfg.Data
 	} else {
 		var err error
-		if !s.LoadWhole {
-			if src, err = openData(dataPath, s.DataFormat, s.Subset, s.Seed, s.Batch); err != nil {
-				return nil, err
-			}
+		if s.LoadWhole {
+			ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed)
+		} else {
+			src, ds, err = openData(dataPath, s.DataFormat, s.Subset, s.Seed, s.Batch)
 		}
-		if src == nil {
-			if ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed); err != nil {
-				return nil, err
-			}
+		if err != nil {
+			return nil, err
 		}
 		switch {
 		case s.Standardize && src != nil:
@@ -185,14 +183,19 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 	return pr, nil
 }
 
+// dataError is the setting error of a data set that could not be read.
+func dataError(path string, err error) error {
+	if errors.Is(err, data.ErrGenerated) {
+		return &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
+	}
+	return &SettingError{"data", path, err}
+}
+
 // loadData reads a data set and takes its subset.
 func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
 	ds, err := data.Load(path, format)
-	if errors.Is(err, data.ErrGenerated) {
-		return nil, &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
-	}
 	if err != nil {
-		return nil, &SettingError{"data", path, err}
+		return nil, dataError(path, err)
 	}
 	if ds, err = ds.Sample(subset, seed); err != nil {
 		return nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
@@ -200,29 +203,31 @@ func loadData(path, format string, subset int, seed uint64) (*data.Dataset, erro
 	return ds, nil
 }
 
-// openData opens a data file to read on demand, with its subset taken,
-// when it streams (data.Source.Streamed) and holds more samples than one
-// pass of batch: the host then holds one batch of it, not all. It returns
-// nil for data that are better loaded whole (loadData): small sets, CSV,
-// built-in data.
-func openData(path, format string, subset int, seed uint64, batch int) (*data.Source, error) {
+// openData opens a data file and takes its subset (data.Open, then
+// Sample): when the file is read on demand (data.Source.Streamed) and the
+// subset holds more samples than one pass of batch, it returns the Source,
+// so that the host holds one batch of it; else the samples loaded into
+// memory (small sets, small subsets of large files, CSV, built-in data),
+// reading the file once.
+func openData(path, format string, subset int, seed uint64, batch int) (*data.Source, *data.Dataset, error) {
 	src, err := data.Open(path, format)
-	if errors.Is(err, data.ErrGenerated) {
-		return nil, &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
-	}
 	if err != nil {
-		return nil, &SettingError{"data", path, err}
+		return nil, nil, dataError(path, err)
 	}
 	sub, err := src.Sample(subset, seed)
 	if err != nil {
 		src.Close()
-		return nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
+		return nil, nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
 	}
-	if !sub.Streamed() || sub.N <= max(batch, 1) {
-		src.Close()
-		return nil, nil
+	if sub.Streamed() && sub.N > max(batch, 1) {
+		return sub, nil, nil
 	}
-	return sub, nil
+	defer src.Close()
+	ds, err := sub.Load()
+	if err != nil {
+		return nil, nil, &SettingError{"data", path, err}
+	}
+	return nil, ds, nil
 }
 
 // problemBuilder is the device.Job of OpenProblem: it builds the engine of

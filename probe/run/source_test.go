@@ -51,9 +51,10 @@ func intsJSON(v []int) string {
 	return s + "]"
 }
 
-// spectra opens the problem twice, streamed and loaded whole, and returns
-// the two reports of loss, gradient norm and top eigenvalues.
-func spectra(t *testing.T, ps ProblemSettings) [2]*SpectrumReport {
+// spectra opens the problem twice, as OpenProblem chooses (streamed when
+// streamed is set) and loaded whole, and returns the two reports of loss,
+// gradient norm and top eigenvalues.
+func spectra(t *testing.T, ps ProblemSettings, streamed bool) [2]*SpectrumReport {
 	t.Helper()
 	var reps [2]*SpectrumReport
 	for k, whole := range []bool{false, true} {
@@ -62,7 +63,7 @@ func spectra(t *testing.T, ps ProblemSettings) [2]*SpectrumReport {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Streamed() == whole {
+		if p.Streamed() != (streamed && !whole) {
 			t.Fatalf("LoadWhole %v: Streamed %v", whole, p.Streamed())
 		}
 		if reps[k], err = p.Spectrum(context.Background(), SpectrumSettings{TopK: 3, Seed: 1, MaxSteps: 30}); err != nil && !errors.Is(err, probe.ErrNotConverged) {
@@ -87,7 +88,8 @@ func sameReports(t *testing.T, what string, r [2]*SpectrumReport) {
 // same data loaded whole, bit for bit: on the MNIST test set (gzip'd IDX,
 // 10 batches; a class-balanced subset of 2,500 standardised, whose last
 // batch is partial; one-hot labels for MSE) and on an NPZ file of float32
-// values in float32 (4 batches of 7 and a partial one).
+// values in float32 (4 batches of 7 and a partial one), where a
+// standardised subset of one batch is read into memory.
 func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", t.TempDir())
@@ -105,7 +107,9 @@ func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	}
 	spec := models.Spec{Layers: []int{5, 6, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	m, w := problemFiles(t, t.TempDir(), spec, 1)
-	sameReports(t, "npz", spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, DType: kernels.Float32, Device: cpu}))
+	sameReports(t, "npz", spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, DType: kernels.Float32, Device: cpu}, true))
+	// A subset of one batch is read into memory, from the one Open.
+	sameReports(t, "npz subset", spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, Subset: 6, Seed: 2, Standardize: true, Device: cpu}, false))
 
 	mnist := filepath.Join("..", "..", "..", "shared", "data", "mnist")
 	if _, err := os.Stat(mnist); err != nil {
@@ -117,8 +121,8 @@ func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	for _, loss := range []models.Loss{models.CrossEntropy, models.MSE} {
 		spec := models.Spec{Layers: []int{784, 8, 10}, Activation: kernels.Tanh, Loss: loss, Bias: true}
 		m, w := problemFiles(t, t.TempDir(), spec, 2)
-		sameReports(t, "mnist "+loss.String(), spectra(t, ProblemSettings{Model: m, Weights: w, Data: mnist, Batch: 1000, Device: cpu}))
-		sameReports(t, "mnist subset "+loss.String(), spectra(t, ProblemSettings{Model: m, Weights: w, Data: mnist, Batch: 1000, Subset: 2500, Seed: 3, Standardize: true, Device: cpu}))
+		sameReports(t, "mnist "+loss.String(), spectra(t, ProblemSettings{Model: m, Weights: w, Data: mnist, Batch: 1000, Device: cpu}, true))
+		sameReports(t, "mnist subset "+loss.String(), spectra(t, ProblemSettings{Model: m, Weights: w, Data: mnist, Batch: 1000, Subset: 2500, Seed: 3, Standardize: true, Device: cpu}, true))
 	}
 	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
 		t.Errorf("temporary files left behind: %v", left)
