@@ -28,22 +28,15 @@ type Source struct {
 	// Name is a short human-readable name and Where lists the files, for
 	// messages.
 	Name, Where string
-	// N is the number of samples and D the number of features per sample.
-	N, D int
-	// Labels holds the class of each sample; nil for regression data.
-	Labels []int
-	// Classes is the number of classes; labels lie in [0, Classes).
-	Classes int
-	// Targets holds the regression targets, N×C row-major; nil for
-	// classification data (also after OneHot, which makes them on read).
-	Targets []float64
-	// C is the number of targets per sample (0 without targets).
-	C int
-	// ClassNames optionally names the classes (len Classes when set).
+	// N, D, Labels, Classes, Targets, C, ClassNames and Notes are as in
+	// Dataset (Targets stays nil after OneHot, which makes them on read).
+	N, D       int
+	Labels     []int
+	Classes    int
+	Targets    []float64
+	C          int
 	ClassNames []string
-	// Notes records what a loader did that a user should know about, as
-	// Dataset.Notes.
-	Notes []string
+	Notes      []string
 
 	mem  *Dataset  // not nil: features held in memory
 	segs []segment // else the files the features are read from
