@@ -331,6 +331,11 @@ func (s *Source) inMemory(d *Dataset, err error) error {
 // from its data offset on, with the y that readY returns: the checks of
 // the in-memory fromArrays, in its order, with its errors.
 func (s *Source) fromArrays(seg segment, x *array, readY func() (*array, error), xw, yw, name, where string) error {
+	// Load reads y before it checks x's shape and values.
+	y, err := readY()
+	if err != nil {
+		return err
+	}
 	n, dim, err := xShape(x, xw)
 	if err != nil {
 		return err
@@ -343,10 +348,6 @@ func (s *Source) fromArrays(seg segment, x *array, readY func() (*array, error),
 		if err := s.checkFinite(xw); err != nil {
 			return err
 		}
-	}
-	y, err := readY()
-	if err != nil {
-		return err
 	}
 	d := &Dataset{N: n}
 	if err := d.setY(y, x, yw); err != nil {
