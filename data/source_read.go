@@ -90,8 +90,9 @@ func (s *Source) readRun(dst []float64, g *segment, r, n int) error {
 		s.raw = make([]byte, length)
 	}
 	raw := s.raw[:length]
+	// The size was checked: a short read is a file cut since.
 	if k, err := g.f.ReadAt(raw, off); k < len(raw) {
-		return fmt.Errorf("data: %s: reading %d bytes at offset %d: %v (%w?)", g.path, length, off, err, ErrChanged)
+		return fmt.Errorf("data: %s: read %d of %d bytes at offset %d (%v): %w", g.path, k, length, off, err, ErrChanged)
 	}
 	for k := 0; k < n; k++ {
 		row := dst[k*s.D : (k+1)*s.D]

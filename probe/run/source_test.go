@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/internal/errtest"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/models"
@@ -127,4 +129,51 @@ func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
 		t.Errorf("temporary files left behind: %v", left)
 	}
+}
+
+// TestStreamedProblemFileChanged: a probe set cut after OpenProblem makes
+// the next pass fail with an error naming the file (data.ErrChanged), not
+// a panic or values read past its end.
+func TestStreamedProblemFileChanged(t *testing.T) {
+	dir := t.TempDir()
+	const n = 30
+	im := make([]byte, 16+n*6)
+	binary.BigEndian.PutUint32(im, 0x803)
+	binary.BigEndian.PutUint32(im[4:], n)
+	binary.BigEndian.PutUint32(im[8:], 2)
+	binary.BigEndian.PutUint32(im[12:], 3)
+	lb := make([]byte, 8+n)
+	binary.BigEndian.PutUint32(lb, 0x801)
+	binary.BigEndian.PutUint32(lb[4:], n)
+	for i := range n * 6 {
+		im[16+i] = byte(i * 37)
+	}
+	for i := range n {
+		lb[8+i] = byte(i % 3)
+	}
+	images := filepath.Join(dir, "t10k-images-idx3-ubyte")
+	if err := os.WriteFile(images, im, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "t10k-labels-idx1-ubyte"), lb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := models.Spec{Layers: []int{6, 4, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
+	m, w := problemFiles(t, t.TempDir(), spec, 3)
+	p, err := OpenProblem(ProblemSettings{Model: m, Weights: w, Data: dir, Batch: 7, Device: device.Name{Kind: device.CPU}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.Streamed() {
+		t.Fatal("30 samples in batches of 7 not streamed")
+	}
+	if err := os.Truncate(images, int64(len(im)-10)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Spectrum(context.Background(), SpectrumSettings{TopK: 1, Seed: 1})
+	if !errors.Is(err, data.ErrChanged) {
+		t.Fatalf("Spectrum after the file was cut: %v, want data.ErrChanged", err)
+	}
+	errtest.Mentions(t, "Spectrum after the file was cut", err, images)
 }
