@@ -40,18 +40,14 @@ func LoadCIFAR(paths ...string) (*Dataset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %v", p, err)
 		}
-		if len(buf) == 0 {
-			return nil, fmt.Errorf("data: %s: empty CIFAR batch file", p)
-		}
-		if rem := len(buf) % cifarRecord; rem != 0 {
-			return nil, fmt.Errorf("data: %s: truncated CIFAR record %d: %d of %d bytes (file size %d)",
-				p, len(buf)/cifarRecord, rem, cifarRecord, len(buf))
+		if err := cifarSize(p, int64(len(buf))); err != nil {
+			return nil, err
 		}
 		d.X = slices.Grow(d.X, len(buf)/cifarRecord*cifarD)
 		for k := 0; k < len(buf); k += cifarRecord {
 			rec := buf[k : k+cifarRecord]
-			if rec[0] > 9 {
-				return nil, fmt.Errorf("data: %s: record %d: label %d outside 0-9", p, k/cifarRecord, rec[0])
+			if err := cifarLabel(p, k/cifarRecord, rec[0]); err != nil {
+				return nil, err
 			}
 			d.Labels = append(d.Labels, int(rec[0]))
 			for _, b := range rec[1:] {
@@ -61,6 +57,27 @@ func LoadCIFAR(paths ...string) (*Dataset, error) {
 	}
 	d.N = len(d.Labels)
 	return d, nil
+}
+
+// cifarSize checks that a CIFAR batch file p of size bytes holds a whole,
+// positive number of records.
+func cifarSize(p string, size int64) error {
+	if size == 0 {
+		return fmt.Errorf("data: %s: empty CIFAR batch file", p)
+	}
+	if rem := size % cifarRecord; rem != 0 {
+		return fmt.Errorf("data: %s: truncated CIFAR record %d: %d of %d bytes (file size %d)",
+			p, size/cifarRecord, rem, cifarRecord, size)
+	}
+	return nil
+}
+
+// cifarLabel checks the label byte b of record k of the CIFAR batch file p.
+func cifarLabel(p string, k int, b byte) error {
+	if b > 9 {
+		return fmt.Errorf("data: %s: record %d: label %d outside 0-9", p, k, b)
+	}
+	return nil
 }
 
 // cifarClassNames are the CIFAR-10 class names in label order, as in

@@ -75,36 +75,88 @@ func Load(path, format string) (*Dataset, error) {
 		}
 		return Digits()
 	}
-	switch format {
-	case "auto":
-		format = FormatAuto
-	case "mnist", "fashion-mnist":
-		format = FormatIDX
-	case "cifar10", "cifar-10":
-		format = FormatCIFAR
-	case FormatAuto, FormatNPZ, FormatNPY, FormatCSV, FormatIDX, FormatCIFAR:
-	default:
-		return nil, fmt.Errorf("data: unknown data format %q; supported: %s", format, Supported)
+	format, err := canonicalFormat(format)
+	if err != nil {
+		return nil, err
 	}
+	loc, err := locate(path, format)
+	if err != nil {
+		return nil, err
+	}
+	d, err := loc.load()
+	if err != nil {
+		return nil, err
+	}
+	if loc.note != "" {
+		d.Notes = append(d.Notes, loc.note)
+	}
+	return d, nil
+}
+
+// located is a dataset found on disk by locate: its format and files.
+type located struct {
+	format string
+	// paths are the files: the images and labels of an IDX pair, the x and
+	// y of NPY, the batches of CIFAR, the one file of NPZ and CSV.
+	paths []string
+	// note, if not empty, says what else the folder held.
+	note string
+}
+
+// locate finds the dataset at path in format (a canonical Format name,
+// FormatAuto to detect it), as Load documents.
+func locate(path, format string) (located, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := unknownName(path); err != nil {
-			return nil, err
+			return located{}, err
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return located{}, fmt.Errorf("data: %w", err)
 	}
 	if st.IsDir() {
-		return loadDir(path, format)
+		return locateDir(path, format)
 	}
 	if format == FormatAuto {
 		format, err = detectFile(path)
 		if err != nil {
-			return nil, err
+			return located{}, err
 		}
 	}
-	return loadFile(path, format)
+	return locateFile(path, format)
+}
+
+// canonicalFormat returns the Format name of a format or alias.
+func canonicalFormat(format string) (string, error) {
+	switch format {
+	case "auto":
+		return FormatAuto, nil
+	case "mnist", "fashion-mnist":
+		return FormatIDX, nil
+	case "cifar10", "cifar-10":
+		return FormatCIFAR, nil
+	case FormatAuto, FormatNPZ, FormatNPY, FormatCSV, FormatIDX, FormatCIFAR:
+		return format, nil
+	}
+	return "", fmt.Errorf("data: unknown data format %q; supported: %s", format, Supported)
+}
+
+// load reads the located dataset into memory.
+func (l located) load() (*Dataset, error) {
+	switch l.format {
+	case FormatNPZ:
+		return LoadNPZ(l.paths[0])
+	case FormatNPY:
+		return LoadNPY(l.paths[0], l.paths[1])
+	case FormatCSV:
+		return LoadCSV(l.paths[0], CSVOptions{})
+	case FormatCIFAR:
+		return LoadCIFAR(l.paths...)
+	case FormatIDX:
+		return LoadIDX(l.paths[0], l.paths[1])
+	}
+	panic("data: unreachable format " + l.format)
 }
 
 // unknownName reports a name in the builtin: or synthetic: namespace that
@@ -124,28 +176,24 @@ func unknownName(path string) error {
 	return nil
 }
 
-func loadFile(path, format string) (*Dataset, error) {
+// locateFile finds the files of the dataset that the file path of the
+// given format belongs to.
+func locateFile(path, format string) (located, error) {
 	switch format {
-	case FormatNPZ:
-		return LoadNPZ(path)
 	case FormatNPY:
 		y, err := npyLabelsBeside(path)
 		if err != nil {
-			return nil, err
+			return located{}, err
 		}
-		return LoadNPY(path, y)
-	case FormatCSV:
-		return LoadCSV(path, CSVOptions{})
-	case FormatCIFAR:
-		return LoadCIFAR(path)
+		return located{format: format, paths: []string{path, y}}, nil
 	case FormatIDX:
 		images, labels, err := idxPairOf(path)
 		if err != nil {
-			return nil, err
+			return located{}, err
 		}
-		return LoadIDX(images, labels)
+		return located{format: format, paths: []string{images, labels}}, nil
 	}
-	panic("data: unreachable format " + format)
+	return located{format: format, paths: []string{path}}, nil
 }
 
 // detectFile picks a format from the file's name, then from its first bytes.
@@ -271,17 +319,17 @@ func dirFiles(dir string) ([]string, error) {
 
 var cifarName = regexp.MustCompile(`(?i)_batch.*\.bin(\.gz)?$`)
 
-// loadDir finds a dataset of the given format ("" for any) in dir.
-func loadDir(dir, format string) (*Dataset, error) {
+// locateDir finds a dataset of the given format ("" for any) in dir.
+func locateDir(dir, format string) (located, error) {
 	names, err := dirFiles(dir)
 	if err != nil {
-		return nil, err
+		return located{}, err
 	}
-	var found []string // what else the folder holds, for Notes
-	var load func() (*Dataset, error)
-	choose := func(what string, f func() (*Dataset, error)) {
-		if load == nil {
-			load = f
+	var found []string // what else the folder holds, for the note
+	var pick *located
+	choose := func(what string, l located) {
+		if pick == nil {
+			pick = &l
 		}
 		found = append(found, what)
 	}
@@ -296,8 +344,7 @@ func loadDir(dir, format string) (*Dataset, error) {
 			if !ok {
 				continue
 			}
-			images, labels := filepath.Join(dir, im), filepath.Join(dir, lb)
-			choose("IDX pair "+im+" + "+lb, func() (*Dataset, error) { return LoadIDX(images, labels) })
+			choose("IDX pair "+im+" + "+lb, located{format: FormatIDX, paths: []string{filepath.Join(dir, im), filepath.Join(dir, lb)}})
 			break
 		}
 	}
@@ -315,7 +362,7 @@ func loadDir(dir, format string) (*Dataset, error) {
 			}
 		}
 		if batches := firstNonEmpty(train, test); batches != nil {
-			choose("CIFAR batches "+strings.Join(baseNames(batches), ", "), func() (*Dataset, error) { return LoadCIFAR(batches...) })
+			choose("CIFAR batches "+strings.Join(baseNames(batches), ", "), located{format: FormatCIFAR, paths: batches})
 		}
 	}
 	for _, n := range names {
@@ -323,36 +370,32 @@ func loadDir(dir, format string) (*Dataset, error) {
 		p := filepath.Join(dir, n)
 		switch {
 		case (format == FormatAuto || format == FormatNPZ) && strings.HasSuffix(lower, ".npz"):
-			choose(n, func() (*Dataset, error) { return LoadNPZ(p) })
+			choose(n, located{format: FormatNPZ, paths: []string{p}})
 		case (format == FormatAuto || format == FormatCSV) && (strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")):
-			choose(n, func() (*Dataset, error) { return LoadCSV(p, CSVOptions{}) })
+			choose(n, located{format: FormatCSV, paths: []string{p}})
 		case (format == FormatAuto || format == FormatNPY) && (lower == "x.npy"):
 			if y, err := npyLabelsBeside(p); err == nil {
-				choose(n+" + "+filepath.Base(y), func() (*Dataset, error) { return LoadNPY(p, y) })
+				choose(n+" + "+filepath.Base(y), located{format: FormatNPY, paths: []string{p, y}})
 			}
 		}
 	}
-	if load == nil {
+	if pick == nil {
 		what := "dataset"
 		if format != FormatAuto {
 			what = format + " dataset"
 		}
-		return nil, fmt.Errorf("data: %s: found no %s in the folder (files: %s); supported: %s", dir, what, strings.Join(names, ", "), Supported)
+		return located{}, fmt.Errorf("data: %s: found no %s in the folder (files: %s); supported: %s", dir, what, strings.Join(names, ", "), Supported)
 	}
 	// A folder with one kind of IDX/CIFAR data beside files of other kinds
 	// takes the first found, in the order documented on Load; a folder of
 	// several stand-alone files is ambiguous.
 	if len(found) > 1 && !strings.HasPrefix(found[0], "IDX") && !strings.HasPrefix(found[0], "CIFAR") {
-		return nil, fmt.Errorf("data: %s: several datasets in the folder (%s); name the file", dir, strings.Join(found, "; "))
-	}
-	d, err := load()
-	if err != nil {
-		return nil, err
+		return located{}, fmt.Errorf("data: %s: several datasets in the folder (%s); name the file", dir, strings.Join(found, "; "))
 	}
 	if len(found) > 1 {
-		d.Notes = append(d.Notes, fmt.Sprintf("%s: loaded %s; the folder also holds %s", dir, found[0], strings.Join(found[1:], "; ")))
+		pick.note = fmt.Sprintf("%s: loaded %s; the folder also holds %s", dir, found[0], strings.Join(found[1:], "; "))
 	}
-	return d, nil
+	return *pick, nil
 }
 
 // firstNonEmpty returns a when it is not empty, else b.

@@ -1,7 +1,8 @@
 // Package data holds datasets in host memory for curvprobe: loaders for
 // NumPy (.npz, .npy), CSV, MNIST-style IDX and CIFAR-10 binary files,
 // seeded synthetic generators, and seeded shuffling, subsetting, splitting,
-// batching and standardisation.
+// batching and standardisation. Open reads large sets' features from the
+// file on demand instead (Source).
 //
 // # Layout
 //
@@ -14,6 +15,26 @@
 // or Standardize). CIFAR binary images keep their CHW order; NPZ arrays of
 // more than two dimensions are flattened in C order (so an HWC image stays
 // HWC).
+//
+// # Sets read on demand
+//
+// Open returns a Source: the labels or targets in memory and the features
+// read from the file by ReadX or ReadBatch, a batch at a time, converted as
+// the loaders convert them, so that a probe set needs memory for one batch
+// whatever its size. IDX images, NPY and stored NPZ arrays and CIFAR-10
+// records are read where they lie, at offsets computed from headers parsed
+// by the loaders' own code and checked against the file's size; gzip'd
+// files and deflated NPZ members are decompressed once into a temporary
+// file, unlinked as soon as it is made. Open checks what Load checks (in one
+// pass over the file for the values) and fails with Load's errors; a read
+// from a file whose size or modification time changed since Open fails with
+// an error naming it (ErrChanged). Source.Sample and Source.Standardize
+// choose and standardise the samples Dataset.Sample and Dataset.Standardize
+// would, with the same values to the last bit, applied as each batch is
+// read. CSV files, built-in data and Fortran-ordered NPY arrays are loaded
+// into memory and seen through the same Source methods (Streamed reports
+// which). Training keeps its data in memory: its mini-batches are drawn
+// from the whole set.
 //
 // # Ownership and aliasing
 //

@@ -50,26 +50,9 @@ func readIDX(path string, magic uint32) (dims []int, payload []byte, err error) 
 		return nil, nil, err
 	}
 	defer closeFn()
-	var m uint32
-	if err := binary.Read(r, binary.BigEndian, &m); err != nil {
-		return nil, nil, fmt.Errorf("data: %s: reading the IDX magic number: %v", path, err)
-	}
-	if m != magic {
-		return nil, nil, fmt.Errorf("data: %s: IDX magic number 0x%08x, want 0x%08x", path, m, magic)
-	}
-	nd := int(magic & 0xff)
-	dims = make([]int, nd)
-	total := 1
-	for i := range dims {
-		var v uint32
-		if err := binary.Read(r, binary.BigEndian, &v); err != nil {
-			return nil, nil, fmt.Errorf("data: %s: reading IDX dimension %d: %v", path, i, err)
-		}
-		if v == 0 || v > 1<<28 || total > (1<<31)/int(v) {
-			return nil, nil, fmt.Errorf("data: %s: implausible IDX dimension %d = %d", path, i, v)
-		}
-		dims[i] = int(v)
-		total *= int(v)
+	dims, total, err := readIDXHeader(r, path, magic)
+	if err != nil {
+		return nil, nil, err
 	}
 	// The header's claim is not allocated up front (ReadData grows with the
 	// data): a 16-byte file may claim 2 GiB.
@@ -87,6 +70,34 @@ func readIDX(path string, magic uint32) (dims []int, payload []byte, err error) 
 	return dims, payload, nil
 }
 
+// readIDXHeader reads an IDX header with the given magic from r (path names
+// it in errors) and returns its dimensions and the number of data bytes
+// they promise. The header takes 4 bytes per dimension after the magic.
+func readIDXHeader(r io.Reader, path string, magic uint32) (dims []int, total int, err error) {
+	var m uint32
+	if err := binary.Read(r, binary.BigEndian, &m); err != nil {
+		return nil, 0, fmt.Errorf("data: %s: reading the IDX magic number: %v", path, err)
+	}
+	if m != magic {
+		return nil, 0, fmt.Errorf("data: %s: IDX magic number 0x%08x, want 0x%08x", path, m, magic)
+	}
+	nd := int(magic & 0xff)
+	dims = make([]int, nd)
+	total = 1
+	for i := range dims {
+		var v uint32
+		if err := binary.Read(r, binary.BigEndian, &v); err != nil {
+			return nil, 0, fmt.Errorf("data: %s: reading IDX dimension %d: %v", path, i, err)
+		}
+		if v == 0 || v > 1<<28 || total > (1<<31)/int(v) {
+			return nil, 0, fmt.Errorf("data: %s: implausible IDX dimension %d = %d", path, i, v)
+		}
+		dims[i] = int(v)
+		total *= int(v)
+	}
+	return dims, total, nil
+}
+
 // LoadIDX reads an MNIST-style pair of IDX files (each gzip'd or raw; gzip is
 // detected by its magic bytes): images with magic 0x803 (N×rows×cols uint8,
 // scaled to [0, 1], D = rows*cols) and labels with magic 0x801.
@@ -100,6 +111,20 @@ func LoadIDX(imagesPath, labelsPath string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	d, err := idxDataset(imagesPath, labelsPath, dims)
+	if err != nil {
+		return nil, err
+	}
+	d.X = make([]float64, len(pix))
+	for i, p := range pix {
+		d.X[i] = float64(p) / 255
+	}
+	return d, nil
+}
+
+// idxDataset reads the labels of an IDX pair whose images file has the
+// given dimensions and returns the dataset without its features.
+func idxDataset(imagesPath, labelsPath string, dims []int) (*Dataset, error) {
 	ldims, lab, err := readIDX(labelsPath, idxLabelsMagic)
 	if err != nil {
 		return nil, err
@@ -116,10 +141,6 @@ func LoadIDX(imagesPath, labelsPath string) (*Dataset, error) {
 		return nil, fmt.Errorf("data: %s: %d images but %s holds only %d labels", imagesPath, n, labelsPath, nl)
 	case n < nl:
 		d.Notes = append(d.Notes, fmt.Sprintf("%s holds %d images and %s %d labels: used the first %d labels", imagesPath, n, labelsPath, nl, n))
-	}
-	d.X = make([]float64, len(pix))
-	for i, p := range pix {
-		d.X[i] = float64(p) / 255
 	}
 	d.Labels = make([]int, n)
 	for i := range d.Labels {

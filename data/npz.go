@@ -30,10 +30,13 @@ const maxClasses = 1 << 20
 // ('f' float, 'i' signed, 'u' unsigned, 'b' bool) and its values as float64
 // in C (row-major) order.
 type array struct {
-	shape []int
-	dtype string
-	kind  byte
-	vals  []float64
+	shape   []int
+	dtype   string
+	kind    byte
+	order   binary.ByteOrder
+	size    int  // bytes per value
+	fortran bool // stored in Fortran (column-major) order
+	vals    []float64
 }
 
 func (a *array) shapeString() string {
@@ -52,44 +55,55 @@ const supportedDtypes = "bool, int8-64, uint8-64, float16/32/64"
 // readNPY decodes one .npy stream holding at most limit bytes.
 func readNPY(r io.Reader, limit int64) (*array, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	h, hlen, err := npyfile.ReadHeader(br, limit)
+	a, n, _, err := readNPYHeader(br, limit)
 	if err != nil {
 		return nil, err
 	}
+	// The limit of an NPZ member is the zip directory's claim, not yet
+	// checked against the data: ReadData allocates as the data arrive.
+	raw, err := npyfile.ReadData(br, n*int64(a.size))
+	if err != nil {
+		return nil, fmt.Errorf("truncated data for shape %s: %v", a.shapeString(), err)
+	}
+	a.vals = decode(raw, a.order, a.kind, a.size)
+	if a.fortran && len(a.shape) > 1 {
+		a.vals = fortranToC(a.vals, a.shape)
+	}
+	return a, nil
+}
+
+// readNPYHeader reads a .npy header from br, in a stream of at most limit
+// bytes, and returns the array it describes (without values), its number
+// of values, and the header's length in bytes (where the data start). The
+// shape is checked against what the rest of the stream can hold.
+func readNPYHeader(br *bufio.Reader, limit int64) (a *array, n, hlen int64, err error) {
+	h, hlen, err := npyfile.ReadHeader(br, limit)
+	if err != nil {
+		return nil, 0, 0, err
+	}
 	limit -= hlen
-	a := &array{shape: slices.Clone(h.Descr.Shape), dtype: h.Descr.Type}
+	a = &array{shape: slices.Clone(h.Descr.Shape), dtype: h.Descr.Type, fortran: h.Descr.Fortran}
 	order, kind, size, ok := parseDtype(h.Descr.Type)
 	if !ok {
-		return nil, fmt.Errorf("unsupported dtype %q (supported: %s)", h.Descr.Type, supportedDtypes)
+		return nil, 0, 0, fmt.Errorf("unsupported dtype %q (supported: %s)", h.Descr.Type, supportedDtypes)
 	}
-	a.kind = kind
+	a.order, a.kind, a.size = order, kind, size
 	// n elements of size bytes, checked against what the file can hold
 	// without overflow; a zero-sized dimension holds no data (the caller
 	// says what is missing).
-	n := int64(0)
 	if !slices.Contains(a.shape, 0) {
 		n = 1
 		for _, s := range a.shape {
 			if n > limit/int64(s) {
-				return nil, fmt.Errorf("shape %s larger than the file", a.shapeString())
+				return nil, 0, 0, fmt.Errorf("shape %s larger than the file", a.shapeString())
 			}
 			n *= int64(s)
 		}
 	}
 	if n > limit/int64(size) {
-		return nil, fmt.Errorf("shape %s of %s needs %d values of %d bytes, the file holds at most %d bytes", a.shapeString(), h.Descr.Type, n, size, limit)
+		return nil, 0, 0, fmt.Errorf("shape %s of %s needs %d values of %d bytes, the file holds at most %d bytes", a.shapeString(), h.Descr.Type, n, size, limit)
 	}
-	// The limit of an NPZ member is the zip directory's claim, not yet
-	// checked against the data: ReadData allocates as the data arrive.
-	raw, err := npyfile.ReadData(br, n*int64(size))
-	if err != nil {
-		return nil, fmt.Errorf("truncated data for shape %s: %v", a.shapeString(), err)
-	}
-	a.vals = decode(raw, order, kind, size)
-	if h.Descr.Fortran && len(a.shape) > 1 {
-		a.vals = fortranToC(a.vals, a.shape)
-	}
-	return a, nil
+	return a, n, hlen, nil
 }
 
 // parseDtype splits a NumPy descr such as "<f4" or "|u1".
@@ -122,8 +136,13 @@ func parseDtype(s string) (order binary.ByteOrder, kind byte, size int, ok bool)
 }
 
 func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
-	n := len(raw) / size
-	v := make([]float64, n)
+	v := make([]float64, len(raw)/size)
+	decodeTo(v, raw, order, kind, size)
+	return v
+}
+
+// decodeTo converts the len(v) values of raw into v.
+func decodeTo(v []float64, raw []byte, order binary.ByteOrder, kind byte, size int) {
 	for i := range v {
 		b := raw[i*size : (i+1)*size]
 		switch {
@@ -151,7 +170,6 @@ func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
 			v[i] = math.Float64frombits(order.Uint64(b))
 		}
 	}
-	return v
 }
 
 // fortranToC reorders column-major values of the given shape to row-major.
@@ -188,52 +206,16 @@ func fortranToC(v []float64, shape []int) []float64 {
 // silently takes the last one); sizes the archive or a header claims are
 // not allocated before the data are read.
 func LoadNPZ(path string) (*Dataset, error) {
-	f, size, err := openSized(path)
+	z, err := openNPZ(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := zip.NewReader(f, size)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
-	}
-	entries, err := npyfile.Members(zr.File)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: %v", path, err)
-	}
-	var names []string
-	for _, zf := range zr.File {
-		names = append(names, strings.TrimSuffix(zf.Name, ".npy"))
-	}
-	find := func(want ...string) (*zip.File, string, error) {
-		for _, w := range want {
-			if zf, ok := entries[w]; ok {
-				return zf, w, nil
-			}
-		}
-		return nil, "", fmt.Errorf("data: %s: no array %q (arrays present: %s)", path, want[0], strings.Join(names, ", "))
-	}
-	read := func(names ...string) (*array, error) {
-		zf, name, err := find(names...)
-		if err != nil {
-			return nil, err
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
-		}
-		defer rc.Close()
-		a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: array %q: %v", path, name, err)
-		}
-		return a, nil
-	}
-	x, err := read("x", "X")
+	defer z.f.Close()
+	x, err := z.read("x", "X")
 	if err != nil {
 		return nil, err
 	}
-	y, err := read("y", "Y")
+	y, err := z.read("y", "Y")
 	if err != nil {
 		return nil, err
 	}
@@ -246,26 +228,75 @@ func LoadNPZ(path string) (*Dataset, error) {
 	return d, nil
 }
 
-// LoadNPY reads features and labels or targets from two .npy files, with
-// the same rules as LoadNPZ for the arrays x (xPath) and y (yPath).
-func LoadNPY(xPath, yPath string) (*Dataset, error) {
-	read := func(path string) (*array, error) {
-		f, size, err := openSized(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		a, err := readNPY(f, size)
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: %v", path, err)
-		}
-		return a, nil
-	}
-	x, err := read(xPath)
+// npzArchive is an open NPZ file and its members by array name.
+type npzArchive struct {
+	path    string
+	f       *os.File
+	size    int64
+	entries map[string]*zip.File
+	names   []string // the members' array names, for errors
+}
+
+// openNPZ opens the NPZ file path and reads its zip directory. The caller
+// closes z.f.
+func openNPZ(path string) (*npzArchive, error) {
+	f, size, err := openSized(path)
 	if err != nil {
 		return nil, err
 	}
-	y, err := read(yPath)
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data: %s: not an NPZ (zip) archive: %v", path, err)
+	}
+	entries, err := npyfile.Members(zr.File)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
+	z := &npzArchive{path: path, f: f, size: size, entries: entries}
+	for _, zf := range zr.File {
+		z.names = append(z.names, strings.TrimSuffix(zf.Name, ".npy"))
+	}
+	return z, nil
+}
+
+// find returns the first member of the archive named in want.
+func (z *npzArchive) find(want ...string) (*zip.File, string, error) {
+	for _, w := range want {
+		if zf, ok := z.entries[w]; ok {
+			return zf, w, nil
+		}
+	}
+	return nil, "", fmt.Errorf("data: %s: no array %q (arrays present: %s)", z.path, want[0], strings.Join(z.names, ", "))
+}
+
+// read decodes the first member of the archive named in names.
+func (z *npzArchive) read(names ...string) (*array, error) {
+	zf, name, err := z.find(names...)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: array %q: %v", z.path, name, err)
+	}
+	defer rc.Close()
+	a, err := readNPY(rc, int64(min(zf.UncompressedSize64, math.MaxInt64)))
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: array %q: %v", z.path, name, err)
+	}
+	return a, nil
+}
+
+// LoadNPY reads features and labels or targets from two .npy files, with
+// the same rules as LoadNPZ for the arrays x (xPath) and y (yPath).
+func LoadNPY(xPath, yPath string) (*Dataset, error) {
+	x, err := readNPYFile(xPath)
+	if err != nil {
+		return nil, err
+	}
+	y, err := readNPYFile(yPath)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +307,20 @@ func LoadNPY(xPath, yPath string) (*Dataset, error) {
 	d.Name = stem(xPath)
 	d.Source = xPath + " + " + yPath
 	return d, nil
+}
+
+// readNPYFile decodes the .npy file path; errors name it.
+func readNPYFile(path string) (*array, error) {
+	f, size, err := openSized(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	a, err := readNPY(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
+	return a, nil
 }
 
 // openSized opens path for reading and returns it with its size; errors
@@ -296,47 +341,67 @@ func openSized(path string) (*os.File, int64, error) {
 // fromArrays checks and converts decoded x and y arrays; xw and yw name them
 // in errors.
 func fromArrays(x, y *array, xw, yw string) (*Dataset, error) {
-	if len(x.shape) < 2 {
-		return nil, fmt.Errorf("data: %s: shape %s, want [N, D] or more dimensions", xw, x.shapeString())
-	}
-	n := x.shape[0]
-	dim := 1
-	for _, s := range x.shape[1:] {
-		dim *= s
-	}
-	switch {
-	case n == 0:
-		return nil, fmt.Errorf("data: %s: shape %s: no samples", xw, x.shapeString())
-	case dim == 0:
-		return nil, fmt.Errorf("data: %s: shape %s: no features", xw, x.shapeString())
+	n, dim, err := xShape(x, xw)
+	if err != nil {
+		return nil, err
 	}
 	if r, c, ok := firstNonFinite(x.vals, dim); !ok {
 		return nil, fmt.Errorf("data: %s: %v at row %d, column %d", xw, x.vals[r*dim+c], r, c)
 	}
 	d := &Dataset{N: n, D: dim, X: x.vals}
+	if err := d.setY(y, x, yw); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// xShape checks the shape of an x array (xw names it) and returns its
+// number of samples and of features (trailing dimensions flattened).
+func xShape(x *array, xw string) (n, dim int, err error) {
+	if len(x.shape) < 2 {
+		return 0, 0, fmt.Errorf("data: %s: shape %s, want [N, D] or more dimensions", xw, x.shapeString())
+	}
+	n = x.shape[0]
+	dim = 1
+	for _, s := range x.shape[1:] {
+		dim *= s
+	}
+	switch {
+	case n == 0:
+		return 0, 0, fmt.Errorf("data: %s: shape %s: no samples", xw, x.shapeString())
+	case dim == 0:
+		return 0, 0, fmt.Errorf("data: %s: shape %s: no features", xw, x.shapeString())
+	}
+	return n, dim, nil
+}
+
+// setY checks the decoded y array (yw names it) against d.N samples of the
+// x array and sets d's labels or targets from it.
+func (d *Dataset) setY(y, x *array, yw string) error {
+	n := d.N
 	if len(y.shape) == 0 || len(y.shape) > 2 {
-		return nil, fmt.Errorf("data: %s: shape %s, want [N] labels or [N, C] targets", yw, y.shapeString())
+		return fmt.Errorf("data: %s: shape %s, want [N] labels or [N, C] targets", yw, y.shapeString())
 	}
 	if y.shape[0] != n {
-		return nil, fmt.Errorf("data: %s: %d rows, but x has %d (shape %s)", yw, y.shape[0], n, x.shapeString())
+		return fmt.Errorf("data: %s: %d rows, but x has %d (shape %s)", yw, y.shape[0], n, x.shapeString())
 	}
 	if len(y.shape) == 2 {
 		c := y.shape[1]
 		if c == 0 {
-			return nil, fmt.Errorf("data: %s: shape %s has no target columns", yw, y.shapeString())
+			return fmt.Errorf("data: %s: shape %s has no target columns", yw, y.shapeString())
 		}
 		if r, cc, ok := firstNonFinite(y.vals, c); !ok {
-			return nil, fmt.Errorf("data: %s: %v at row %d, column %d", yw, y.vals[r*c+cc], r, cc)
+			return fmt.Errorf("data: %s: %v at row %d, column %d", yw, y.vals[r*c+cc], r, cc)
 		}
 		d.Targets, d.C = y.vals, c
-		return d, nil
+		return nil
 	}
 	labels, classes, err := toLabels(y.vals, y.kind == 'f')
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: %v", yw, err)
+		return fmt.Errorf("data: %s: %v", yw, err)
 	}
 	d.Labels, d.Classes = labels, classes
-	return d, nil
+	return nil
 }
 
 // toLabels converts label values, checking they are integral (when from

@@ -121,30 +121,40 @@ func (d *Dataset) ClassBalanced(n int, seed uint64) (*Dataset, error) {
 	if d.Labels == nil {
 		return nil, fmt.Errorf("%w: %s: a class-balanced subset needs labels", ErrNoLabels, d.where())
 	}
-	if n <= 0 || n > d.N {
-		return nil, fmt.Errorf("data: %s: class-balanced subset of %d samples out of %d", d.where(), n, d.N)
+	idx, err := balancedIndex(d.Labels, d.Classes, n, seed, d.where())
+	if err != nil {
+		return nil, err
 	}
-	byClass := make([][]int, d.Classes)
-	for i, l := range d.Labels {
+	return d.Subset(idx), nil
+}
+
+// balancedIndex returns the sorted indices of ClassBalanced's subset of n
+// of the given labels in [0, classes); where names the data in errors.
+func balancedIndex(labels []int, classes, n int, seed uint64, where string) ([]int, error) {
+	if n <= 0 || n > len(labels) {
+		return nil, fmt.Errorf("data: %s: class-balanced subset of %d samples out of %d", where, n, len(labels))
+	}
+	byClass := make([][]int, classes)
+	for i, l := range labels {
 		byClass[l] = append(byClass[l], i)
 	}
-	per, rem := n/d.Classes, n%d.Classes
-	want := make([]int, d.Classes)
+	per, rem := n/classes, n%classes
+	want := make([]int, classes)
 	for c := range want {
 		want[c] = per
 		if len(byClass[c]) < per {
 			return nil, fmt.Errorf("data: %s: class %d has %d samples, a balanced subset of %d needs %d per class",
-				d.where(), c, len(byClass[c]), n, per)
+				where, c, len(byClass[c]), n, per)
 		}
 	}
-	for c := 0; c < d.Classes && rem > 0; c++ {
+	for c := 0; c < classes && rem > 0; c++ {
 		if len(byClass[c]) > per {
 			want[c]++
 			rem--
 		}
 	}
 	if rem > 0 {
-		return nil, fmt.Errorf("data: %s: too few samples to spread the remainder of a balanced subset of %d", d.where(), n)
+		return nil, fmt.Errorf("data: %s: too few samples to spread the remainder of a balanced subset of %d", where, n)
 	}
 	rng := newRand(seed, streamBalanced)
 	idx := make([]int, 0, n)
@@ -159,5 +169,5 @@ func (d *Dataset) ClassBalanced(n int, seed uint64) (*Dataset, error) {
 		idx = append(idx, m[:want[c]]...)
 	}
 	slices.Sort(idx)
-	return d.Subset(idx), nil
+	return idx, nil
 }

@@ -16,6 +16,15 @@
 // Hessian-vector product by Pearlmutter's R-operator (Pearlmutter 1994,
 // "Fast exact multiplication by the Hessian", Neural Computation 6(1)).
 //
+// # Data
+//
+// A Data set lives on the backend (NewData), in host memory with one batch
+// uploaded per pass (NewHostData), or is read a batch at a time from a
+// Source (NewSourceData: a file read on demand, so that neither host nor
+// backend holds more than Settings.Batch of its samples). All three give
+// the same results, bit for bit; only a Source's passes can fail for the
+// data (a file changed), with the Source's error.
+//
 // # The R-operator
 //
 // Layer l: z_l = a_{l-1} W_l + 1 b_l, a_l = s(z_l); B samples in rows. For a

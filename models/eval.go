@@ -52,7 +52,10 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 		if err := ctx.Err(); err != nil {
 			return Eval{}, err
 		}
-		bd := p.batchOf(d, start, min(p.batch, d.N-start))
+		bd, err := p.batchOf(d, start, min(p.batch, d.N-start))
+		if err != nil {
+			return Eval{}, err
+		}
 		p.forward(st, bd, invN, false)
 		loss += st.lossSum
 		correct += st.correct
@@ -64,7 +67,7 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 	if p.spec.Loss == MSE {
 		ev.Loss /= float64(p.spec.Outputs())
 	}
-	if d.labels != nil || d.host != nil && d.host.labels != nil {
+	if d.labels != nil || d.host != nil && d.host.withLabels() {
 		ev.Accuracy = float64(correct) * invN
 	}
 	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
@@ -196,7 +199,10 @@ func (op *Operator[T]) passes(ctx context.Context, dst, v []kernels.Buffer, accu
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		bd := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
+		bd, err := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
+		if err != nil {
+			return err
+		}
 		st := p.scratch()
 		if op.cached != nil {
 			st = op.cached[i]

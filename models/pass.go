@@ -132,7 +132,9 @@ type batchData struct {
 	x, labels, target kernels.Buffer
 }
 
-func (p *Plan[T]) batchOf(d *Data, start, n int) batchData {
+// batchOf returns samples [start, start+n) of d as views of backend
+// memory; only data read from a Source can fail.
+func (p *Plan[T]) batchOf(d *Data, start, n int) (batchData, error) {
 	if d.host != nil {
 		return p.streamBatch(d, start, n)
 	}
@@ -145,7 +147,7 @@ func (p *Plan[T]) batchOf(d *Data, start, n int) batchData {
 	if d.targets != nil {
 		bd.target = be.View(d.targets, start*C, n*C)
 	}
-	return bd
+	return bd, nil
 }
 
 // rowsView returns the first n rows of a layer buffer of width w.

@@ -212,18 +212,43 @@ type Data struct {
 	host    *hostData      // not nil: streamed from host memory
 }
 
-// hostData is a dataset kept in host memory (NewHostData).
+// hostData is a dataset kept in host memory (NewHostData) or read from a
+// Source (NewSourceData).
 type hostData struct {
 	x       []float64 // N×D
 	labels  []int     // nil when absent
 	targets []float64 // N×C; nil for cross-entropy
+
+	// src, when not nil, is read instead of x, labels and targets: sample i
+	// of the Data is the source's sample off+i, and hasLabels and
+	// hasTargets say which of labels and targets it fills.
+	src                   Source
+	off                   int
+	hasLabels, hasTargets bool
 }
 
-// stage is the backend's copy of one batch of streamed data, and the host
-// buffer its values are converted in.
+// withLabels reports whether the data have labels.
+func (h *hostData) withLabels() bool { return h.labels != nil || h.hasLabels }
+
+// Source is a dataset read a batch at a time, for data larger than the host
+// memory a Plan should hold (data files read on demand).
+type Source interface {
+	// ReadBatch reads samples [start, start+n) with n = len(labels) or
+	// len(x)/inputs: their inputs into x (n×inputs, row-major), their class
+	// labels into labels unless it is nil, and their targets into targets
+	// (n×outputs) unless it is nil. An error (a file changed since it was
+	// opened, a read failing) names what failed.
+	ReadBatch(start int, x []float64, labels []int, targets []float64) error
+}
+
+// stage is the backend's copy of one batch of streamed data, the host
+// buffer its values are converted in and, for a Source, the host buffers a
+// batch is read into.
 type stage[T kernels.Float] struct {
 	x, labels, targets kernels.Buffer
 	conv               []T
+	hx, ht             []float64
+	hl                 []int
 }
 
 // Streamed reports whether d stays in host memory (NewHostData), so that
@@ -245,6 +270,24 @@ func (p *Plan[T]) NewHostData(x []float64, n int, labels []int, targets []float6
 		h.targets = targets
 	}
 	return &Data{N: n, host: h}, nil
+}
+
+// NewSourceData returns a Data of n samples read from src one batch at a
+// time: every pass reads and uploads each batch in turn, so that neither
+// the host nor the backend holds more than Settings.Batch samples of it.
+// labels says whether src has class labels (required for cross-entropy,
+// optional for MSE, where they give accuracy); MSE reads targets from src.
+// Each batch's labels are checked to lie in [0, outputs) as it is read;
+// src must otherwise hold what the model takes (the caller checked it when
+// it opened the file). Errors of src are returned by the pass that read it.
+func (p *Plan[T]) NewSourceData(src Source, n int, labels bool) (*Data, error) {
+	switch {
+	case n <= 0:
+		return nil, fmt.Errorf("models: data has %d samples", n)
+	case p.spec.Loss == CrossEntropy && !labels:
+		return nil, fmt.Errorf("models: cross_entropy needs integer labels")
+	}
+	return &Data{N: n, host: &hostData{src: src, hasLabels: labels, hasTargets: p.spec.Loss == MSE}}, nil
 }
 
 // checkData checks a dataset for NewData and NewHostData.
@@ -281,7 +324,7 @@ func (p *Plan[T]) checkData(x []float64, n int, labels []int, targets []float64)
 
 // streamBatch uploads samples [start, start+n) of the streamed d into the
 // Plan's stage and returns views of them.
-func (p *Plan[T]) streamBatch(d *Data, start, n int) batchData {
+func (p *Plan[T]) streamBatch(d *Data, start, n int) (batchData, error) {
 	be, h := p.be, d.host
 	D, C := p.spec.Inputs(), p.spec.Outputs()
 	if p.stage == nil {
@@ -289,6 +332,13 @@ func (p *Plan[T]) streamBatch(d *Data, start, n int) batchData {
 			conv: make([]T, p.batch*max(D, C))}
 	}
 	st := p.stage
+	if h.src != nil {
+		var err error
+		if h, err = p.readSource(h, start, n); err != nil {
+			return batchData{}, err
+		}
+		start = 0
+	}
 	put := func(dst kernels.Buffer, src []float64) kernels.Buffer {
 		c := st.conv[:len(src)]
 		for i, v := range src {
@@ -310,7 +360,40 @@ func (p *Plan[T]) streamBatch(d *Data, start, n int) batchData {
 	if h.targets != nil {
 		bd.target = put(st.targets, h.targets[start*C:(start+n)*C])
 	}
-	return bd
+	return bd, nil
+}
+
+// readSource reads samples [start, start+n) of h's source into the stage's
+// host buffers and returns them as in-memory data of n samples, with the
+// labels checked.
+func (p *Plan[T]) readSource(h *hostData, start, n int) (*hostData, error) {
+	st := p.stage
+	D, C := p.spec.Inputs(), p.spec.Outputs()
+	if st.hx == nil {
+		st.hx = make([]float64, p.batch*D)
+	}
+	b := &hostData{x: st.hx[:n*D]}
+	if h.hasLabels {
+		if st.hl == nil {
+			st.hl = make([]int, p.batch)
+		}
+		b.labels = st.hl[:n]
+	}
+	if h.hasTargets {
+		if st.ht == nil {
+			st.ht = make([]float64, p.batch*C)
+		}
+		b.targets = st.ht[:n*C]
+	}
+	if err := h.src.ReadBatch(h.off+start, b.x, b.labels, b.targets); err != nil {
+		return nil, err
+	}
+	for i, l := range b.labels {
+		if l < 0 || l >= C {
+			return nil, fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, h.off+start+i, C)
+		}
+	}
+	return b, nil
 }
 
 // NewData uploads a dataset: x holds n rows of Spec.Inputs() values;
@@ -362,6 +445,11 @@ func (p *Plan[T]) Slice(d *Data, start, n int) *Data {
 	if start < 0 || n <= 0 || start+n > d.N {
 		panic(fmt.Sprintf("models: Slice [%d, %d) of %d samples", start, start+n, d.N))
 	}
+	if h := d.host; h != nil && h.src != nil {
+		s := *h
+		s.off += start
+		return &Data{N: n, host: &s}
+	}
 	if h := d.host; h != nil {
 		D, C := p.spec.Inputs(), p.spec.Outputs()
 		s := &hostData{x: h.x[start*D : (start+n)*D]}
@@ -373,6 +461,6 @@ func (p *Plan[T]) Slice(d *Data, start, n int) *Data {
 		}
 		return &Data{N: n, host: s}
 	}
-	bd := p.batchOf(d, start, n)
+	bd, _ := p.batchOf(d, start, n) // data on the backend: no error
 	return &Data{N: n, x: bd.x, labels: bd.labels, targets: bd.target}
 }

@@ -206,7 +206,11 @@ func TestTapeGradientFiniteDifferences(t *testing.T) {
 func minAbsPreactivation(p *Plan[float64], d *Data) float64 {
 	st := p.newState(d.N, false)
 	defer p.freeState(st)
-	p.forward(st, p.batchOf(d, 0, d.N), 1/float64(d.N), false)
+	bd, err := p.batchOf(d, 0, d.N)
+	if err != nil {
+		panic(err)
+	}
+	p.forward(st, bd, 1/float64(d.N), false)
 	m := math.Inf(1)
 	for l := 0; l < p.spec.NumLayers()-1; l++ {
 		for _, z := range Download(p.Backend(), st.z[l]) {
@@ -351,7 +355,11 @@ func TestGaussNewton(t *testing.T) {
 func forwardOutputs(p *Plan[float64], d *Data) []float64 {
 	st := p.newState(d.N, false)
 	defer p.freeState(st)
-	p.forward(st, p.batchOf(d, 0, d.N), 1/float64(d.N), false)
+	bd, err := p.batchOf(d, 0, d.N)
+	if err != nil {
+		panic(err)
+	}
+	p.forward(st, bd, 1/float64(d.N), false)
 	return Download(p.Backend(), st.z[p.spec.NumLayers()-1])
 }
 

@@ -2,9 +2,11 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
+	"github.com/curvprobe/curvprobe/internal/errtest"
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
 )
@@ -45,36 +47,44 @@ func TestHostDataMatchesNewData(t *testing.T) {
 			if !host.Streamed() || whole.Streamed() {
 				t.Fatalf("%s: Streamed %v for host data, %v for uploaded", name, host.Streamed(), whole.Streamed())
 			}
-			for _, pair := range [][2]*Data{{whole, host}, {p.Slice(whole, 4, 9), p.Slice(host, 4, 9)}} {
-				eq := func(what string, a, b []float64) {
+			src, err := p.NewSourceData(&sliceSource{pr: pr, d: spec.Inputs(), c: spec.Outputs(), mse: spec.Loss == MSE}, pr.n, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets := [][3]*Data{{whole, host, src}, {p.Slice(whole, 4, 9), p.Slice(host, 4, 9), p.Slice(src, 4, 9)}}
+			for _, set := range sets {
+				eq := func(what string, k int, a, b []float64) {
 					for j := range a {
 						if a[j] != b[j] {
-							t.Fatalf("%s: %s[%d] = %v uploaded, %v streamed", name, what, j, a[j], b[j])
+							t.Fatalf("%s: %s[%d] = %v uploaded, %v %s", name, what, j, a[j], b[j], []string{"", "host", "source"}[k])
 						}
 					}
 				}
 				n := p.NumParams()
-				ga, gb := make([]float64, n), make([]float64, n)
-				var evs [2]Eval
-				for k, d := range pair {
+				var gs [3][]float64
+				var evs [3]Eval
+				for k, d := range set {
 					g := p.be.Alloc(n)
 					ev, err := p.Gradient(ctx, g, d)
 					if err != nil {
 						t.Fatal(err)
 					}
 					evs[k] = ev
-					p.be.Download([][]float64{ga, gb}[k], g)
+					gs[k] = make([]float64, n)
+					p.be.Download(gs[k], g)
 				}
-				if evs[0].Loss != evs[1].Loss || evs[0].GradNorm != evs[1].GradNorm ||
-					(evs[0].Accuracy != evs[1].Accuracy && evs[0].Accuracy == evs[0].Accuracy) {
-					t.Fatalf("%s: eval %+v uploaded, %+v streamed", name, evs[0], evs[1])
+				for k := 1; k < 3; k++ {
+					if evs[0].Loss != evs[k].Loss || evs[0].GradNorm != evs[k].GradNorm ||
+						(evs[0].Accuracy != evs[k].Accuracy && evs[0].Accuracy == evs[0].Accuracy) {
+						t.Fatalf("%s: eval %+v uploaded, %+v streamed (%d)", name, evs[0], evs[k], k)
+					}
+					eq("gradient", k, gs[0], gs[k])
 				}
-				eq("gradient", ga, gb)
 				v := p.be.Alloc(n)
 				p.be.Normal(v, 3)
 				for _, kind := range []Curvature{Hessian, GaussNewton} {
-					ha, hb := make([]float64, n), make([]float64, n)
-					for k, d := range pair {
+					var hs [3][]float64
+					for k, d := range set {
 						op := p.CurvatureOperator(d, kind)
 						dst := p.be.Alloc(n)
 						for rep := 0; rep < 2; rep++ { // the second from the cache
@@ -82,13 +92,90 @@ func TestHostDataMatchesNewData(t *testing.T) {
 								t.Fatal(err)
 							}
 						}
-						p.be.Download([][]float64{ha, hb}[k], dst)
+						hs[k] = make([]float64, n)
+						p.be.Download(hs[k], dst)
 						op.Close()
 					}
-					eq(kind.String()+" product", ha, hb)
+					eq(kind.String()+" product", 1, hs[0], hs[1])
+					eq(kind.String()+" product", 2, hs[0], hs[2])
 				}
 			}
 		}
+	}
+}
+
+// sliceSource is a Source over a problem's slices; fail, when set, is
+// returned by the read of the batch holding sample failAt.
+type sliceSource struct {
+	pr     *problem
+	d, c   int
+	mse    bool
+	fail   error
+	failAt int
+	reads  int
+}
+
+func (s *sliceSource) ReadBatch(start int, x []float64, labels []int, targets []float64) error {
+	s.reads++
+	n := len(x) / s.d
+	if s.fail != nil && start <= s.failAt && s.failAt < start+n {
+		return s.fail
+	}
+	copy(x, s.pr.x[start*s.d:])
+	if labels != nil {
+		copy(labels, s.pr.labels[start:])
+	}
+	if targets != nil {
+		copy(targets, s.pr.targets[start*s.c:])
+	}
+	return nil
+}
+
+// TestSourceDataErrors: an error of the Source stops every kind of pass
+// (evaluation, gradient, product, over a Slice) and is returned as it is;
+// a label outside the model's outputs is an error naming the sample, not
+// an index out of range; NewSourceData refuses no samples and
+// cross-entropy without labels.
+func TestSourceDataErrors(t *testing.T) {
+	ctx := context.Background()
+	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	p, err := Build[float64](cpu.New[float64](), spec, Settings{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := newProblem(spec, 10, 3)
+	boom := errors.New("data: f.idx: changed since it was opened")
+	src := &sliceSource{pr: pr, d: 3, c: 2, fail: boom, failAt: 9}
+	d, err := p.NewSourceData(src, pr.n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	np := p.NumParams()
+	g, v := p.be.Alloc(np), p.be.Alloc(np)
+	if _, err := p.Evaluate(ctx, d); err != boom {
+		t.Errorf("Evaluate: %v, want %v", err, boom)
+	}
+	if _, err := p.Gradient(ctx, g, d); err != boom {
+		t.Errorf("Gradient: %v, want %v", err, boom)
+	}
+	if err := p.HVP(ctx, g, v, d); err != boom {
+		t.Errorf("HVP: %v, want %v", err, boom)
+	}
+	if _, err := p.Evaluate(ctx, p.Slice(d, 8, 2)); err != boom {
+		t.Errorf("Evaluate of a Slice: %v, want %v", err, boom)
+	}
+	if _, err := p.Evaluate(ctx, p.Slice(d, 0, 8)); err != nil {
+		t.Errorf("Evaluate of a Slice before the failing sample: %v", err)
+	}
+	src.fail = nil
+	pr.labels[6] = 2
+	_, err = p.Evaluate(ctx, d)
+	errtest.Mentions(t, "Evaluate with a label out of range", err, "label 2 of sample 6", "[0, 2)")
+	if _, err := p.NewSourceData(src, 0, true); err == nil {
+		t.Error("NewSourceData of 0 samples: no error")
+	}
+	if _, err := p.NewSourceData(src, 10, false); err == nil {
+		t.Error("NewSourceData for cross_entropy without labels: no error")
 	}
 }
 

@@ -55,6 +55,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return flagError(err)
 	}
+	defer p.Close()
 	rep, err := p.Spectrum(ctx, run.SpectrumSettings{TopK: 5, BottomK: 5, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
 	if errors.Is(err, probe.ErrNotConverged) {
 		fmt.Fprintf(stderr, "curvprobe demo: warning: Lanczos stopped at %d steps short of its tolerance (residual bounds in the output)\n", rep.LanczosSteps)

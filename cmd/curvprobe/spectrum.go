@@ -146,6 +146,7 @@ func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdo
 	if err != nil {
 		return flagError(err)
 	}
+	defer p.Close()
 	s := f.settings()
 	if err := p.CheckSpectrum(s); err != nil {
 		return fmt.Errorf("spectrum: %w", flagError(err))

@@ -72,6 +72,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return flagError(err)
 	}
+	defer p.Close()
 	spec := p.Spec()
 	prog := run.NewProgress(stderr, f.quiet)
 	dirs, sr, err := p.StandardDirections(ctx, run.SpectrumSettings{Seed: f.seed, Recorder: prog})

@@ -137,11 +137,18 @@ func ReadData(r io.Reader, n int64) ([]byte, error) {
 		k, err := io.ReadFull(r, buf[len(buf):end])
 		buf = buf[:len(buf)+k]
 		if err != nil {
-			if err == io.EOF && len(buf) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, fmt.Errorf("%d of %d bytes: %w", len(buf), n, err)
+			return nil, ShortError(int64(len(buf)), n, err)
 		}
 	}
 	return buf, nil
+}
+
+// ShortError is ReadData's error when reading n bytes stopped after got
+// with err (io.EOF after some bytes becomes io.ErrUnexpectedEOF), for
+// readers of the same data that do not go through ReadData.
+func ShortError(got, n int64, err error) error {
+	if err == io.EOF && got > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("%d of %d bytes: %w", got, n, err)
 }

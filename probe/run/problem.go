@@ -54,8 +54,13 @@ type ProblemSettings struct {
 	Standardize bool
 	Subset      int
 	// Batch is the number of samples per backend pass; at most the
-	// number of samples is used.
+	// number of samples is used. A data file of more samples than Batch
+	// (after Subset) is read a batch at a time when its format allows
+	// (data.Open): the host then holds one batch of it.
 	Batch int
+	// LoadWhole reads Data into memory even when it could be read a batch
+	// at a time (the results are the same, bit for bit).
+	LoadWhole bool
 	// Seed seeds the subset.
 	Seed uint64
 	// DType is the float type; unset means the model's, else the run's,
@@ -76,6 +81,7 @@ type Problem struct {
 	samples int
 	dtype   kernels.DType
 	e       engine
+	src     *data.Source // not nil: the data are read from it batch by batch
 }
 
 // engine is the generic implementation behind Problem, for one float type.
@@ -124,6 +130,7 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 	}
 	dataPath := s.Data
 	var ds *data.Dataset
+	var src *data.Source
 	if dataPath == "" && cfg != nil {
 		var err error
 		if ds, _, err = LoadTrainData(cfg); err != nil {
@@ -132,21 +139,40 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 		dataPath = cfg.Data
 	} else {
 		var err error
-		if ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed); err != nil {
+		if s.LoadWhole {
+			ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed)
+		} else {
+			src, ds, err = openData(dataPath, s.DataFormat, s.Subset, s.Seed, s.Batch)
+		}
+		if err != nil {
 			return nil, err
 		}
-		if s.Standardize {
+		switch {
+		case s.Standardize && src != nil:
+			if _, _, err := src.Standardize(); err != nil {
+				src.Close()
+				return nil, &SettingError{"data", dataPath, err}
+			}
+		case s.Standardize:
 			ds.Standardize()
 		}
 	}
+	var notes []string
+	var samples int
+	if src != nil {
+		notes, samples = src.Notes, src.N
+	} else {
+		notes, samples = ds.Notes, ds.N
+	}
 	if s.Notes != nil {
-		for _, n := range ds.Notes {
+		for _, n := range notes {
 			fmt.Fprintf(s.Notes, "curvprobe: data: %s\n", n)
 		}
 	}
-	pr := &Problem{spec: spec, samples: ds.N, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
-	b := &problemBuilder{s: s, spec: spec, ds: ds, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
+	pr := &Problem{spec: spec, samples: samples, src: src, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
+	b := &problemBuilder{s: s, spec: spec, ds: ds, src: src, samples: samples, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
 	if err := device.Run(pr.dtype, device.On(s.Device, s.DeviceOptions), b); err != nil {
+		pr.Close()
 		var oe *device.OpenError
 		if errors.As(err, &oe) {
 			return nil, &SettingError{"device", s.Device.String(), oe.Err}
@@ -157,14 +183,19 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 	return pr, nil
 }
 
+// dataError is the setting error of a data set that could not be read.
+func dataError(path string, err error) error {
+	if errors.Is(err, data.ErrGenerated) {
+		return &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
+	}
+	return &SettingError{"data", path, err}
+}
+
 // loadData reads a data set and takes its subset.
 func loadData(path, format string, subset int, seed uint64) (*data.Dataset, error) {
 	ds, err := data.Load(path, format)
-	if errors.Is(err, data.ErrGenerated) {
-		return nil, &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
-	}
 	if err != nil {
-		return nil, &SettingError{"data", path, err}
+		return nil, dataError(path, err)
 	}
 	if ds, err = ds.Sample(subset, seed); err != nil {
 		return nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
@@ -172,12 +203,41 @@ func loadData(path, format string, subset int, seed uint64) (*data.Dataset, erro
 	return ds, nil
 }
 
+// openData opens a data file and takes its subset (data.Open, then
+// Sample): when the file is read on demand (data.Source.Streamed) and the
+// subset holds more samples than one pass of batch, it returns the Source,
+// so that the host holds one batch of it; else the samples loaded into
+// memory (small sets, small subsets of large files, CSV, built-in data),
+// reading the file once.
+func openData(path, format string, subset int, seed uint64, batch int) (*data.Source, *data.Dataset, error) {
+	src, err := data.Open(path, format)
+	if err != nil {
+		return nil, nil, dataError(path, err)
+	}
+	sub, err := src.Sample(subset, seed)
+	if err != nil {
+		src.Close()
+		return nil, nil, &SettingError{"subset", fmt.Sprintf("%d of %s", subset, path), err}
+	}
+	if sub.Streamed() && sub.N > max(batch, 1) {
+		return sub, nil, nil
+	}
+	defer src.Close()
+	ds, err := sub.Load()
+	if err != nil {
+		return nil, nil, &SettingError{"data", path, err}
+	}
+	return nil, ds, nil
+}
+
 // problemBuilder is the device.Job of OpenProblem: it builds the engine of
 // the float type device.Run chose.
 type problemBuilder struct {
 	s                 ProblemSettings
 	spec              models.Spec
-	ds                *data.Dataset
+	ds                *data.Dataset // the data in memory, or
+	src               *data.Source  // the data read a batch at a time
+	samples           int
 	dataPath, weights string
 	weightsFrom       string
 	modelFrom         *SettingError
@@ -199,20 +259,25 @@ func (b *problemBuilder) Float64(be kernels.Backend[float64]) (err error) {
 // buildProblem checks memory, reads the weights, lowers the network and
 // uploads the data on be.
 func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (engine, error) {
-	spec, ds := b.spec, b.ds
+	spec, n := b.spec, b.samples
 	// A pass never holds more samples than there are: a larger batch
 	// gives the same results, and the plan's scratch is sized by it.
-	batch := min(b.s.Batch, ds.N)
-	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: batch}
+	batch := min(b.s.Batch, n)
+	// Streamed data hold one batch of samples on the host and backend.
+	held, heldAt1 := n, n
+	if b.src != nil {
+		held, heldAt1 = batch, 1
+	}
+	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: held, Rows: batch}
 	if _, err := models.CheckMemory(be, spec, u); err != nil {
 		fits := func(u models.Usage) bool { _, err := models.CheckMemory(be, spec, u); return err == nil }
 		switch {
 		case !fits(models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
 			return nil, &SettingError{b.modelFrom.Setting, b.modelFrom.Value, err}
-		case fits(models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: 1}):
+		case fits(models.Usage{Vectors: 4, HostVectors: 1, Samples: heldAt1, Rows: 1}):
 			return nil, &SettingError{"batch", fmt.Sprint(b.s.Batch), err}
 		}
-		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, ds.N), err}
+		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, n), err}
 	}
 	params, err := models.LoadWeights(b.weights, spec)
 	if err != nil {
@@ -229,7 +294,12 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 	if err := p.SetParams(params); err != nil {
 		return nil, err
 	}
-	d, err := Upload(p, ds, b.dataPath)
+	var d *models.Data
+	if b.src != nil {
+		d, err = UploadSource(p, b.src, b.dataPath)
+	} else {
+		d, err = Upload(p, b.ds, b.dataPath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +334,18 @@ func (e *problem[T]) taylor(ctx context.Context, dirs []Direction, s TaylorSetti
 func (e *problem[T]) saddle(ctx context.Context, s SaddleSettings) (*SaddleReport, error) {
 	return SaddleEscape(ctx, e.p, e.d, s)
 }
+
+// Close releases the data files a problem reads on demand.
+func (p *Problem) Close() error {
+	if p.src == nil {
+		return nil
+	}
+	return p.src.Close()
+}
+
+// Streamed reports whether the data are read from their file a batch at
+// a time (data.Source), rather than held in memory.
+func (p *Problem) Streamed() bool { return p.src != nil }
 
 // Spec returns the network's Spec (its DType the model's or run's, which
 // may differ from DType's when a float type was asked for).
