@@ -24,6 +24,7 @@ func SetThreads(n int) int {
 	defer blasMu.Unlock()
 	threads.Store(int64(n))
 	blasThreads(Threads())
+	blasCount.Store(int64(Threads()))
 	return Threads()
 }
 
@@ -56,17 +57,23 @@ var blasMu sync.RWMutex
 // blasThreads is setBLASThreads; tests replace it to see the calls.
 var blasThreads = setBLASThreads
 
+// blasCount is the thread count OpenBLAS was last given, when it was
+// loaded or by SetThreads (0 before either: OpenBLAS's own default, left
+// alone). It is not Threads(), which follows GOMAXPROCS until SetThreads
+// is called.
+var blasCount atomic.Int64
+
 // withBLAS runs gemm, a BLAS GEMM of m×n×k, on one BLAS thread when it is
-// narrow (2*m*n*k <= narrowFlops) and more are set, and on Threads()
-// otherwise. (OpenBLAS's bits can depend on its thread count: the
+// narrow (2*m*n*k <= narrowFlops) and OpenBLAS has more (blasCount), given
+// back afterwards, and on OpenBLAS's count otherwise. (OpenBLAS's bits can depend on its thread count: the
 // 512×10 aᵀ·d by k 512 differs in the last bits between 1 and 2 threads,
 // TestNarrowGemmOneThread; narrow products now give one thread's bits
 // whatever Threads() is.)
 func withBLAS(m, n, k int, gemm func()) {
-	if 2*float64(m)*float64(n)*float64(k) <= narrowFlops && Threads() > 1 {
+	if 2*float64(m)*float64(n)*float64(k) <= narrowFlops && blasCount.Load() > 1 {
 		blasMu.Lock()
 		defer blasMu.Unlock()
-		if p := Threads(); p > 1 { // read again under the lock
+		if p := int(blasCount.Load()); p > 1 { // read again under the lock
 			blasThreads(1)
 			defer blasThreads(p)
 		}

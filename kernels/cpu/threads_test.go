@@ -80,6 +80,16 @@ func TestNarrowGemmOneThread(t *testing.T) {
 	if len(calls) != 0 {
 		t.Errorf("512x10 by 512 on 1 thread set the BLAS threads to %v, want no change", calls)
 	}
+	// OpenBLAS gets back the count it had, not Threads(), which follows
+	// GOMAXPROCS (a run's results must not depend on GOMAXPROCS).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	SetThreads(0)
+	runtime.GOMAXPROCS(3)
+	calls = nil
+	gemm(512, 10, 512)
+	if want := []int{1, 2}; !slices.Equal(calls, want) {
+		t.Errorf("512x10 by 512 with OpenBLAS on 2 threads and GOMAXPROCS 3 set the BLAS threads to %v, want %v", calls, want)
+	}
 	for i := range narrow {
 		if math.Float32bits(narrow[i]) != math.Float32bits(same[i]) {
 			t.Fatalf("element %d: %v with the switch, %v on one thread", i, narrow[i], same[i])
