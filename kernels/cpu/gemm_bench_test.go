@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/blas"
+
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
@@ -143,9 +145,11 @@ func BenchmarkGemmThreads(b *testing.B) {
 }
 
 // BenchmarkGemmNarrow compares OpenBLAS at 2 threads ("first") with 1
-// ("second") on the products of a 10-wide output layer at batch 512: the
-// forward z = a·W (512×10, k 512), the weight product aᵀ·d (512×10, k 512)
-// and the backward d·Wᵀ (512×512, k 10).
+// ("second"), called directly (Gemm itself puts narrow products on one
+// thread), on the products of a 10-wide output layer at batch 512 and
+// 2048: the forward z = a·W (b×10, k b), the weight product aᵀ·d (b×10,
+// k b) and the backward d·Wᵀ (b×b, k 10). It is the measurement behind
+// narrowFlops.
 func BenchmarkGemmNarrow(b *testing.B) {
 	if !openBLASLoaded() {
 		b.Skip("OpenBLAS not loaded")
@@ -160,6 +164,9 @@ func BenchmarkGemmNarrow(b *testing.B) {
 		{"forward", kernels.NoTrans, kernels.NoTrans, 512, 10, 512},
 		{"weights", kernels.Transpose, kernels.NoTrans, 512, 10, 512},
 		{"backward", kernels.NoTrans, kernels.Transpose, 512, 512, 10},
+		{"forward2048", kernels.NoTrans, kernels.NoTrans, 2048, 10, 2048},
+		{"weights2048", kernels.Transpose, kernels.NoTrans, 2048, 10, 2048},
+		{"backward2048", kernels.NoTrans, kernels.Transpose, 2048, 2048, 10},
 	} {
 		a, w, cc := be.Alloc(c.m*c.k), be.Alloc(c.k*c.n), be.Alloc(c.m*c.n)
 		be.Normal(a, 1)
@@ -172,10 +179,17 @@ func BenchmarkGemmNarrow(b *testing.B) {
 			ldb = c.k
 		}
 		b.Run(c.name, func(b *testing.B) {
+			ta, tb := blas.NoTrans, blas.NoTrans
+			if c.tA {
+				ta = blas.Trans
+			}
+			if c.tB {
+				tb = blas.Trans
+			}
 			gemm := func(threads int) func() {
-				return func() {
+				return func() { // the BLAS itself: Gemm would pick one thread
 					SetThreads(threads)
-					be.Gemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, w, ldb, 0, cc, c.n)
+					be.b32.Sgemm(ta, tb, c.m, c.n, c.k, 1, Slice[float32](a), lda, Slice[float32](w), ldb, 0, Slice[float32](cc), c.n)
 				}
 			}
 			interleaved(b, gemm(2), gemm(1))
