@@ -12,10 +12,12 @@ func activate32(act kernels.Activation, z, a, d1, d2 []float32) {
 
 // The float32 loops of elementwise.go have no assembly here: these report
 // false and the callers run their Go loops.
-func mulF32(d, x, y []float32) bool        { return false }
-func mulAddF32(d, x, y []float32) bool     { return false }
-func mul3AddF32(d, x, y, z []float32) bool { return false }
-func addF32(d, v []float32) bool           { return false }
+func mulF32(d, x, y []float32) bool             { return false }
+func mulAddF32(d, x, y []float32) bool          { return false }
+func mul3AddF32(d, x, y, z []float32) bool      { return false }
+func addF32(d, v []float32) bool                { return false }
+func sumSqF32(p *[8]float64, x []float32) bool  { return false }
+func addF32ToF64(d []float64, x []float32) bool { return false }
 
 // hasAVX2FMA is false: there is no assembly here. (Tests set it false on
 // amd64 to run the Go paths.)

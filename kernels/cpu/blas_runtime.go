@@ -160,6 +160,7 @@ func loadOpenBLAS() *runtimeBLAS {
 		rt = findOpenBLAS(os.Getenv(EnvBLAS))
 		if rt.err == nil && rt.impl.setThreads != nil {
 			rt.impl.setThreads(int32(Threads()))
+			blasCount.Store(int64(Threads()))
 		}
 	})
 	return &rt

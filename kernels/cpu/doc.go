@@ -36,7 +36,9 @@
 //     are never split, so results do not depend on the number of
 //     goroutines. SetThreads sets that number and OpenBLAS's threads at
 //     once (the two never run at the same time); it is 1 per core by
-//     default. OpenBLAS's own products do depend on its thread count.
+//     default. OpenBLAS's own products do depend on its thread count;
+//     narrow ones (at most narrowFlops) always run on one of its threads,
+//     where they are faster.
 //   - Views share their parent's storage; Free of a parent invalidates its
 //     views, and any later use of them panics.
 //   - Buffers from another backend type panic with a "kernels:" message.

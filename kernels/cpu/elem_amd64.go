@@ -61,3 +61,36 @@ func addF32(d, v []float32) bool {
 	}
 	return true
 }
+
+//go:noescape
+func sumSqF32AVX2(p *[8]float64, x *float32, n int)
+
+//go:noescape
+func addF32ToF64AVX2(d *float64, x *float32, n int)
+
+// sumSqF32 sets p[j] to the float64 sum, in index order, of the squares of
+// x[i] for i ≡ j (mod 8) and i < len(x)&^7, and reports true, or reports
+// false without AVX2 and FMA (sumSq then runs the same loop in Go).
+func sumSqF32(p *[8]float64, x []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if n := len(x) &^ 7; n > 0 {
+		sumSqF32AVX2(p, &x[0], n)
+	} else {
+		*p = [8]float64{}
+	}
+	return true
+}
+
+// addF32ToF64 sets d[i] += float64(x[i]) and reports true, or reports false
+// without AVX2 and FMA. The slices have equal lengths.
+func addF32ToF64(d []float64, x []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if len(d) > 0 {
+		addF32ToF64AVX2(&d[0], &x[0], len(d))
+	}
+	return true
+}

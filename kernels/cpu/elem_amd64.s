@@ -147,3 +147,65 @@ addF32AVX2_tail:
 addF32AVX2_done:
 	VZEROUPPER
 	RET
+
+// func sumSqF32AVX2(p *[8]float64, x *float32, n int)
+//
+// p[j] = sum over i ≡ j (mod 8), in order, of float64(x[i])^2, for n a
+// multiple of 8 (each square is exact in float64, so the fused add rounds
+// once, as the Go loop's separate product and sum do)
+TEXT ·sumSqF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y3, Y3, Y3
+
+sumSqF32AVX2_loop8:
+	CMPQ AX, CX
+	JGE  sumSqF32AVX2_done
+	VCVTPS2PD   (SI)(AX*4), Y1
+	VCVTPS2PD   16(SI)(AX*4), Y2
+	VFMADD231PD Y1, Y1, Y0
+	VFMADD231PD Y2, Y2, Y3
+	ADDQ $8, AX
+	JMP  sumSqF32AVX2_loop8
+
+sumSqF32AVX2_done:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y3, 32(DI)
+	VZEROUPPER
+	RET
+
+// func addF32ToF64AVX2(d *float64, x *float32, n int)
+//
+// d[i] += float64(x[i])
+TEXT ·addF32ToF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-4, BX
+
+addF32ToF64AVX2_loop4:
+	CMPQ AX, BX
+	JGE  addF32ToF64AVX2_tail
+	VCVTPS2PD (SI)(AX*4), Y1
+	VADDPD    (DI)(AX*8), Y1, Y1
+	VMOVUPD   Y1, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  addF32ToF64AVX2_loop4
+
+addF32ToF64AVX2_tail:
+	CMPQ AX, CX
+	JGE  addF32ToF64AVX2_done
+	VCVTSS2SD (SI)(AX*4), X1, X1
+	VADDSD    (DI)(AX*8), X1, X1
+	VMOVSD    X1, (DI)(AX*8)
+	INCQ AX
+	JMP  addF32ToF64AVX2_tail
+
+addF32ToF64AVX2_done:
+	VZEROUPPER
+	RET

@@ -36,9 +36,15 @@ func (*Backend[T]) ColSum(dst, x kernels.Buffer, rows, cols int, alpha, beta flo
 		panic("kernels: ColSum dimension mismatch")
 	}
 	acc := make([]float64, cols) // row by row, for sequential access
-	for i := range rows {
-		for j, v := range xs[i*cols : (i+1)*cols] {
-			acc[j] += float64(v)
+	if is32[T]() && rows > 0 && addF32ToF64(acc, f32(xs[:cols])) {
+		for i := 1; i < rows; i++ {
+			addF32ToF64(acc, f32(xs[i*cols:(i+1)*cols]))
+		}
+	} else {
+		for i := range rows {
+			for j, v := range xs[i*cols : (i+1)*cols] {
+				acc[j] += float64(v)
+			}
 		}
 	}
 	for j, s := range acc {

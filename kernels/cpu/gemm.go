@@ -9,7 +9,7 @@ import (
 // Gemm computes C = alpha*op(A)*op(B) + beta*C with op(A) m×k and op(B) k×n,
 // row-major with leading dimensions lda, ldb, ldc (BLAS sgemm/dgemm; alpha
 // and beta rounded to T). With beta = 0, C is not read. C must not alias A
-// or B.
+// or B. A narrow product (see narrowFlops) runs on one BLAS thread.
 //
 //	for i < m, j < n: c[i*ldc+j] = alpha*sum_l opA(i,l)*opB(l,j) + beta*c[i*ldc+j]
 func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
@@ -39,9 +39,11 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 	if tB {
 		tb = blas.Trans
 	}
-	if is32[T]() {
-		bk.b32.Sgemm(ta, tb, m, n, k, float32(alpha), f32(as), lda, f32(bs), ldb, float32(beta), f32(cs), ldc)
-		return
-	}
-	bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
+	withBLAS(m, n, k, func() {
+		if is32[T]() {
+			bk.b32.Sgemm(ta, tb, m, n, k, float32(alpha), f32(as), lda, f32(bs), ldb, float32(beta), f32(cs), ldc)
+			return
+		}
+		bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
+	})
 }

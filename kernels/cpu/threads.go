@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 )
 
@@ -19,8 +20,11 @@ func SetThreads(n int) int {
 	if n < 0 {
 		n = 0
 	}
+	blasMu.Lock()
+	defer blasMu.Unlock()
 	threads.Store(int64(n))
-	setBLASThreads(Threads())
+	blasThreads(Threads())
+	blasCount.Store(int64(Threads()))
 	return Threads()
 }
 
@@ -30,4 +34,53 @@ func Threads() int {
 		return n
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// narrowFlops is the most flops (2*m*n*k) of a GEMM that runs on one BLAS
+// thread whatever Threads() is. Measured with BenchmarkGemmNarrow
+// (gemm_bench_test.go; 2026-12, AMD EPYC Zen 3, 2 vCPUs shared with other
+// jobs, OpenBLAS 0.3.21, float32, two runs of 200 interleaved pairs): the
+// products of a 10-wide output layer at batch 512 (5.2 MFLOP each) took
+// 0.54x (aᵀ·d, 512×10 by k 512) and 0.59x (d·Wᵀ, 512×512 by k 10) the time
+// on one thread that they took on two, and the same (a·W, 512×10 by k 512,
+// which OpenBLAS keeps on one thread itself); the 512×512×512 products
+// (268 MFLOP) gain from the second thread. 2^23 takes the first and leaves
+// the second with a margin of 32x either way.
+const narrowFlops = 1 << 23
+
+// blasMu orders changes of OpenBLAS's thread count against GEMMs: a GEMM
+// holds it for reading, and a change (SetThreads, or a narrow GEMM's switch
+// to one thread and back) for writing, so that no GEMM runs with a count
+// another goroutine set for its own.
+var blasMu sync.RWMutex
+
+// blasThreads is setBLASThreads; tests replace it to see the calls.
+var blasThreads = setBLASThreads
+
+// blasCount is the thread count OpenBLAS was last given, when it was
+// loaded or by SetThreads (0 before either: OpenBLAS's own default, left
+// alone). It is not Threads(), which follows GOMAXPROCS until SetThreads
+// is called.
+var blasCount atomic.Int64
+
+// withBLAS runs gemm, a BLAS GEMM of m×n×k, on one BLAS thread when it is
+// narrow (2*m*n*k <= narrowFlops) and OpenBLAS has more (blasCount), given
+// back afterwards, and on OpenBLAS's count otherwise. (OpenBLAS's bits can depend on its thread count: the
+// 512×10 aᵀ·d by k 512 differs in the last bits between 1 and 2 threads,
+// TestNarrowGemmOneThread; narrow products now give one thread's bits
+// whatever Threads() is.)
+func withBLAS(m, n, k int, gemm func()) {
+	if 2*float64(m)*float64(n)*float64(k) <= narrowFlops && blasCount.Load() > 1 {
+		blasMu.Lock()
+		defer blasMu.Unlock()
+		if p := int(blasCount.Load()); p > 1 { // read again under the lock
+			blasThreads(1)
+			defer blasThreads(p)
+		}
+		gemm()
+		return
+	}
+	blasMu.RLock()
+	defer blasMu.RUnlock()
+	gemm()
 }

@@ -1,11 +1,15 @@
 package cpu
 
 import (
+	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
 )
 
 // SetThreads bounds the goroutines of the backend's own loops and is what
@@ -39,5 +43,56 @@ func TestSetThreads(t *testing.T) {
 	}
 	if got := SetThreads(0); got != runtime.GOMAXPROCS(0) {
 		t.Fatalf("SetThreads(0) = %d, want GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+}
+
+// TestNarrowGemmOneThread checks that a narrow GEMM (narrowFlops) runs on
+// one BLAS thread and gives the count back, that a large one and any GEMM
+// under SetThreads(1) leave the count alone, and that the narrow product's
+// result is the same as on all threads.
+func TestNarrowGemmOneThread(t *testing.T) {
+	defer SetThreads(Threads())
+	var calls []int
+	defer func(f func(int)) { blasThreads = f }(blasThreads)
+	blasThreads = func(n int) { calls = append(calls, n); setBLASThreads(n) }
+	be := New[float32]()
+	gemm := func(m, n, k int) []float32 {
+		a, b, c := be.Alloc(m*k), be.Alloc(k*n), be.Alloc(m*n)
+		be.Normal(a, 1)
+		be.Normal(b, 2)
+		be.Gemm(kernels.Transpose, kernels.NoTrans, m, n, k, 1, a, m, b, n, 0, c, n)
+		return Slice[float32](c)
+	}
+	SetThreads(2)
+	calls = nil
+	narrow := gemm(512, 10, 512)
+	if want := []int{1, 2}; !slices.Equal(calls, want) {
+		t.Errorf("512x10 by 512 on 2 threads set the BLAS threads to %v, want %v", calls, want)
+	}
+	calls = nil
+	gemm(512, 512, 512)
+	if len(calls) != 0 {
+		t.Errorf("512x512 by 512 on 2 threads set the BLAS threads to %v, want no change", calls)
+	}
+	SetThreads(1)
+	calls = nil
+	same := gemm(512, 10, 512)
+	if len(calls) != 0 {
+		t.Errorf("512x10 by 512 on 1 thread set the BLAS threads to %v, want no change", calls)
+	}
+	// OpenBLAS gets back the count it had, not Threads(), which follows
+	// GOMAXPROCS (a run's results must not depend on GOMAXPROCS).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	SetThreads(0)
+	runtime.GOMAXPROCS(3)
+	calls = nil
+	gemm(512, 10, 512)
+	if want := []int{1, 2}; !slices.Equal(calls, want) {
+		t.Errorf("512x10 by 512 with OpenBLAS on 2 threads and GOMAXPROCS 3 set the BLAS threads to %v, want %v", calls, want)
+	}
+	for i := range narrow {
+		if math.Float32bits(narrow[i]) != math.Float32bits(same[i]) {
+			t.Fatalf("element %d: %v with the switch, %v on one thread", i, narrow[i], same[i])
+		}
 	}
 }

@@ -1,0 +1,107 @@
+package cpu
+
+import (
+	"math"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/kernels"
+)
+
+// TestSumSq32 checks the float32 sum of squares behind Nrm2 at every
+// length 0..70 and a long one, on values spread over many binades: the
+// assembly and the Go loop give the same bits (the documented order, so
+// that a result does not depend on the CPU's instruction set), the input
+// is unchanged, and the sum is within the float64 rounding of n additions
+// (relative (n+1)*2^-53, twice that for two orders) of one running sum.
+func TestSumSq32(t *testing.T) {
+	for _, n := range append(rangeTo(70), 1000, 100003) {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(kernels.NormalAt(3, uint64(i)) * math.Exp2(float64(i%41-20)))
+		}
+		orig := append([]float32(nil), x...)
+		asm := sumSq32(x)
+		saved := hasAVX2FMA
+		hasAVX2FMA = false
+		goLoop := sumSq32(x)
+		hasAVX2FMA = saved
+		if math.Float64bits(asm) != math.Float64bits(goLoop) {
+			t.Errorf("n=%d: assembly %v, Go loop %v (want the same bits)", n, asm, goLoop)
+		}
+		var want float64 // one running sum: within the same bound of the exact sum
+		for _, v := range x {
+			want += float64(v) * float64(v)
+		}
+		if tol := 2 * float64(n+1) * 0x1p-53 * want; math.Abs(asm-want) > tol {
+			t.Errorf("n=%d: sum of squares %v, want %v within %v", n, asm, want, tol)
+		}
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(orig[i]) {
+				t.Fatalf("n=%d: x[%d] changed from %v to %v", n, i, orig[i], x[i])
+			}
+		}
+	}
+}
+
+// TestColSum32SameBits checks that ColSum's float32 assembly (a float64
+// accumulator per column, row by row) gives the same bits as the Go loop,
+// for widths across the 4-lane blocks and tails, alpha and beta included.
+func TestColSum32SameBits(t *testing.T) {
+	be := New[float32]()
+	for _, cols := range []int{1, 3, 4, 5, 8, 10, 13, 512} {
+		for _, rows := range []int{0, 1, 2, 7, 64} {
+			x := be.Alloc(rows * cols)
+			be.Normal(x, uint64(rows*1000+cols))
+			var got [2][]float32
+			for k, asm := range []bool{true, false} {
+				saved := hasAVX2FMA
+				hasAVX2FMA = asm && saved
+				dst := be.Alloc(cols)
+				be.Fill(dst, 0.5)
+				be.ColSum(dst, x, rows, cols, 0.25, -2)
+				hasAVX2FMA = saved
+				got[k] = append([]float32(nil), Slice[float32](dst)...)
+			}
+			for j := range got[0] {
+				if math.Float32bits(got[0][j]) != math.Float32bits(got[1][j]) {
+					t.Errorf("%dx%d: column %d: assembly %v, Go loop %v", rows, cols, j, got[0][j], got[1][j])
+				}
+			}
+		}
+	}
+}
+
+// TestFillZeroSign checks Fill's zeroing shortcut: 0 gives +0 over a view
+// inside guard values that stay, and -0 still gives -0.
+func TestFillZeroSign(t *testing.T) {
+	be := New[float32]()
+	b := be.Alloc(10)
+	be.Fill(b, math.NaN())
+	be.Fill(be.View(b, 2, 6), 0)
+	be.Fill(be.View(b, 8, 1), math.Copysign(0, -1))
+	s := Slice[float32](b)
+	for i, v := range s {
+		switch {
+		case i >= 2 && i < 8:
+			if math.Float32bits(v) != 0 {
+				t.Errorf("element %d: %v, want +0", i, v)
+			}
+		case i == 8:
+			if math.Float32bits(v) != 1<<31 {
+				t.Errorf("element %d: %v, want -0", i, v)
+			}
+		default:
+			if !math.IsNaN(float64(v)) {
+				t.Errorf("guard element %d: %v, want NaN untouched", i, v)
+			}
+		}
+	}
+}
+
+func rangeTo(n int) []int {
+	out := make([]int, n+1)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
