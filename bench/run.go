@@ -51,12 +51,16 @@ func checkedHVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s H
 }
 
 // RunTopEigenvalue runs TopEigenvalue on a backend of float type dt opened
-// by b, first checking that the plan's parameters and power iteration's
-// vectors fit the backend's memory; a refusal is a *run.SettingError
-// blaming the first of batch, samples and arch whose lowering alone would
-// fit (batch is the value asked for, before it was capped at the number
-// of samples). A failure to open is a *device.OpenError.
-func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings, batch int) (*LambdaResult, error) {
+// by b, with passes of s.Batch samples at most s.Samples (a pass never
+// holds more samples than there are; the results do not depend on it),
+// first checking that the plan's parameters and power iteration's vectors
+// fit the backend's memory; a refusal is a *run.SettingError blaming the
+// first of batch, samples and arch whose lowering alone would fit (batch
+// is s.Batch as asked for, before it was capped at the number of samples).
+// A failure to open is a *device.OpenError.
+func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings) (*LambdaResult, error) {
+	batch := s.Batch
+	s.Batch = min(s.Batch, s.Samples)
 	j := &lambdaJob{ctx: ctx, s: s, batch: batch}
 	err := device.Run(dt, b, j)
 	return j.res, err
