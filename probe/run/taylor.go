@@ -39,6 +39,37 @@ type TaylorSettings struct {
 	FitPoints int
 }
 
+// MaxTaylorPoints caps Points in Validate: each point costs one or two
+// loss evaluations per direction over the whole data set, and a curve of
+// this many steps is already far finer than the quadratic model's
+// breakdown needs.
+const MaxTaylorPoints = 10000
+
+// Validate reports settings as a command gives them, every one set: a zero
+// is refused rather than read as the default, and Points is capped at
+// MaxTaylorPoints. Errors of one setting are *SettingError naming it as
+// the command line spells it (eps-min, eps-max, tol, points); the order
+// of EpsMin and EpsMax is a plain error naming both flags.
+func (s TaylorSettings) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"eps-min", s.EpsMin}, {"eps-max", s.EpsMax}, {"tol", s.Tol}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
+		}
+	}
+	switch {
+	case !(s.EpsMin > 0) || !(s.EpsMax >= s.EpsMin):
+		return fmt.Errorf("want 0 < --eps-min <= --eps-max, have %g and %g", s.EpsMin, s.EpsMax)
+	case s.Points < 1 || s.Points > MaxTaylorPoints:
+		return &SettingError{"points", fmt.Sprint(s.Points), fmt.Errorf("want 1 to %d", MaxTaylorPoints)}
+	case !(s.Tol > 0):
+		return &SettingError{"tol", fmt.Sprint(s.Tol), errors.New("want a positive relative error")}
+	}
+	return nil
+}
+
 // TaylorPoint is one step θ + εu of a Taylor scan. Loss changes are relative
 // to the loss L at θ.
 type TaylorPoint struct {

@@ -1,0 +1,71 @@
+package run
+
+import (
+	"math"
+	"testing"
+
+	"github.com/curvprobe/curvprobe/models"
+)
+
+// TestCheckGiven checks that an option given without the setting it
+// qualifies is refused, naming both flags, and accepted with it.
+func TestCheckGiven(t *testing.T) {
+	for _, c := range []struct {
+		kind  models.OptimizerKind
+		given string
+		want  string // "" means accepted
+	}{
+		{models.GD, "momentum", "--momentum applies only with --optimizer sgd (heavy ball) or nesterov, not --optimizer gd"},
+		{models.Adam, "momentum", "--momentum applies only with --optimizer sgd (heavy ball) or nesterov, not --optimizer adam"},
+		{models.SGD, "beta2", "--beta2 applies only with --optimizer adam, not --optimizer sgd"},
+		{models.GD, "beta1", "--beta1 applies only with --optimizer adam, not --optimizer gd"},
+		{models.GD, "trace-probes", "--trace-probes applies only with --probe-trace"},
+		{models.GD, "test-subset", "--test-subset applies only with --test"},
+		{models.Nesterov, "momentum", ""},
+		{models.Adam, "beta1", ""},
+		{models.GD, "lr", ""},
+	} {
+		cfg := TrainConfig{Optimizer: models.OptimizerSettings{Kind: c.kind}}
+		err := cfg.CheckGiven(func(name string) bool { return name == c.given })
+		if got := errText(err); got != c.want {
+			t.Errorf("%s with --%s: got %q, want %q", c.kind, c.given, got, c.want)
+		}
+	}
+	cfg := TrainConfig{ProbeTrace: true, Test: "t.npz"}
+	if err := cfg.CheckGiven(func(name string) bool { return name == "trace-probes" || name == "test-subset" }); err != nil {
+		t.Errorf("with --probe-trace and --test: %v", err)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestTaylorValidate checks that Validate refuses what a command must not
+// pass on (a zero Taylor would read as its default, non-finite steps, too
+// many points), naming the flag, and accepts Taylor's defaults written out.
+func TestTaylorValidate(t *testing.T) {
+	ok := TaylorSettings{EpsMin: 1e-4, EpsMax: 1, Points: 25, Tol: 0.1}
+	for _, c := range []struct {
+		set  func(*TaylorSettings)
+		want string
+	}{
+		{func(s *TaylorSettings) {}, ""},
+		{func(s *TaylorSettings) { s.EpsMax = math.Inf(1) }, "eps-max +Inf: want a finite number"},
+		{func(s *TaylorSettings) { s.Tol = math.NaN() }, "tol NaN: want a finite number"},
+		{func(s *TaylorSettings) { s.EpsMin = 0 }, "want 0 < --eps-min <= --eps-max, have 0 and 1"},
+		{func(s *TaylorSettings) { s.EpsMin = 2 }, "want 0 < --eps-min <= --eps-max, have 2 and 1"},
+		{func(s *TaylorSettings) { s.Points = 0 }, "points 0: want 1 to 10000"},
+		{func(s *TaylorSettings) { s.Points = MaxTaylorPoints + 1 }, "points 10001: want 1 to 10000"},
+		{func(s *TaylorSettings) { s.Tol = 0 }, "tol 0: want a positive relative error"},
+	} {
+		s := ok
+		c.set(&s)
+		if got := errText(s.Validate()); got != c.want {
+			t.Errorf("%+v: got %q, want %q", s, got, c.want)
+		}
+	}
+}
