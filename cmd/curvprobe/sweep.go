@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
-	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
 )
 
@@ -105,9 +102,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(p, "", "  ")
-		_, err := fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return p.WriteJSON(stdout)
 	}
 	return p.WriteTable(stdout)
 }
@@ -132,15 +127,6 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *workers < 1 {
 		return fmt.Errorf("sweep run: --workers %d: want at least 1", *workers)
 	}
-	if dev.threads >= 0 && *workers > 1 {
-		// Runs train at once in one process and OpenBLAS's thread count
-		// is the process's: each gets its share of --threads.
-		total := dev.threads
-		if total == 0 {
-			total = runtime.GOMAXPROCS(0)
-		}
-		dev.threads = max(1, total / *workers)
-	}
 	_, p, _, err := sweep.Load(file, *dtype)
 	if err != nil {
 		return err
@@ -149,17 +135,14 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("sweep run: %w", err)
 	}
-	// Open a backend once to check the device (and say which one auto
-	// picked), then quietly once per run.
 	n, o, err := dev.settings(stderr)
 	if err != nil {
 		return err
 	}
-	if _, err := device.On(n, o).Float64(); err != nil {
-		return fmt.Errorf("--device %s: %w", dev.name, err)
+	backends, err := sweep.OpenBackends(n, o, *workers)
+	if err != nil {
+		return dev.errorOf(err)
 	}
-	o.Notes = nil
-	backends := device.On(n, o)
 	where := "all runs"
 	if !shard.All() {
 		where = fmt.Sprintf("shard %s (from %s)", shard, from)
@@ -171,14 +154,8 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stderr, "sweep: %s\n", res)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted; rerun the same command to finish the sweep")
-		}
+	if err := res.Outcome(*out, err); err != nil {
 		return err
-	}
-	if res.Failed > 0 {
-		return fmt.Errorf("%d runs failed (see %s/runs/<id>/%s); rerun the same command to retry them", res.Failed, *out, sweep.ErrorFile)
 	}
 	fmt.Fprintf(stdout, "sweep %s: %d runs complete; report with: curvprobe sweep report %s\n", *out, res.Complete+res.Done+res.Diverged, *out)
 	return nil
@@ -236,15 +213,5 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Out == "" {
-		return fmt.Errorf("sweep %s: --out is required", kind)
-	}
-	if o.Shards < 0 || o.Workers < 1 {
-		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
-	}
-	f, p, content, err := sweep.Load(file, o.DType)
-	if err != nil {
-		return err
-	}
-	return sweep.WriteJob(stdout, stderr, kind, file, f, p, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
+	return sweep.WriteJobFile(stdout, stderr, kind, file, sweep.K8sOptions{JobOptions: o, Image: image, PVC: pvc})
 }

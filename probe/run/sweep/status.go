@@ -177,6 +177,17 @@ func firstLine(s string) string {
 	return s
 }
 
+// WriteJSON writes p as `curvprobe sweep status --json` prints it: one
+// indented JSON object (its fields in StatusHelp).
+func (p *Progress) WriteJSON(w io.Writer) error {
+	b, err := indentedJSON(p)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
 // WriteTable writes the progress as a table, a line per run (its axis
 // values, state, step of steps, attempts, the latest attempt's host and
 // time, and a failed run's error), then a summary line.
