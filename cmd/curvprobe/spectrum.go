@@ -88,39 +88,18 @@ func (f *spectrumFlags) defaultBottomK(fs *flag.FlagSet) {
 }
 
 // check reports invalid spectrum flags, naming them, before anything is
-// loaded: the probe package panics on invalid settings. Ranges are the
-// settings' own (run.SpectrumSettings.Validate); here, what only the
-// flags know: a zero that the settings would read as a default, and flags
-// of an estimator that was not asked for.
+// loaded: the probe package panics on invalid settings. The rules are the
+// settings' own (run.SpectrumSettings.CheckGiven): ranges, and what only
+// the flags know: a zero that the settings would read as a default, and
+// flags of an estimator that was not asked for.
 func (f *spectrumFlags) check(fs *flag.FlagSet) error {
-	switch {
-	case f.slqProbes < 1:
-		return fmt.Errorf("--slq-probes %d: want at least 1", f.slqProbes)
-	case f.slqSteps < 1:
-		return fmt.Errorf("--slq-steps %d: want at least 1", f.slqSteps)
-	}
 	if flagSet(fs, "exact") {
 		f.exactMode = run.ExactNever
 		if f.exact {
 			f.exactMode = run.ExactAlways
 		}
 	}
-	if err := f.settings().Validate(); err != nil {
-		return flagError(err)
-	}
-	var err error
-	fs.Visit(func(fl *flag.Flag) {
-		switch {
-		case err != nil:
-		case f.exactMode == run.ExactAlways && estimatorFlags[fl.Name]:
-			err = fmt.Errorf("--%s applies only to the estimates; --exact computes the spectrum of the dense matrix", fl.Name)
-		case !f.density && (fl.Name == "slq-probes" || fl.Name == "slq-steps" || fl.Name == "sigma" || fl.Name == "density-plot"):
-			err = fmt.Errorf("--%s applies only with --density", fl.Name)
-		case !f.trace && !f.hutchpp && fl.Name == "trace-probes":
-			err = fmt.Errorf("--%s applies only with --trace or --hutchpp", fl.Name)
-		}
-	})
-	return err
+	return flagError(f.settings().CheckGiven(func(name string) bool { return flagSet(fs, name) }))
 }
 
 // settings returns the run.SpectrumSettings of the flags.
@@ -136,10 +115,6 @@ func (f *spectrumFlags) settings() run.SpectrumSettings {
 	}
 	return s
 }
-
-// estimatorFlags are the flags of Lanczos, SLQ and the trace estimators,
-// which --exact does not use.
-var estimatorFlags = map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
 
 func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdout, stderr io.Writer) error {
 	p, err := run.OpenProblem(ps)

@@ -49,6 +49,42 @@ func (s SpectrumSettings) Validate() error {
 	return nil
 }
 
+// CheckGiven is Validate for settings a command gave, every one set,
+// given reporting whether a setting was given on its command line, by its
+// flag's name. Besides Validate's ranges it refuses what only the flags
+// show: a zero SLQ probe or step count (which the settings would read as
+// the default), and the options of an estimator that was not asked for:
+// Lanczos', SLQ's and the trace's with Exact set to ExactAlways, SLQ's
+// without Density, trace-probes without Trace. Errors of a value are
+// *SettingError; those of a flag given in vain name it with its dashes,
+// e.g. "--sigma applies only with --density".
+func (s SpectrumSettings) CheckGiven(given func(name string) bool) error {
+	switch {
+	case s.SLQProbes < 1:
+		return &SettingError{"slq-probes", fmt.Sprint(s.SLQProbes), errors.New("want at least 1")}
+	case s.SLQSteps < 1:
+		return &SettingError{"slq-steps", fmt.Sprint(s.SLQSteps), errors.New("want at least 1")}
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	estimator := map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
+	density := map[string]bool{"slq-probes": true, "slq-steps": true, "sigma": true, "density-plot": true}
+	// In the order of the flags' names, as flag.FlagSet.Visit gives them.
+	for _, name := range []string{"density-plot", "hutchpp", "max-steps", "sigma", "slq-probes", "slq-steps", "tol", "trace-probes"} {
+		switch {
+		case !given(name):
+		case s.Exact == ExactAlways && estimator[name]:
+			return fmt.Errorf("--%s applies only to the estimates; --exact computes the spectrum of the dense matrix", name)
+		case !s.Density && density[name]:
+			return fmt.Errorf("--%s applies only with --density", name)
+		case !s.Trace && name == "trace-probes":
+			return fmt.Errorf("--%s applies only with --trace or --hutchpp", name)
+		}
+	}
+	return nil
+}
+
 // Wanted returns the number of eigenvalues Lanczos is asked for: TopK +
 // BottomK, and 1 when both are zero.
 func (s SpectrumSettings) Wanted() int {

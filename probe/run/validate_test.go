@@ -2,6 +2,7 @@ package run
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/models"
@@ -66,6 +67,35 @@ func TestTaylorValidate(t *testing.T) {
 		c.set(&s)
 		if got := errText(s.Validate()); got != c.want {
 			t.Errorf("%+v: got %q, want %q", s, got, c.want)
+		}
+	}
+}
+
+// TestSpectrumCheckGiven checks that CheckGiven refuses a zero SLQ count
+// and options of an estimator not asked for, the first by flag name, and
+// accepts them with their estimator.
+func TestSpectrumCheckGiven(t *testing.T) {
+	ok := SpectrumSettings{TopK: 1, BottomK: 1, SLQProbes: 10, SLQSteps: 80}
+	for _, c := range []struct {
+		set   func(*SpectrumSettings)
+		given string // space-separated flag names
+		want  string
+	}{
+		{func(s *SpectrumSettings) {}, "top-k", ""},
+		{func(s *SpectrumSettings) { s.SLQProbes = 0 }, "", "slq-probes 0: want at least 1"},
+		{func(s *SpectrumSettings) { s.SLQSteps = 0 }, "", "slq-steps 0: want at least 1"},
+		{func(s *SpectrumSettings) { s.MaxSteps = 1 }, "max-steps", "max-steps 1: want 0 (automatic) or at least 2 (--top-k + --bottom-k)"},
+		{func(s *SpectrumSettings) { s.Exact = ExactAlways; s.Density = true }, "slq-probes tol", "--slq-probes applies only to the estimates; --exact computes the spectrum of the dense matrix"},
+		{func(s *SpectrumSettings) {}, "trace-probes density-plot", "--density-plot applies only with --density"},
+		{func(s *SpectrumSettings) {}, "sigma", "--sigma applies only with --density"},
+		{func(s *SpectrumSettings) {}, "trace-probes", "--trace-probes applies only with --trace or --hutchpp"},
+		{func(s *SpectrumSettings) { s.Trace, s.Density = true, true }, "trace-probes sigma slq-steps", ""},
+	} {
+		s := ok
+		c.set(&s)
+		given := func(name string) bool { return strings.Contains(" "+c.given+" ", " "+name+" ") }
+		if got := errText(s.CheckGiven(given)); got != c.want {
+			t.Errorf("%+v given %q: got %q, want %q", s, c.given, got, c.want)
 		}
 	}
 }
