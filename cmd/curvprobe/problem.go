@@ -40,50 +40,27 @@ func (f *problemFlags) register(fs *flag.FlagSet) {
 	f.device.register(fs, "auto")
 }
 
-// check reports missing and invalid shared flags, naming them; cmd
-// prefixes errors.
+// check reports missing and invalid shared flags, naming them
+// (run.ProblemSettings.CheckGiven); cmd prefixes errors.
 func (f *problemFlags) check(cmd string) error {
-	if f.batch < 1 {
-		return fmt.Errorf("%s: --batch %d: want at least 1 sample per pass", cmd, f.batch)
-	}
-	if f.subset < 0 {
-		return fmt.Errorf("%s: --subset %d: want 0 (all samples) or a positive count", cmd, f.subset)
-	}
-	if f.runDir != "" {
-		// Without --data the run's own data, subset and standardisation
-		// are used; these flags would be ignored.
-		if f.dataPath == "" {
-			for _, fl := range []struct {
-				name string
-				set  bool
-			}{{"--subset", f.subset != 0}, {"--standardize", f.standardize}, {"--data-format", f.dataFormat != ""}} {
-				if fl.set {
-					return fmt.Errorf("%s: %s applies to --data; with --run alone the run's own data settings are used", cmd, fl.name)
-				}
-			}
-		}
-		return nil
-	}
-	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
-		if req.val == "" && req.name == "--model" && !f.infer.given() {
-			return fmt.Errorf("%s: --model is required (or --act and --loss, the widths read from --weights; or --run DIR)", cmd)
-		}
-		if req.val == "" && req.name != "--model" {
-			return fmt.Errorf("%s: %s is required (or --run DIR)", cmd, req.name)
-		}
-	}
-	if f.model != "" && f.infer.given() {
-		return fmt.Errorf("%s: --act and --loss apply without --model (the model file names them)", cmd)
+	if err := f.problem().CheckGiven(f.infer.given()); err != nil {
+		return fmt.Errorf("%s: %w", cmd, flagError(err))
 	}
 	return nil
+}
+
+// problem returns the run.ProblemSettings of the files and data flags.
+func (f *problemFlags) problem() run.ProblemSettings {
+	return run.ProblemSettings{Model: f.model, Weights: f.weights, Data: f.dataPath, DataFormat: f.dataFormat, RunDir: f.runDir,
+		Standardize: f.standardize, Subset: f.subset, Batch: f.batch, Seed: f.seed}
 }
 
 // settings returns the run.ProblemSettings of the flags; dtype is --dtype
 // when given (else the model's, the run's or float64 applies). Data notes
 // and auto's choice of device go to stderr.
 func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stderr io.Writer) (run.ProblemSettings, error) {
-	s := run.ProblemSettings{Model: f.model, Weights: f.weights, Data: f.dataPath, DataFormat: f.dataFormat, RunDir: f.runDir,
-		Standardize: f.standardize, Subset: f.subset, Batch: f.batch, Seed: f.seed, Notes: stderr}
+	s := f.problem()
+	s.Notes = stderr
 	if flagSet(fs, "dtype") {
 		dt, err := kernels.ParseDType(dtype)
 		if err != nil {

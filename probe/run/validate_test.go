@@ -99,3 +99,33 @@ func TestSpectrumCheckGiven(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemCheckGiven checks the shared flags of spectrum and taylor:
+// required files, data options --run alone would ignore, and the model
+// read from the weights standing for --model.
+func TestProblemCheckGiven(t *testing.T) {
+	files := ProblemSettings{Model: "m.json", Weights: "w.npz", Data: "d.npz", Batch: 512}
+	for _, c := range []struct {
+		s        ProblemSettings
+		inferred bool
+		want     string
+	}{
+		{files, false, ""},
+		{ProblemSettings{Weights: "w.npz", Data: "d.npz", Batch: 1}, true, ""},
+		{ProblemSettings{RunDir: "r", Batch: 1}, false, ""},
+		{ProblemSettings{RunDir: "r", Data: "d.npz", Subset: 10, Batch: 1}, false, ""},
+		{ProblemSettings{RunDir: "r", Batch: 0}, false, "batch 0: want at least 1 sample per pass"},
+		{ProblemSettings{RunDir: "r", Batch: 1, Subset: -1}, false, "subset -1: want 0 (all samples) or a positive count"},
+		{ProblemSettings{RunDir: "r", Batch: 1, Subset: 10}, false, "--subset applies to --data; with --run alone the run's own data settings are used"},
+		{ProblemSettings{RunDir: "r", Batch: 1, Standardize: true}, false, "--standardize applies to --data; with --run alone the run's own data settings are used"},
+		{ProblemSettings{RunDir: "r", Batch: 1, DataFormat: "npz"}, false, "--data-format applies to --data; with --run alone the run's own data settings are used"},
+		{ProblemSettings{Weights: "w.npz", Data: "d.npz", Batch: 1}, false, "--model is required (or --act and --loss, the widths read from --weights; or --run DIR)"},
+		{ProblemSettings{Model: "m.json", Data: "d.npz", Batch: 1}, false, "--weights is required (or --run DIR)"},
+		{ProblemSettings{Model: "m.json", Weights: "w.npz", Batch: 1}, false, "--data is required (or --run DIR)"},
+		{files, true, "--act and --loss apply without --model (the model file names them)"},
+	} {
+		if got := errText(c.s.CheckGiven(c.inferred)); got != c.want {
+			t.Errorf("%+v inferred %v: got %q, want %q", c.s, c.inferred, got, c.want)
+		}
+	}
+}
