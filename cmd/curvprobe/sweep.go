@@ -59,15 +59,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // parseWithArg parses flags that may come before or after the positional
 // arguments, and wants exactly one of these.
 func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		return "", errUsage
-	}
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return "", errUsage
-		}
+	pos, err := positional(fs, args)
+	if err != nil {
+		return "", err
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(fs.Output(), "curvprobe sweep %s: want one %s, got %d arguments\n", fs.Name(), what, len(pos))
@@ -75,6 +69,22 @@ func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) 
 		return "", errUsage
 	}
 	return pos[0], nil
+}
+
+// positional parses flags that may come before or after the positional
+// arguments, and returns these.
+func positional(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, errUsage
+	}
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return nil, errUsage
+		}
+	}
+	return pos, nil
 }
 
 func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -126,6 +127,22 @@ func TestProblemCheckGiven(t *testing.T) {
 	} {
 		if got := errText(c.s.CheckGiven(c.inferred)); got != c.want {
 			t.Errorf("%+v inferred %v: got %q, want %q", c.s, c.inferred, got, c.want)
+		}
+	}
+}
+
+// TestParsePlotFormats checks --format's list: blanks ignored, unknown
+// formats and empty lists refused, naming the flag.
+func TestParsePlotFormats(t *testing.T) {
+	for _, c := range []struct{ list, got, err string }{
+		{"png,svg", "[png svg]", ""},
+		{" svg ,", "[svg]", ""},
+		{"gif", "[]", `format "gif": want png or svg`},
+		{",", "[]", `--format "," names no format`},
+	} {
+		f, err := ParsePlotFormats(c.list)
+		if got := fmt.Sprint(f); got != c.got || errText(err) != c.err {
+			t.Errorf("%q: got %s, %q; want %s, %q", c.list, got, errText(err), c.got, c.err)
 		}
 	}
 }
