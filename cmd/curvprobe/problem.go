@@ -70,13 +70,15 @@ func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stde
 	}
 	var err error
 	if f.model == "" && f.runDir == "" {
-		spec, err := f.infer.spec(f.weights)
+		spec, w, err := f.infer.spec(f.weights)
 		if err != nil {
 			return s, err
 		}
-		s.Spec = &spec
+		s.Spec, s.WeightsFile = &spec, w
 	}
-	s.Device, s.DeviceOptions, err = f.device.settings(stderr)
+	if s.Device, s.DeviceOptions, err = f.device.settings(stderr); err != nil && s.WeightsFile != nil {
+		s.WeightsFile.Close()
+	}
 	return s, err
 }
 

@@ -46,6 +46,10 @@ type ProblemSettings struct {
 	// models.InferSpec); Model is then not read, and the weights are blamed
 	// for a model that does not fit.
 	Spec *models.Spec
+	// WeightsFile, when set, is Weights opened already (e.g. by the
+	// caller that read Spec from it): the weights are read from it, and
+	// OpenProblem closes it.
+	WeightsFile *models.WeightsFile
 	// Run is RunDir's configuration when the caller has it already (it
 	// is then not read again).
 	Run *TrainConfig
@@ -96,6 +100,9 @@ type engine interface {
 // model when one sample does not fit, the batch when one sample per pass
 // would, else the data. Errors of a setting are *SettingError.
 func OpenProblem(s ProblemSettings) (*Problem, error) {
+	if s.WeightsFile != nil {
+		defer s.WeightsFile.Close()
+	}
 	cfg := s.Run
 	weights, weightsFrom := s.Weights, "weights"
 	if s.RunDir != "" {
@@ -214,7 +221,11 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 		}
 		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, ds.N), err}
 	}
-	params, err := models.LoadWeights(b.weights, spec)
+	load := models.LoadWeights
+	if b.s.WeightsFile != nil {
+		load = func(string, models.Spec) ([]float64, error) { return b.s.WeightsFile.Load(spec) }
+	}
+	params, err := load(b.weights, spec)
 	if err != nil {
 		from := b.weights
 		if b.weightsFrom == "run" {
