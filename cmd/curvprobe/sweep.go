@@ -11,28 +11,10 @@ import (
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
 )
 
-const sweepUsage = `usage: curvprobe sweep COMMAND ...
-
-` + sweep.FileHelp + `
-Commands:
-  plan FILE [--dtype D] [--json]      list the runs with their ids; check every configuration
-  run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
-                                      train the runs (of this task's shard) in DIR/runs/<id>
-  report DIR                          table (DIR/report.csv, DIR/report.md, printed) and DIR/plots
-  status DIR [--json]                 runs done, running, failed and left, with attempts
-  slurm FILE --out DIR [--shards n] [--workers W] [--time T] [--cpus C] [--mem M]
-        [--partition P] [--account A] [--gpus G] [--bin PATH]   print an sbatch array script
-  k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
-        [--mem M] [--gpus G] [--bin PATH]                        print an Indexed Job manifest
-
-` + sweep.ExecuteHelp + `
-Run 'curvprobe sweep COMMAND -h' for a command's flags.
-`
-
 // cmdSweep implements `curvprobe sweep plan|run|report|status|slurm|k8s`.
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, sweepUsage)
+		fmt.Fprint(stderr, sweep.Usage)
 		return errUsage
 	}
 	switch args[0] {
@@ -49,10 +31,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "k8s":
 		return sweepJob("k8s", args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, sweepUsage)
+		fmt.Fprint(stdout, sweep.Usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "curvprobe sweep: unknown command %q\n\n%s", args[0], sweepUsage)
+	fmt.Fprintf(stderr, "curvprobe sweep: unknown command %q\n\n%s", args[0], sweep.Usage)
 	return errUsage
 }
 
