@@ -66,13 +66,7 @@ func cmdTaylor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	out := run.TaylorOutput{TaylorReport: rep, Converged: sr.Converged}
-	if len(sr.TopEigenvalues) > 0 {
-		out.LambdaMax = sr.TopEigenvalues[0]
-	}
-	if len(sr.BottomEigenvalues) > 0 {
-		out.LambdaMin = sr.BottomEigenvalues[0]
-	}
+	out := run.NewTaylorOutput(rep, sr)
 	if f.saddle {
 		prog := run.NewProgress(stderr, f.quiet)
 		sad, err := p.SaddleEscape(ctx, run.SaddleSettings{Seed: f.seed, Recorder: prog})
