@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -119,12 +118,4 @@ func specFromFlags(arch, act, loss string, bias bool) (models.Spec, error) {
 		return models.Spec{}, fmt.Errorf("--arch/--loss: %w", err)
 	}
 	return spec, nil
-}
-
-// checkFinite reports a NaN or infinite value of a float flag, naming it.
-func checkFinite(name string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%s %v: want a finite number", name, v)
-	}
-	return nil
 }

@@ -49,7 +49,7 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&f.exact, "exact", false, fmt.Sprintf("assemble the dense Hessian (n products) and compute its full spectrum (gonum EigenSym): exact eigenvalues, fractions, moments and trace (default: automatic below %d parameters; --exact=false: never)", run.ExactThreshold))
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
-	registerPerLayer(fs, &f.s.PerLayer)
+	fs.BoolVar(&f.s.PerLayer, "per-layer", false, fmt.Sprintf("also report each layer's diagonal Hessian block (W_l and b_l together): its top --top-k eigenvalues (at least 1), exact for blocks below %d parameters (as --exact decides for the whole matrix), else by Lanczos", run.ExactThreshold))
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

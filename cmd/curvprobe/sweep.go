@@ -174,11 +174,7 @@ func sweepReport(args []string, stdout, stderr io.Writer) error {
 
 // sweepJob prints a Slurm script or a Kubernetes manifest.
 func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
-	usage := "slurm FILE --out DIR [flags]"
-	if kind == "k8s" {
-		usage = "k8s FILE --out DIR [flags]"
-	}
-	fs := newSweepFlags(kind, usage, stderr)
+	fs := newSweepFlags(kind, kind+" FILE --out DIR [flags]", stderr)
 	var o sweep.JobOptions
 	fs.StringVar(&o.Out, "out", "", "sweep directory as the tasks see it (required; Slurm: made absolute; Kubernetes: the shared volume's mount path)")
 	fs.IntVar(&o.Shards, "shards", 0, "number of tasks, each running one shard (0: one per run)")

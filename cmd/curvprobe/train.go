@@ -80,23 +80,18 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 		return run.LoadTrainConfig(f.configFile)
 	}
 	c := f.cfg
+	var err error
 	if f.modelFile != "" {
-		spec, err := models.LoadSpec(f.modelFile)
-		if err != nil {
-			return nil, err
-		}
-		c.Model = spec
+		c.Model, err = models.LoadSpec(f.modelFile)
 	} else {
-		spec, err := specFromFlags(f.arch, f.act, f.loss, f.bias)
-		if err != nil {
-			return nil, err
-		}
-		c.Model = spec
+		c.Model, err = specFromFlags(f.arch, f.act, f.loss, f.bias)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if f.init != "" {
 		c.Model.Init = models.InitKind(f.init)
 	}
-	var err error
 	if c.DType, err = kernels.ParseDType(f.dtype); err != nil {
 		return nil, err
 	}
