@@ -211,12 +211,11 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 	// gives the same results, and the plan's scratch is sized by it.
 	batch := min(b.s.Batch, ds.N)
 	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: batch}
-	if _, err := models.CheckMemory(be, spec, u); err != nil {
-		fits := func(u models.Usage) bool { _, err := models.CheckMemory(be, spec, u); return err == nil }
-		switch {
-		case !fits(models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
+	if _, culprit, err := models.CheckMemoryCulprit(be, spec, u); err != nil {
+		switch culprit {
+		case models.CulpritModel:
 			return nil, &SettingError{b.modelFrom.Setting, b.modelFrom.Value, err}
-		case fits(models.Usage{Vectors: 4, HostVectors: 1, Samples: ds.N, Rows: 1}):
+		case models.CulpritRows:
 			return nil, &SettingError{"batch", fmt.Sprint(b.s.Batch), err}
 		}
 		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, ds.N), err}
