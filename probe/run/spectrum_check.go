@@ -13,13 +13,8 @@ import (
 // a *SettingError naming the setting as the command line spells it
 // (top-k, bottom-k, max-steps, tol, trace-probes, sigma, lr).
 func (s SpectrumSettings) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"tol", s.Tol}, {"sigma", s.SLQSigma}, {"lr", s.LearningRate}} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
-		}
+	if err := nonFinite(named{"tol", s.Tol}, named{"sigma", s.SLQSigma}, named{"lr", s.LearningRate}); err != nil {
+		return err
 	}
 	bad := func(name string, v any, format string, a ...any) error {
 		return &SettingError{name, fmt.Sprint(v), fmt.Errorf(format, a...)}
@@ -80,6 +75,23 @@ func (s SpectrumSettings) CheckGiven(given func(name string) bool) error {
 			return fmt.Errorf("--%s applies only with --density", name)
 		case !s.Trace && name == "trace-probes":
 			return fmt.Errorf("--%s applies only with --trace or --hutchpp", name)
+		}
+	}
+	return nil
+}
+
+// named is a setting's value with its name as the command line spells it.
+type named struct {
+	name string
+	v    float64
+}
+
+// nonFinite returns a *SettingError for the first of the settings that is
+// NaN or infinite.
+func nonFinite(settings ...named) error {
+	for _, f := range settings {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
 		}
 	}
 	return nil

@@ -51,13 +51,8 @@ const MaxTaylorPoints = 10000
 // the command line spells it (eps-min, eps-max, tol, points); the order
 // of EpsMin and EpsMax is a plain error naming both flags.
 func (s TaylorSettings) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"eps-min", s.EpsMin}, {"eps-max", s.EpsMax}, {"tol", s.Tol}} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
-		}
+	if err := nonFinite(named{"eps-min", s.EpsMin}, named{"eps-max", s.EpsMax}, named{"tol", s.Tol}); err != nil {
+		return err
 	}
 	switch {
 	case !(s.EpsMin > 0) || !(s.EpsMax >= s.EpsMin):

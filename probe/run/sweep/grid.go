@@ -208,8 +208,11 @@ func (p *Grid) Write(path string) error {
 
 // WriteJSON writes the grid as `curvprobe sweep plan --json` prints it:
 // as Write writes DIR/sweep.json.
-func (p *Grid) WriteJSON(w io.Writer) error {
-	b, err := indentedJSON(p)
+func (p *Grid) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
+
+// writeJSON writes v as indentedJSON.
+func writeJSON(w io.Writer, v any) error {
+	b, err := indentedJSON(v)
 	if err != nil {
 		return err
 	}

@@ -179,14 +179,7 @@ func firstLine(s string) string {
 
 // WriteJSON writes p as `curvprobe sweep status --json` prints it: one
 // indented JSON object (its fields in StatusHelp).
-func (p *Progress) WriteJSON(w io.Writer) error {
-	b, err := indentedJSON(p)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
+func (p *Progress) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
 
 // WriteTable writes the progress as a table, a line per run (its axis
 // values, state, step of steps, attempts, the latest attempt's host and
