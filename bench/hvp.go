@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/kernels/cpu"
 	"github.com/curvprobe/curvprobe/models"
+	"github.com/curvprobe/curvprobe/probe/run"
 )
 
 // HVPSettings configure HVP. Zero values mean the defaults noted.
@@ -19,6 +22,19 @@ type HVPSettings struct {
 	Repeats int    // timed repetitions after Warmup; 0 means 20
 	Warmup  int    // untimed repetitions first; 0 means 3
 	Seed    uint64 // parameters and data
+}
+
+// Validate reports settings a command gave that HVP would read as its
+// defaults or cannot run, as a *run.SettingError naming the flag (batch,
+// repeats): a zero is refused here, since a command gives every setting.
+func (s HVPSettings) Validate() error {
+	switch {
+	case s.Batch < 1:
+		return &run.SettingError{Setting: "batch", Value: fmt.Sprint(s.Batch), Err: errors.New("want at least 1")}
+	case s.Repeats < 1:
+		return &run.SettingError{Setting: "repeats", Value: fmt.Sprint(s.Repeats), Err: errors.New("want at least 1")}
+	}
+	return nil
 }
 
 // HVPResult holds median times in milliseconds of one gradient, one exact
@@ -52,6 +68,20 @@ type HVPResult struct {
 	GemmGFLOPS      float64 `json:"gemm_gflops"`         // the HVP's GEMM flops / GemmMS
 	HVPPerGemm      float64 `json:"hvp_per_gemm"`        // HVPMS / GemmMS: 1 is the ceiling
 	CachedPerGemm   float64 `json:"hvp_cached_per_gemm"` // HVPCachedMS / GemmCachedMS
+}
+
+// WriteText writes r as `curvprobe bench hvp` prints it: a header, then
+// the gradient, the HVP and the kept-forward HVP, each beside its GEMMs
+// alone.
+func (r *HVPResult) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "%s %s %s batch %d %s on %s (%d threads), %d parameters\n", r.Arch, r.Activation, r.Loss, r.Batch, r.DType, r.Backend, r.Threads, r.Params)
+	fmt.Fprintf(w, "                      time    its GEMMs alone (the ceiling)\n")
+	fmt.Fprintf(w, "gradient           %8.3f ms  %8.3f ms (%d GEMMs)\n", r.GradMS, r.GemmGradMS, r.GemmGradCount)
+	fmt.Fprintf(w, "HVP                %8.3f ms  %8.3f ms (%d GEMMs, %.1f GFLOP/s): %.2f gradients, %.2fx the ceiling\n",
+		r.HVPMS, r.GemmMS, r.GemmCount, r.GemmGFLOPS, r.HVPPerGrad, r.HVPPerGemm)
+	_, err := fmt.Fprintf(w, "HVP, forward kept  %8.3f ms  %8.3f ms (%d GEMMs): %.2fx the ceiling\n",
+		r.HVPCachedMS, r.GemmCachedMS, r.GemmCachedCount, r.CachedPerGemm)
+	return err
 }
 
 // HVP times the gradient and the HVP of s.Spec on be for one batch of random

@@ -10,6 +10,7 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
+	"github.com/curvprobe/curvprobe/probe/run"
 )
 
 // LambdaSettings configure TopEigenvalue.
@@ -29,6 +30,45 @@ type LambdaSettings struct {
 	// CacheBytes bounds the memory for keeping the forward passes between
 	// products (models.Settings.CacheBytes); 0 means models' default.
 	CacheBytes int64
+}
+
+// Validate reports settings a command gave that TopEigenvalue would read
+// as its defaults or refuse, as a *run.SettingError naming the flag (tol,
+// samples, batch, max-iter, method): a zero is refused here, since a
+// command gives every setting.
+func (s LambdaSettings) Validate() error {
+	bad := func(name string, v any, msg string) error {
+		return &run.SettingError{Setting: name, Value: fmt.Sprint(v), Err: errors.New(msg)}
+	}
+	switch {
+	case math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0):
+		return bad("tol", s.Tol, "want a finite number")
+	case s.Samples < 1:
+		return bad("samples", s.Samples, "want at least 1")
+	case s.Batch < 1:
+		return bad("batch", s.Batch, "want at least 1")
+	case !(s.Tol > 0 && s.Tol < 1):
+		return bad("tol", s.Tol, "want a relative residual in (0, 1)")
+	case s.MaxIter < 1:
+		return bad("max-iter", s.MaxIter, "want at least 1")
+	case s.Method != "lanczos" && s.Method != "power":
+		return bad("method", fmt.Sprintf("%q", s.Method), "want lanczos or power")
+	}
+	return nil
+}
+
+// CacheBytes returns LambdaSettings.CacheBytes for a size in MiB, 0 or -1
+// meaning never (-1: models' 0 would mean its default), refusing other
+// negative sizes and sizes beyond int64 bytes as a *run.SettingError
+// naming cache-mib.
+func CacheBytes(mib int64) (int64, error) {
+	if mib < -1 || mib > math.MaxInt64>>20 {
+		return 0, &run.SettingError{Setting: "cache-mib", Value: fmt.Sprint(mib), Err: errors.New("want 0 or -1 (never) or a positive size in MiB")}
+	}
+	if mib <= 0 {
+		return -1, nil
+	}
+	return mib << 20, nil
 }
 
 // LambdaResult reports the top Hessian eigenvalue of a randomly initialised

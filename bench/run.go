@@ -41,8 +41,8 @@ func (j *hvpJob) Float64(be kernels.Backend[float64]) (err error) {
 }
 
 func checkedHVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSettings) (*HVPResult, error) {
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Batch, Rows: s.Batch}); err != nil {
-		if !fits(be, s.Spec, models.Usage{Vectors: 4, Samples: 1, Rows: 1}) {
+	if _, culprit, err := models.CheckMemoryCulprit(be, s.Spec, models.Usage{Vectors: 4, Samples: s.Batch, Rows: s.Batch}); err != nil {
+		if culprit == models.CulpritModel {
 			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
 		}
 		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(s.Batch), Err: err}
@@ -51,12 +51,16 @@ func checkedHVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s H
 }
 
 // RunTopEigenvalue runs TopEigenvalue on a backend of float type dt opened
-// by b, first checking that the plan's parameters and power iteration's
-// vectors fit the backend's memory; a refusal is a *run.SettingError
-// blaming the first of batch, samples and arch whose lowering alone would
-// fit (batch is the value asked for, before it was capped at the number
-// of samples). A failure to open is a *device.OpenError.
-func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings, batch int) (*LambdaResult, error) {
+// by b, with passes of s.Batch samples at most s.Samples (a pass never
+// holds more samples than there are; the results do not depend on it),
+// first checking that the plan's parameters and power iteration's vectors
+// fit the backend's memory; a refusal is a *run.SettingError blaming the
+// first of batch, samples and arch whose lowering alone would fit (batch
+// is s.Batch as asked for, before it was capped at the number of samples).
+// A failure to open is a *device.OpenError.
+func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings) (*LambdaResult, error) {
+	batch := s.Batch
+	s.Batch = min(s.Batch, s.Samples)
 	j := &lambdaJob{ctx: ctx, s: s, batch: batch}
 	err := device.Run(dt, b, j)
 	return j.res, err
@@ -85,22 +89,15 @@ func checkedLambda[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 	// The plan's parameters and the estimator's vectors, as many whatever
 	// the number of products. The setting to blame is the first whose
 	// lowering alone would fit: batch, then samples, else arch.
-	vecs := LambdaVectors(s.Method)
-	if _, err := models.CheckMemory(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: s.Batch}); err != nil {
-		switch {
-		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: 1, Rows: 1}):
+	u := models.Usage{Vectors: LambdaVectors(s.Method), Samples: s.Samples, Rows: s.Batch}
+	if _, culprit, err := models.CheckMemoryCulprit(be, s.Spec, u); err != nil {
+		switch culprit {
+		case models.CulpritModel:
 			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
-		case !fits(be, s.Spec, models.Usage{Vectors: vecs, Samples: s.Samples, Rows: 1}):
+		case models.CulpritSamples:
 			return nil, &run.SettingError{Setting: "samples", Value: fmt.Sprint(s.Samples), Err: err}
 		}
 		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(batch), Err: err}
 	}
 	return TopEigenvalue(ctx, be, s)
-}
-
-// fits reports whether u of spec fits be's memory (models.CheckMemory):
-// asked of smaller usages to find the setting to blame for a refusal.
-func fits[T kernels.Float](be kernels.Backend[T], spec models.Spec, u models.Usage) bool {
-	_, err := models.CheckMemory(be, spec, u)
-	return err == nil
 }

@@ -225,6 +225,57 @@ func CheckMemory[T kernels.Float](be kernels.Memory[T], spec Spec, u Usage) (Foo
 	return f, nil
 }
 
+// Culprit is the part of a Usage that CheckMemoryCulprit blames for a
+// refusal.
+type Culprit int
+
+// The culprits, from the model to the rows of a pass.
+const (
+	// NoCulprit: the usage fits.
+	NoCulprit Culprit = iota
+	// CulpritModel: the model, its vectors included, does not fit even the
+	// smallest run (SmallestRun).
+	CulpritModel
+	// CulpritSamples: the samples do not fit, even in passes of one sample.
+	CulpritSamples
+	// CulpritRows: passes of Usage.Rows samples do not fit where passes of
+	// one sample would.
+	CulpritRows
+)
+
+// SmallestRun returns u with one sample in passes of one sample: the least
+// a computation of u's vectors needs. A model refused with it is too large
+// whatever the data and batch.
+func SmallestRun(u Usage) Usage {
+	u.Samples, u.Rows = 1, 1
+	return u
+}
+
+// CheckMemoryCulprit is CheckMemory that, on a refusal, also says which
+// setting to blame, so that every command names the same one: the model
+// when the smallest run (SmallestRun) does not fit; else the samples when
+// they do not fit in passes of one sample; else the rows per pass. The
+// Footprint and the error are CheckMemory's for u itself.
+func CheckMemoryCulprit[T kernels.Float](be kernels.Memory[T], spec Spec, u Usage) (Footprint, Culprit, error) {
+	f, err := CheckMemory(be, spec, u)
+	if err == nil {
+		return f, NoCulprit, nil
+	}
+	fits := func(v Usage) bool {
+		_, err := CheckMemory(be, spec, v)
+		return err == nil
+	}
+	one := u
+	one.Rows = 1
+	switch {
+	case !fits(SmallestRun(u)):
+		return f, CulpritModel, err
+	case !fits(one):
+		return f, CulpritSamples, err
+	}
+	return f, CulpritRows, err
+}
+
 // fits reports whether bytes more fit the memory p's backend can still
 // allocate (true where it cannot tell).
 func (p *Plan[T]) fits(bytes int64) bool {

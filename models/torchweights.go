@@ -19,38 +19,12 @@ import (
 // (not its name): "npz", "safetensors" or "torch" (torch.save's zip
 // archive). Errors name the file.
 func WeightsFormat(path string) (string, error) {
-	f, err := os.Open(path)
+	w, err := OpenWeights(path)
 	if err != nil {
-		return "", fmt.Errorf("weights %s: %w", path, err)
+		return "", err
 	}
-	defer f.Close()
-	var head [16]byte
-	n, _ := io.ReadFull(f, head[:])
-	var names []string
-	if n >= 4 && string(head[:4]) == "PK\x03\x04" {
-		st, err := f.Stat()
-		if err != nil {
-			return "", fmt.Errorf("weights %s: %w", path, err)
-		}
-		zr, err := zip.NewReader(f, st.Size())
-		if err != nil {
-			return "", fmt.Errorf("weights %s: %w", path, err)
-		}
-		for _, zf := range zr.File {
-			names = append(names, zf.Name)
-		}
-	}
-	switch torchfile.Detect(head[:n], names) {
-	case torchfile.Zip:
-		return "npz", nil
-	case torchfile.Safetensors:
-		return "safetensors", nil
-	case torchfile.TorchZip:
-		return "torch", nil
-	case torchfile.TorchLegacy:
-		return "", fmt.Errorf("weights %s: a legacy torch.save file (a bare pickle, _use_new_zipfile_serialization=False): save it again with torch.save's default zip format, or with safetensors", path)
-	}
-	return "", fmt.Errorf("weights %s: neither NPZ, safetensors nor a torch.save archive (starts %q)", path, head[:n])
+	defer w.Close()
+	return w.Format(), nil
 }
 
 // torchLayer is one nn.Linear's parameters in a state_dict: its module path
@@ -145,20 +119,10 @@ func layerKeys(layers []torchLayer) string {
 	return strings.Join(keys, ", ")
 }
 
-// loadTorchWeights reads the state_dict of an nn.Sequential of Linear
-// layers (safetensors or torch.save) for spec: weights [out, in]
-// transposed to our [in, out], any float dtype widened. Errors name the
-// file and the key and shape that do not fit.
-func loadTorchWeights(path string, spec Spec) ([]float64, error) {
-	f, err := torchfile.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("weights %w", err)
-	}
-	defer f.Close()
-	return torchWeights(f, spec)
-}
-
-// torchWeights is loadTorchWeights on an open file, named f.Path in errors.
+// torchWeights reads the state_dict of an nn.Sequential of Linear layers
+// (safetensors or torch.save) in f for spec: weights [out, in] transposed
+// to our [in, out], any float dtype widened. Errors name the file (f.Path)
+// and the key and shape that do not fit.
 func torchWeights(f *torchfile.File, spec Spec) ([]float64, error) {
 	path := f.Path
 	layers, err := torchLayers(f)
@@ -230,34 +194,15 @@ func torchWeights(f *torchfile.File, spec Spec) ([]float64, error) {
 // and loss given (they are not in the file). It reads safetensors and
 // torch.save state_dicts (an nn.Sequential of Linear layers) and our NPZ
 // (W0 b0 W1 b1 ...). Errors name the file and the key whose shape breaks
-// the chain of widths.
+// the chain of widths. To read the weights too, use OpenWeights: the file
+// is then opened once.
 func InferSpec(path string, act kernels.Activation, loss Loss) (Spec, error) {
-	format, err := WeightsFormat(path)
+	w, err := OpenWeights(path)
 	if err != nil {
 		return Spec{}, err
 	}
-	var widths []int
-	var bias []bool
-	var keys []string
-	if format == "npz" {
-		widths, bias, keys, err = npzWidths(path)
-	} else {
-		widths, bias, keys, err = torchWidths(path)
-	}
-	if err != nil {
-		return Spec{}, err
-	}
-	for l := 1; l < len(bias); l++ {
-		if bias[l] != bias[0] {
-			return Spec{}, fmt.Errorf("weights %s: layer %d (%s) has %s, layer 0 (%s) %s: biases must be on every layer or none",
-				path, l, keys[l], hasBias(bias[l]), keys[0], hasBias(bias[0]))
-		}
-	}
-	spec := Spec{Layers: widths, Activation: act, Loss: loss, Bias: bias[0]}
-	if err := spec.Validate(); err != nil {
-		return Spec{}, fmt.Errorf("weights %s: %w", path, err)
-	}
-	return spec, nil
+	defer w.Close()
+	return w.InferSpec(act, loss)
 }
 
 func hasBias(b bool) string {
@@ -267,18 +212,8 @@ func hasBias(b bool) string {
 	return "no bias"
 }
 
-// torchWidths reads the widths of a state_dict's Linear layers: each
-// layer's in is the previous one's out.
-func torchWidths(path string) (widths []int, bias []bool, keys []string, err error) {
-	f, err := torchfile.Open(path)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("weights %w", err)
-	}
-	defer f.Close()
-	return fileWidths(f)
-}
-
-// fileWidths is torchWidths on an open file, named f.Path in errors.
+// fileWidths reads the widths of the state_dict's Linear layers in f:
+// each layer's in is the previous one's out. Errors name f.Path.
 func fileWidths(f *torchfile.File) (widths []int, bias []bool, keys []string, err error) {
 	path := f.Path
 	layers, err := torchLayers(f)
@@ -304,14 +239,9 @@ func fileWidths(f *torchfile.File) (widths []int, bias []bool, keys []string, er
 	return widths, bias, keys, nil
 }
 
-// npzWidths reads the widths of a weights NPZ from its arrays' headers:
-// W0 [in, out], W1, ... up to the first missing index.
-func npzWidths(path string) (widths []int, bias []bool, keys []string, err error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("weights %s: %w", path, err)
-	}
-	defer zr.Close()
+// npzWidths reads the widths of the weights NPZ zr, read from path, from
+// its arrays' headers: W0 [in, out], W1, ... up to the first missing index.
+func npzWidths(zr *zip.Reader, path string) (widths []int, bias []bool, keys []string, err error) {
 	shape := func(name string) ([]int, bool, error) {
 		i := slices.IndexFunc(zr.File, func(zf *zip.File) bool { return zf.Name == name+".npy" })
 		if i < 0 {

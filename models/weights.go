@@ -28,18 +28,17 @@ import (
 // stored twice (numpy.load would take the last), a corrupt .npy header, a
 // wrong shape or dtype, truncated data, a non-finite value.
 func LoadWeights(path string, spec Spec) ([]float64, error) {
-	format, err := WeightsFormat(path)
+	w, err := OpenWeights(path)
 	if err != nil {
 		return nil, err
 	}
-	if format != "npz" {
-		return loadTorchWeights(path, spec)
-	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, fmt.Errorf("weights %s: %w", path, err)
-	}
-	defer zr.Close()
+	defer w.Close()
+	return w.Load(spec)
+}
+
+// loadNPZ reads the weights of spec from the NPZ zr, read from path
+// (LoadWeights).
+func loadNPZ(zr *zip.Reader, path string, spec Spec) ([]float64, error) {
 	if _, err := npyfile.Members(zr.File); err != nil {
 		return nil, fmt.Errorf("weights %s: %w", path, err)
 	}

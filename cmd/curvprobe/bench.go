@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/curvprobe/curvprobe/bench"
 	"github.com/curvprobe/curvprobe/probe/run"
@@ -39,31 +38,22 @@ func cmdBenchHVP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	switch {
-	case *batch < 1:
-		return fmt.Errorf("--batch %d: want at least 1", *batch)
-	case *repeats < 1:
-		return fmt.Errorf("--repeats %d: want at least 1", *repeats)
+	s := bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed}
+	if err := s.Validate(); err != nil {
+		return flagError(err)
 	}
 	b, err := dev.backends(stderr)
 	if err != nil {
 		return err
 	}
-	res, err := bench.RunHVP(ctx, dt, b, bench.HVPSettings{Spec: spec, Batch: *batch, Repeats: *repeats, Seed: *seed})
+	res, err := bench.RunHVP(ctx, dt, b, s)
 	if err != nil {
 		return dev.errorOf(err)
 	}
 	if *jsonOut {
 		return writeJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s %s %s batch %d %s on %s (%d threads), %d parameters\n", res.Arch, res.Activation, res.Loss, res.Batch, res.DType, res.Backend, res.Threads, res.Params)
-	fmt.Fprintf(stdout, "                      time    its GEMMs alone (the ceiling)\n")
-	fmt.Fprintf(stdout, "gradient           %8.3f ms  %8.3f ms (%d GEMMs)\n", res.GradMS, res.GemmGradMS, res.GemmGradCount)
-	fmt.Fprintf(stdout, "HVP                %8.3f ms  %8.3f ms (%d GEMMs, %.1f GFLOP/s): %.2f gradients, %.2fx the ceiling\n",
-		res.HVPMS, res.GemmMS, res.GemmCount, res.GemmGFLOPS, res.HVPPerGrad, res.HVPPerGemm)
-	fmt.Fprintf(stdout, "HVP, forward kept  %8.3f ms  %8.3f ms (%d GEMMs): %.2fx the ceiling\n",
-		res.HVPCachedMS, res.GemmCachedMS, res.GemmCachedCount, res.CachedPerGemm)
-	return nil
+	return res.WriteText(stdout)
 }
 
 func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -97,39 +87,21 @@ func cmdBenchLambda(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if err := checkFinite("--tol", *tol); err != nil {
-		return err
+	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: *batch, Tol: *tol, MaxIter: *maxIter, Seed: *seed, Method: *method}
+	if err := s.Validate(); err != nil {
+		return flagError(err)
 	}
-	switch {
-	case *samples < 1:
-		return fmt.Errorf("--samples %d: want at least 1", *samples)
-	case *batch < 1:
-		return fmt.Errorf("--batch %d: want at least 1", *batch)
-	case !(*tol > 0 && *tol < 1):
-		return fmt.Errorf("--tol %g: want a relative residual in (0, 1)", *tol)
-	case *maxIter < 1:
-		return fmt.Errorf("--max-iter %d: want at least 1", *maxIter)
-	case *cacheMiB < -1 || *cacheMiB > math.MaxInt64>>20:
-		return fmt.Errorf("--cache-mib %d: want 0 or -1 (never) or a positive size in MiB", *cacheMiB)
-	case *method != "lanczos" && *method != "power":
-		return fmt.Errorf("--method %q: want lanczos or power", *method)
-	}
-	// A pass never holds more samples than there are; the results do not
-	// depend on it.
-	rows := min(*batch, *samples)
-	cache := *cacheMiB << 20
-	if cache <= 0 {
-		cache = -1 // models.Settings: 0 would mean its 1 GiB default
+	if s.CacheBytes, err = bench.CacheBytes(*cacheMiB); err != nil {
+		return flagError(err)
 	}
 	prog := run.NewProgress(stderr, *quiet)
 	defer prog.Done()
-	s := bench.LambdaSettings{Spec: spec, Samples: *samples, Batch: rows, Tol: *tol, MaxIter: *maxIter, Seed: *seed, CacheBytes: cache,
-		Method: *method, Recorder: prog}
+	s.Recorder = prog
 	b, err := dev.backends(stderr)
 	if err != nil {
 		return err
 	}
-	res, err := bench.RunTopEigenvalue(ctx, dt, b, s, *batch)
+	res, err := bench.RunTopEigenvalue(ctx, dt, b, s)
 	if err != nil {
 		return dev.errorOf(err)
 	}

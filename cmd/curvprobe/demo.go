@@ -8,8 +8,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/curvprobe/curvprobe/kernels"
-	"github.com/curvprobe/curvprobe/models"
 	"github.com/curvprobe/curvprobe/probe"
 	"github.com/curvprobe/curvprobe/probe/run"
 )
@@ -47,20 +45,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	// The spectrum of the trained network, with its density.
-	ps := run.ProblemSettings{RunDir: *out, Run: &f.cfg, Batch: models.DefaultBatch, DType: kernels.Float64}
-	if ps.Device, ps.DeviceOptions, err = dev.settings(nil); err != nil {
+	n, o, err := dev.settings(nil)
+	if err != nil {
 		return err
 	}
-	p, err := run.OpenProblem(ps)
-	if err != nil {
-		return flagError(err)
-	}
-	defer p.Close()
-	rep, err := p.Spectrum(ctx, run.SpectrumSettings{TopK: 5, BottomK: 5, Density: true, Trace: true, Seed: 1, LearningRate: *lr})
+	rep, err := run.DemoSpectrum(ctx, *out, &f.cfg, n, o)
 	if errors.Is(err, probe.ErrNotConverged) {
 		fmt.Fprintf(stderr, "curvprobe demo: warning: Lanczos stopped at %d steps short of its tolerance (residual bounds in the output)\n", rep.LanczosSteps)
 	} else if err != nil {
-		return err
+		return flagError(err)
 	}
 	densPath := filepath.Join(*out, "plots", "density_final.png")
 	if err := run.PlotDensity(densPath, rep.Density, "trained 64x64x64x10 tanh mse"); err != nil {

@@ -29,35 +29,19 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fset.PrintDefaults()
 	}
 	format := fset.String("format", strings.Join(run.PlotFormats, ","), "comma-separated figure formats: png, svg")
-	if err := fset.Parse(args); err != nil {
-		return errUsage
-	}
 	// The run directory may come before or after the flags.
-	var dirs []string
-	for fset.NArg() > 0 {
-		dirs = append(dirs, fset.Arg(0))
-		if err := fset.Parse(fset.Args()[1:]); err != nil {
-			return errUsage
-		}
+	dirs, err := positional(fset, args)
+	if err != nil {
+		return err
 	}
 	if len(dirs) != 1 {
-		fmt.Fprint(stderr, plotUsage)
-		fset.PrintDefaults()
+		fset.Usage()
 		return errUsage
 	}
 	dir := dirs[0]
-	var formats []string
-	for _, f := range strings.Split(*format, ",") {
-		switch f = strings.TrimSpace(f); f {
-		case "":
-		case "png", "svg":
-			formats = append(formats, f)
-		default:
-			return fmt.Errorf("plot: --format %q: want png or svg", f)
-		}
-	}
-	if len(formats) == 0 {
-		return fmt.Errorf("plot: --format %q names no format", *format)
+	formats, err := run.ParsePlotFormats(*format)
+	if err != nil {
+		return fmt.Errorf("plot: %w", flagError(err))
 	}
 
 	if err := run.CheckRunLog(dir); err != nil {

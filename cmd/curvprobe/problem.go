@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/curvprobe/curvprobe/data"
 	"github.com/curvprobe/curvprobe/kernels"
@@ -40,50 +39,27 @@ func (f *problemFlags) register(fs *flag.FlagSet) {
 	f.device.register(fs, "auto")
 }
 
-// check reports missing and invalid shared flags, naming them; cmd
-// prefixes errors.
+// check reports missing and invalid shared flags, naming them
+// (run.ProblemSettings.CheckGiven); cmd prefixes errors.
 func (f *problemFlags) check(cmd string) error {
-	if f.batch < 1 {
-		return fmt.Errorf("%s: --batch %d: want at least 1 sample per pass", cmd, f.batch)
-	}
-	if f.subset < 0 {
-		return fmt.Errorf("%s: --subset %d: want 0 (all samples) or a positive count", cmd, f.subset)
-	}
-	if f.runDir != "" {
-		// Without --data the run's own data, subset and standardisation
-		// are used; these flags would be ignored.
-		if f.dataPath == "" {
-			for _, fl := range []struct {
-				name string
-				set  bool
-			}{{"--subset", f.subset != 0}, {"--standardize", f.standardize}, {"--data-format", f.dataFormat != ""}} {
-				if fl.set {
-					return fmt.Errorf("%s: %s applies to --data; with --run alone the run's own data settings are used", cmd, fl.name)
-				}
-			}
-		}
-		return nil
-	}
-	for _, req := range []struct{ name, val string }{{"--model", f.model}, {"--weights", f.weights}, {"--data", f.dataPath}} {
-		if req.val == "" && req.name == "--model" && !f.infer.given() {
-			return fmt.Errorf("%s: --model is required (or --act and --loss, the widths read from --weights; or --run DIR)", cmd)
-		}
-		if req.val == "" && req.name != "--model" {
-			return fmt.Errorf("%s: %s is required (or --run DIR)", cmd, req.name)
-		}
-	}
-	if f.model != "" && f.infer.given() {
-		return fmt.Errorf("%s: --act and --loss apply without --model (the model file names them)", cmd)
+	if err := f.problem().CheckGiven(f.infer.given()); err != nil {
+		return fmt.Errorf("%s: %w", cmd, flagError(err))
 	}
 	return nil
+}
+
+// problem returns the run.ProblemSettings of the files and data flags.
+func (f *problemFlags) problem() run.ProblemSettings {
+	return run.ProblemSettings{Model: f.model, Weights: f.weights, Data: f.dataPath, DataFormat: f.dataFormat, RunDir: f.runDir,
+		Standardize: f.standardize, Subset: f.subset, Batch: f.batch, Seed: f.seed}
 }
 
 // settings returns the run.ProblemSettings of the flags; dtype is --dtype
 // when given (else the model's, the run's or float64 applies). Data notes
 // and auto's choice of device go to stderr.
 func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stderr io.Writer) (run.ProblemSettings, error) {
-	s := run.ProblemSettings{Model: f.model, Weights: f.weights, Data: f.dataPath, DataFormat: f.dataFormat, RunDir: f.runDir,
-		Standardize: f.standardize, Subset: f.subset, Batch: f.batch, Seed: f.seed, Notes: stderr}
+	s := f.problem()
+	s.Notes = stderr
 	if flagSet(fs, "dtype") {
 		dt, err := kernels.ParseDType(dtype)
 		if err != nil {
@@ -93,13 +69,15 @@ func (f *problemFlags) settings(cmd string, fs *flag.FlagSet, dtype string, stde
 	}
 	var err error
 	if f.model == "" && f.runDir == "" {
-		spec, err := f.infer.spec(f.weights)
+		spec, w, err := f.infer.spec(f.weights)
 		if err != nil {
 			return s, err
 		}
-		s.Spec = &spec
+		s.Spec, s.WeightsFile = &spec, w
 	}
-	s.Device, s.DeviceOptions, err = f.device.settings(stderr)
+	if s.Device, s.DeviceOptions, err = f.device.settings(stderr); err != nil && s.WeightsFile != nil {
+		s.WeightsFile.Close()
+	}
 	return s, err
 }
 
@@ -140,12 +118,4 @@ func specFromFlags(arch, act, loss string, bias bool) (models.Spec, error) {
 		return models.Spec{}, fmt.Errorf("--arch/--loss: %w", err)
 	}
 	return spec, nil
-}
-
-// checkFinite reports a NaN or infinite value of a float flag, naming it.
-func checkFinite(name string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%s %v: want a finite number", name, v)
-	}
-	return nil
 }

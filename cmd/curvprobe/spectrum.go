@@ -14,19 +14,16 @@ import (
 
 type spectrumFlags struct {
 	problemFlags
-	topK, bottomK                       int
-	trace, density, ggn, jsonOut, quiet bool
-	hutchpp                             bool
-	traceProbes, slqProbes, slqSteps    int
-	sigma, tol, lr                      float64
-	maxSteps                            int
-	dtype                               string
-	densityPlot                         string
-	// exact is --exact: ExactAlways when given, ExactNever when given as
-	// --exact=false, ExactAuto when absent (set by check).
-	exact     bool
-	exactMode run.ExactMode
-	perLayer  bool
+	// s holds the flags that are settings as they are; settings adds the
+	// rest.
+	s              run.SpectrumSettings
+	trace, ggn     bool
+	jsonOut, quiet bool
+	dtype          string
+	densityPlot    string
+	// exact is --exact; check sets s.Exact from it: ExactAlways when
+	// given, ExactNever when given as --exact=false, ExactAuto when absent.
+	exact bool
 }
 
 func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,25 +31,25 @@ func cmdSpectrum(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("spectrum", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.problemFlags.register(fs)
-	fs.IntVar(&f.topK, "top-k", 1, "number of largest eigenvalues")
-	fs.IntVar(&f.bottomK, "bottom-k", 1, "number of smallest eigenvalues (default 1 without --top-k, 0 with it: only what is asked for is computed)")
+	fs.IntVar(&f.s.TopK, "top-k", 1, "number of largest eigenvalues")
+	fs.IntVar(&f.s.BottomK, "bottom-k", 1, "number of smallest eigenvalues (default 1 without --top-k, 0 with it: only what is asked for is computed)")
 	fs.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
-	fs.IntVar(&f.traceProbes, "trace-probes", 0, "trace probes (0: 100 for Hutchinson, 99 for Hutch++)")
-	fs.BoolVar(&f.hutchpp, "hutchpp", false, "estimate the trace by Hutch++ (low-rank part exact) instead of Hutchinson")
-	fs.BoolVar(&f.density, "density", false, "estimate the spectral density (stochastic Lanczos quadrature)")
-	fs.IntVar(&f.slqProbes, "slq-probes", 10, "SLQ probes (at least 1)")
-	fs.IntVar(&f.slqSteps, "slq-steps", 80, "Lanczos steps per SLQ probe (at least 1; at most the parameter count is used)")
-	fs.Float64Var(&f.sigma, "sigma", 0, "Gaussian broadening of the density (0: 1% of the spectral range)")
+	fs.IntVar(&f.s.TraceProbes, "trace-probes", 0, "trace probes (0: 100 for Hutchinson, 99 for Hutch++)")
+	fs.BoolVar(&f.s.HutchPP, "hutchpp", false, "estimate the trace by Hutch++ (low-rank part exact) instead of Hutchinson")
+	fs.BoolVar(&f.s.Density, "density", false, "estimate the spectral density (stochastic Lanczos quadrature)")
+	fs.IntVar(&f.s.SLQProbes, "slq-probes", 10, "SLQ probes (at least 1)")
+	fs.IntVar(&f.s.SLQSteps, "slq-steps", 80, "Lanczos steps per SLQ probe (at least 1; at most the parameter count is used)")
+	fs.Float64Var(&f.s.SLQSigma, "sigma", 0, "Gaussian broadening of the density (0: 1% of the spectral range)")
 	fs.StringVar(&f.densityPlot, "density-plot", "", "write the density plot to this PNG or SVG file")
 	fs.BoolVar(&f.ggn, "ggn", false, "use the Gauss-Newton matrix instead of the Hessian")
-	fs.Float64Var(&f.tol, "tol", 0, "Lanczos residual tolerance (0: 1e-8 in float64, 1e-3 in float32)")
-	fs.IntVar(&f.maxSteps, "max-steps", 0, "Lanczos Krylov dimension cap, at least --top-k + --bottom-k (0: 300, within 2 GiB of basis)")
-	fs.Float64Var(&f.lr, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
+	fs.Float64Var(&f.s.Tol, "tol", 0, "Lanczos residual tolerance (0: 1e-8 in float64, 1e-3 in float32)")
+	fs.IntVar(&f.s.MaxSteps, "max-steps", 0, "Lanczos Krylov dimension cap, at least --top-k + --bottom-k (0: 300, within 2 GiB of basis)")
+	fs.Float64Var(&f.s.LearningRate, "lr", 0, "report whether gradient descent with this step is stable (lr < 2/lambda_max)")
 	fs.StringVar(&f.dtype, "dtype", "float64", "float64 or float32")
 	fs.BoolVar(&f.exact, "exact", false, fmt.Sprintf("assemble the dense Hessian (n products) and compute its full spectrum (gonum EigenSym): exact eigenvalues, fractions, moments and trace (default: automatic below %d parameters; --exact=false: never)", run.ExactThreshold))
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
-	registerPerLayer(fs, &f.perLayer)
+	fs.BoolVar(&f.s.PerLayer, "per-layer", false, fmt.Sprintf("also report each layer's diagonal Hessian block (W_l and b_l together): its top --top-k eigenvalues (at least 1), exact for blocks below %d parameters (as --exact decides for the whole matrix), else by Lanczos", run.ExactThreshold))
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -83,63 +80,35 @@ func (f *spectrumFlags) defaultBottomK(fs *flag.FlagSet) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["top-k"] && !set["bottom-k"] {
-		f.bottomK = 0
+		f.s.BottomK = 0
 	}
 }
 
 // check reports invalid spectrum flags, naming them, before anything is
-// loaded: the probe package panics on invalid settings. Ranges are the
-// settings' own (run.SpectrumSettings.Validate); here, what only the
-// flags know: a zero that the settings would read as a default, and flags
-// of an estimator that was not asked for.
+// loaded: the probe package panics on invalid settings. The rules are the
+// settings' own (run.SpectrumSettings.CheckGiven): ranges, and what only
+// the flags know: a zero that the settings would read as a default, and
+// flags of an estimator that was not asked for.
 func (f *spectrumFlags) check(fs *flag.FlagSet) error {
-	switch {
-	case f.slqProbes < 1:
-		return fmt.Errorf("--slq-probes %d: want at least 1", f.slqProbes)
-	case f.slqSteps < 1:
-		return fmt.Errorf("--slq-steps %d: want at least 1", f.slqSteps)
-	}
 	if flagSet(fs, "exact") {
-		f.exactMode = run.ExactNever
+		f.s.Exact = run.ExactNever
 		if f.exact {
-			f.exactMode = run.ExactAlways
+			f.s.Exact = run.ExactAlways
 		}
 	}
-	if err := f.settings().Validate(); err != nil {
-		return flagError(err)
-	}
-	var err error
-	fs.Visit(func(fl *flag.Flag) {
-		switch {
-		case err != nil:
-		case f.exactMode == run.ExactAlways && estimatorFlags[fl.Name]:
-			err = fmt.Errorf("--%s applies only to the estimates; --exact computes the spectrum of the dense matrix", fl.Name)
-		case !f.density && (fl.Name == "slq-probes" || fl.Name == "slq-steps" || fl.Name == "sigma" || fl.Name == "density-plot"):
-			err = fmt.Errorf("--%s applies only with --density", fl.Name)
-		case !f.trace && !f.hutchpp && fl.Name == "trace-probes":
-			err = fmt.Errorf("--%s applies only with --trace or --hutchpp", fl.Name)
-		}
-	})
-	return err
+	return flagError(f.settings().CheckGiven(func(name string) bool { return flagSet(fs, name) }))
 }
 
 // settings returns the run.SpectrumSettings of the flags.
 func (f *spectrumFlags) settings() run.SpectrumSettings {
-	s := run.SpectrumSettings{
-		TopK: f.topK, BottomK: f.bottomK, Tol: f.tol, MaxSteps: f.maxSteps,
-		Trace: f.trace || f.hutchpp, TraceProbes: f.traceProbes, HutchPP: f.hutchpp,
-		Density: f.density, SLQProbes: f.slqProbes, SLQSteps: f.slqSteps, SLQSigma: f.sigma,
-		Seed: f.seed, LearningRate: f.lr, Exact: f.exactMode, PerLayer: f.perLayer,
-	}
+	s := f.s
+	s.Trace = f.trace || s.HutchPP
+	s.Seed = f.seed
 	if f.ggn {
 		s.Curvature = models.GaussNewton
 	}
 	return s
 }
-
-// estimatorFlags are the flags of Lanczos, SLQ and the trace estimators,
-// which --exact does not use.
-var estimatorFlags = map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
 
 func spectrum(ctx context.Context, f spectrumFlags, ps run.ProblemSettings, stdout, stderr io.Writer) error {
 	p, err := run.OpenProblem(ps)

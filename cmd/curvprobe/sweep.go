@@ -2,40 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
-	"github.com/curvprobe/curvprobe/kernels/device"
 	"github.com/curvprobe/curvprobe/probe/run/sweep"
 )
-
-const sweepUsage = `usage: curvprobe sweep COMMAND ...
-
-` + sweep.FileHelp + `
-Commands:
-  plan FILE [--dtype D] [--json]      list the runs with their ids; check every configuration
-  run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
-                                      train the runs (of this task's shard) in DIR/runs/<id>
-  report DIR                          table (DIR/report.csv, DIR/report.md, printed) and DIR/plots
-  status DIR [--json]                 runs done, running, failed and left, with attempts
-  slurm FILE --out DIR [--shards n] [--workers W] [--time T] [--cpus C] [--mem M]
-        [--partition P] [--account A] [--gpus G] [--bin PATH]   print an sbatch array script
-  k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
-        [--mem M] [--gpus G] [--bin PATH]                        print an Indexed Job manifest
-
-` + sweep.ExecuteHelp + `
-Run 'curvprobe sweep COMMAND -h' for a command's flags.
-`
 
 // cmdSweep implements `curvprobe sweep plan|run|report|status|slurm|k8s`.
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, sweepUsage)
+		fmt.Fprint(stderr, sweep.Usage)
 		return errUsage
 	}
 	switch args[0] {
@@ -52,25 +31,19 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "k8s":
 		return sweepJob("k8s", args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, sweepUsage)
+		fmt.Fprint(stdout, sweep.Usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "curvprobe sweep: unknown command %q\n\n%s", args[0], sweepUsage)
+	fmt.Fprintf(stderr, "curvprobe sweep: unknown command %q\n\n%s", args[0], sweep.Usage)
 	return errUsage
 }
 
 // parseWithArg parses flags that may come before or after the positional
 // arguments, and wants exactly one of these.
 func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		return "", errUsage
-	}
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return "", errUsage
-		}
+	pos, err := positional(fs, args)
+	if err != nil {
+		return "", err
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(fs.Output(), "curvprobe sweep %s: want one %s, got %d arguments\n", fs.Name(), what, len(pos))
@@ -78,6 +51,22 @@ func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) 
 		return "", errUsage
 	}
 	return pos[0], nil
+}
+
+// positional parses flags that may come before or after the positional
+// arguments, and returns these.
+func positional(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, errUsage
+	}
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return nil, errUsage
+		}
+	}
+	return pos, nil
 }
 
 func newSweepFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
@@ -105,9 +94,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(p, "", "  ")
-		_, err := fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return p.WriteJSON(stdout)
 	}
 	return p.WriteTable(stdout)
 }
@@ -132,15 +119,6 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *workers < 1 {
 		return fmt.Errorf("sweep run: --workers %d: want at least 1", *workers)
 	}
-	if dev.threads >= 0 && *workers > 1 {
-		// Runs train at once in one process and OpenBLAS's thread count
-		// is the process's: each gets its share of --threads.
-		total := dev.threads
-		if total == 0 {
-			total = runtime.GOMAXPROCS(0)
-		}
-		dev.threads = max(1, total / *workers)
-	}
 	_, p, _, err := sweep.Load(file, *dtype)
 	if err != nil {
 		return err
@@ -149,17 +127,14 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("sweep run: %w", err)
 	}
-	// Open a backend once to check the device (and say which one auto
-	// picked), then quietly once per run.
 	n, o, err := dev.settings(stderr)
 	if err != nil {
 		return err
 	}
-	if _, err := device.On(n, o).Float64(); err != nil {
-		return fmt.Errorf("--device %s: %w", dev.name, err)
+	backends, err := sweep.OpenBackends(n, o, *workers)
+	if err != nil {
+		return dev.errorOf(err)
 	}
-	o.Notes = nil
-	backends := device.On(n, o)
 	where := "all runs"
 	if !shard.All() {
 		where = fmt.Sprintf("shard %s (from %s)", shard, from)
@@ -171,14 +146,8 @@ func sweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stderr, "sweep: %s\n", res)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted; rerun the same command to finish the sweep")
-		}
+	if err := res.Outcome(*out, err); err != nil {
 		return err
-	}
-	if res.Failed > 0 {
-		return fmt.Errorf("%d runs failed (see %s/runs/<id>/%s); rerun the same command to retry them", res.Failed, *out, sweep.ErrorFile)
 	}
 	fmt.Fprintf(stdout, "sweep %s: %d runs complete; report with: curvprobe sweep report %s\n", *out, res.Complete+res.Done+res.Diverged, *out)
 	return nil
@@ -205,11 +174,7 @@ func sweepReport(args []string, stdout, stderr io.Writer) error {
 
 // sweepJob prints a Slurm script or a Kubernetes manifest.
 func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
-	usage := "slurm FILE --out DIR [flags]"
-	if kind == "k8s" {
-		usage = "k8s FILE --out DIR [flags]"
-	}
-	fs := newSweepFlags(kind, usage, stderr)
+	fs := newSweepFlags(kind, kind+" FILE --out DIR [flags]", stderr)
 	var o sweep.JobOptions
 	fs.StringVar(&o.Out, "out", "", "sweep directory as the tasks see it (required; Slurm: made absolute; Kubernetes: the shared volume's mount path)")
 	fs.IntVar(&o.Shards, "shards", 0, "number of tasks, each running one shard (0: one per run)")
@@ -236,15 +201,5 @@ func sweepJob(kind string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Out == "" {
-		return fmt.Errorf("sweep %s: --out is required", kind)
-	}
-	if o.Shards < 0 || o.Workers < 1 {
-		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
-	}
-	f, p, content, err := sweep.Load(file, o.DType)
-	if err != nil {
-		return err
-	}
-	return sweep.WriteJob(stdout, stderr, kind, file, f, p, sweep.K8sOptions{JobOptions: o, Content: content, Image: image, PVC: pvc})
+	return sweep.WriteJobFile(stdout, stderr, kind, file, sweep.K8sOptions{JobOptions: o, Image: image, PVC: pvc})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -26,12 +25,7 @@ func sweepStatus(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("sweep status: %w", err)
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(pr, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return pr.WriteJSON(stdout)
 	}
 	return pr.WriteTable(stdout)
 }

@@ -23,22 +23,27 @@ func (f inferFlags) given() bool { return f.act != "" || f.loss != "" }
 
 // spec returns the model of the weights file: widths and biases from its
 // shapes (a PyTorch state_dict or our NPZ), activation and loss from the
-// flags, both required.
-func (f inferFlags) spec(weights string) (models.Spec, error) {
+// flags, both required; and the file, open, to read the weights from.
+func (f inferFlags) spec(weights string) (models.Spec, *models.WeightsFile, error) {
 	if f.act == "" || f.loss == "" {
-		return models.Spec{}, fmt.Errorf("--act and --loss are both required to read the model from --weights (or give --model)")
+		return models.Spec{}, nil, fmt.Errorf("--act and --loss are both required to read the model from --weights (or give --model)")
 	}
 	act, err := models.ParseActivation(f.act)
 	if err != nil {
-		return models.Spec{}, fmt.Errorf("--act: %w", err)
+		return models.Spec{}, nil, fmt.Errorf("--act: %w", err)
 	}
 	loss, err := models.ParseLoss(f.loss)
 	if err != nil {
-		return models.Spec{}, fmt.Errorf("--loss: %w", err)
+		return models.Spec{}, nil, fmt.Errorf("--loss: %w", err)
 	}
-	spec, err := models.InferSpec(weights, act, loss)
+	w, err := models.OpenWeights(weights)
 	if err != nil {
-		return models.Spec{}, fmt.Errorf("--weights %s: %w", weights, err)
+		return models.Spec{}, nil, fmt.Errorf("--weights %s: %w", weights, err)
 	}
-	return spec, nil
+	spec, err := w.InferSpec(act, loss)
+	if err != nil {
+		w.Close()
+		return models.Spec{}, nil, fmt.Errorf("--weights %s: %w", weights, err)
+	}
+	return spec, w, nil
 }

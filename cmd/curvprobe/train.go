@@ -80,23 +80,18 @@ func (f *trainFlags) config() (*run.TrainConfig, error) {
 		return run.LoadTrainConfig(f.configFile)
 	}
 	c := f.cfg
+	var err error
 	if f.modelFile != "" {
-		spec, err := models.LoadSpec(f.modelFile)
-		if err != nil {
-			return nil, err
-		}
-		c.Model = spec
+		c.Model, err = models.LoadSpec(f.modelFile)
 	} else {
-		spec, err := specFromFlags(f.arch, f.act, f.loss, f.bias)
-		if err != nil {
-			return nil, err
-		}
-		c.Model = spec
+		c.Model, err = specFromFlags(f.arch, f.act, f.loss, f.bias)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if f.init != "" {
 		c.Model.Init = models.InitKind(f.init)
 	}
-	var err error
 	if c.DType, err = kernels.ParseDType(f.dtype); err != nil {
 		return nil, err
 	}
@@ -120,10 +115,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("train: unexpected argument %q", fs.Arg(0))
 	}
-	stepsSet := false
+	set := map[string]bool{}
 	var fixed []string // flags a resumed run cannot change: its config.json decides
 	fs.Visit(func(fl *flag.Flag) {
-		stepsSet = stepsSet || fl.Name == "steps"
+		set[fl.Name] = true
 		switch fl.Name {
 		case "out", "resume", "device", "tf32", "quiet", "no-plot":
 		default:
@@ -131,26 +126,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	})
 	// Flags that only qualify another one are errors without it, not ignored.
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	// Each optimizer takes only its own options (models.OptimizerSettings).
-	kind := string(f.cfg.Optimizer.Kind)
-	adam, heavy := kind == "adam", kind == "sgd" || kind == "nesterov"
-	for _, dep := range []struct {
-		flag, needs, got string
-		ok               bool
-	}{
-		{"trace-probes", "--probe-trace", "", f.cfg.ProbeTrace},
-		{"test-subset", "--test", "", f.cfg.Test != ""},
-		{"beta1", "--optimizer adam", kind, adam},
-		{"beta2", "--optimizer adam", kind, adam},
-		{"momentum", "--optimizer sgd (heavy ball) or nesterov", kind, heavy},
-	} {
-		if set[dep.flag] && !dep.ok && f.configFile == "" && !f.resume {
-			if dep.got != "" {
-				return fmt.Errorf("train: --%s applies only with %s, not --optimizer %s", dep.flag, dep.needs, dep.got)
-			}
-			return fmt.Errorf("train: --%s applies only with %s", dep.flag, dep.needs)
+	if f.configFile == "" && !f.resume {
+		if err := f.cfg.CheckGiven(func(name string) bool { return set[name] }); err != nil {
+			return fmt.Errorf("train: %w", err)
 		}
 	}
 	if f.configFile != "" {
@@ -167,7 +145,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			strings.Join(fixed, ", "), f.out, run.ConfigFile)
 	}
 	if f.cfg.Epochs > 0 {
-		if stepsSet {
+		if set["steps"] {
 			return fmt.Errorf("train: give --steps or --epochs, not both")
 		}
 		f.cfg.Steps = 0

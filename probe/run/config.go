@@ -145,6 +145,37 @@ func (c *TrainConfig) Validate() error {
 	return nil
 }
 
+// CheckGiven reports options given for an optimizer or a probe of c that
+// does not take them: an option that only qualifies another is an error
+// without it, not ignored. given reports whether a setting was given, by
+// its flag's name (trace-probes, test-subset, beta1, beta2, momentum);
+// errors name the flags as the command line spells them, e.g. "--momentum
+// applies only with --optimizer sgd (heavy ball) or nesterov, not
+// --optimizer gd". Each optimizer takes only its own options
+// (models.OptimizerSettings).
+func (c *TrainConfig) CheckGiven(given func(name string) bool) error {
+	kind := string(c.Optimizer.Kind)
+	adam, heavy := c.Optimizer.Kind == models.Adam, c.Optimizer.Kind == models.SGD || c.Optimizer.Kind == models.Nesterov
+	for _, dep := range []struct {
+		flag, needs, got string
+		ok               bool
+	}{
+		{"trace-probes", "--probe-trace", "", c.ProbeTrace},
+		{"test-subset", "--test", "", c.Test != ""},
+		{"beta1", "--optimizer adam", kind, adam},
+		{"beta2", "--optimizer adam", kind, adam},
+		{"momentum", "--optimizer sgd (heavy ball) or nesterov", kind, heavy},
+	} {
+		if given(dep.flag) && !dep.ok {
+			if dep.got != "" {
+				return fmt.Errorf("--%s applies only with %s, not --optimizer %s", dep.flag, dep.needs, dep.got)
+			}
+			return fmt.Errorf("--%s applies only with %s", dep.flag, dep.needs)
+		}
+	}
+	return nil
+}
+
 func (c *TrainConfig) probeEvery() int {
 	if c.ProbeEvery <= 0 {
 		return 10

@@ -47,41 +47,33 @@ func (c *TrainConfig) generatedSamples() int {
 }
 
 // CheckModelMemory refuses the model of c when a run of it would not fit
-// be's memory even with one sample (the usage of Train, with no data and
-// passes of one sample). Commands call it before Train to name the flag or
-// file that gave the model; Train checks the whole run before allocating
-// it, naming config.json's fields.
+// be's memory even with one sample (the usage of Train, with one sample in
+// passes of one: models.SmallestRun, as checkMemory blames the model).
+// Commands call it before Train to name the flag or file that gave the
+// model; Train checks the whole run before allocating it, naming
+// config.json's fields.
 func CheckModelMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig) error {
-	u := c.memoryUsage(0, 0, 0)
-	u.Rows = 1
-	_, err := models.CheckMemory(be, c.Model, u)
+	_, err := models.CheckMemory(be, c.Model, models.SmallestRun(c.memoryUsage(0, 0, 0)))
 	return err
 }
 
 // checkMemory refuses a run of c with train training and test test samples
-// whose memory (memoryUsage, models.CheckMemory) does not fit be, naming
-// the field to blame: the model when one sample does not fit, plan_batch
-// when one sample per pass would, else the data.
+// whose memory (memoryUsage, models.CheckMemoryCulprit) does not fit be,
+// naming the field to blame: the model when one sample does not fit,
+// plan_batch when one sample per pass would, else the data.
 func checkMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig, train, test int) error {
 	probe := 0
 	if c.ProbeSet > 0 && c.ProbeSet < train {
 		probe = c.ProbeSet
 	}
 	u := c.memoryUsage(train, test, probe)
-	_, err := models.CheckMemory(be, c.Model, u)
-	if err == nil {
-		return nil
-	}
-	fits := func(samples, rows int) bool {
-		v := u
-		v.Samples, v.Rows = samples, rows
-		_, err := models.CheckMemory(be, c.Model, v)
-		return err == nil
-	}
+	_, culprit, err := models.CheckMemoryCulprit(be, c.Model, u)
 	switch {
-	case !fits(0, 1):
+	case err == nil:
+		return nil
+	case culprit == models.CulpritModel:
 		return fmt.Errorf("model %s: %w", c.Model.Arch(), err)
-	case fits(u.Samples, 1):
+	case culprit == models.CulpritRows:
 		return fmt.Errorf("plan_batch %d: %w", u.Rows, err)
 	case c.generatedSamples() > 0:
 		return fmt.Errorf("subset %d of %s: %w", train, c.Data, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/curvprobe/curvprobe/internal/atomicfile"
 
@@ -24,6 +25,27 @@ import (
 
 // PlotFormats are the figure formats PlotRun writes when it is given none.
 var PlotFormats = []string{"png", "svg"}
+
+// ParsePlotFormats parses a comma-separated list of figure formats (png,
+// svg; blanks ignored), as `curvprobe plot --format` gives it. A format
+// it does not know is a *SettingError naming format; a list naming none
+// is an error naming the flag.
+func ParsePlotFormats(list string) ([]string, error) {
+	var formats []string
+	for _, f := range strings.Split(list, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case "":
+		case "png", "svg":
+			formats = append(formats, f)
+		default:
+			return nil, &SettingError{"format", fmt.Sprintf("%q", f), errors.New("want png or svg")}
+		}
+	}
+	if len(formats) == 0 {
+		return nil, fmt.Errorf("--format %q names no format", list)
+	}
+	return formats, nil
+}
 
 // Figure sizes and the resolution of the PNG files.
 const (

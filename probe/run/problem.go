@@ -46,6 +46,10 @@ type ProblemSettings struct {
 	// models.InferSpec); Model is then not read, and the weights are blamed
 	// for a model that does not fit.
 	Spec *models.Spec
+	// WeightsFile, when set, is Weights opened already (e.g. by the
+	// caller that read Spec from it): the weights are read from it, and
+	// OpenProblem closes it.
+	WeightsFile *models.WeightsFile
 	// Run is RunDir's configuration when the caller has it already (it
 	// is then not read again).
 	Run *TrainConfig
@@ -102,6 +106,9 @@ type engine interface {
 // model when one sample does not fit, the batch when one sample per pass
 // would, else the data. Errors of a setting are *SettingError.
 func OpenProblem(s ProblemSettings) (*Problem, error) {
+	if s.WeightsFile != nil {
+		defer s.WeightsFile.Close()
+	}
 	cfg := s.Run
 	weights, weightsFrom := s.Weights, "weights"
 	if s.RunDir != "" {
@@ -263,23 +270,29 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 	// A pass never holds more samples than there are: a larger batch
 	// gives the same results, and the plan's scratch is sized by it.
 	batch := min(b.s.Batch, n)
-	// Streamed data hold one batch of samples on the host and backend.
-	held, heldAt1 := n, n
+	// Streamed data hold one batch of samples on the host and backend, so
+	// that only a smaller batch can make them fit.
+	held := n
 	if b.src != nil {
-		held, heldAt1 = batch, 1
+		held = batch
 	}
 	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: held, Rows: batch}
-	if _, err := models.CheckMemory(be, spec, u); err != nil {
-		fits := func(u models.Usage) bool { _, err := models.CheckMemory(be, spec, u); return err == nil }
+	if _, culprit, err := models.CheckMemoryCulprit(be, spec, u); err != nil {
 		switch {
-		case !fits(models.Usage{Vectors: 4, HostVectors: 1, Rows: 1}):
+		case culprit == models.CulpritModel:
 			return nil, &SettingError{b.modelFrom.Setting, b.modelFrom.Value, err}
-		case fits(models.Usage{Vectors: 4, HostVectors: 1, Samples: heldAt1, Rows: 1}):
+		case culprit == models.CulpritRows || b.src != nil:
 			return nil, &SettingError{"batch", fmt.Sprint(b.s.Batch), err}
 		}
 		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, n), err}
 	}
-	params, err := models.LoadWeights(b.weights, spec)
+	var params []float64
+	var err error
+	if b.s.WeightsFile != nil { // opened by the caller: read once
+		params, err = b.s.WeightsFile.Load(spec)
+	} else {
+		params, err = models.LoadWeights(b.weights, spec)
+	}
 	if err != nil {
 		from := b.weights
 		if b.weightsFrom == "run" {

@@ -13,13 +13,8 @@ import (
 // a *SettingError naming the setting as the command line spells it
 // (top-k, bottom-k, max-steps, tol, trace-probes, sigma, lr).
 func (s SpectrumSettings) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"tol", s.Tol}, {"sigma", s.SLQSigma}, {"lr", s.LearningRate}} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
-		}
+	if err := nonFinite(named{"tol", s.Tol}, named{"sigma", s.SLQSigma}, named{"lr", s.LearningRate}); err != nil {
+		return err
 	}
 	bad := func(name string, v any, format string, a ...any) error {
 		return &SettingError{name, fmt.Sprint(v), fmt.Errorf(format, a...)}
@@ -45,6 +40,59 @@ func (s SpectrumSettings) Validate() error {
 		return bad("sigma", s.SLQSigma, "want 0 (1%% of the spectral range) or a positive width")
 	case s.LearningRate < 0:
 		return bad("lr", s.LearningRate, "want 0 (no stability verdict) or a positive step")
+	}
+	return nil
+}
+
+// CheckGiven is Validate for settings a command gave, every one set,
+// given reporting whether a setting was given on its command line, by its
+// flag's name. Besides Validate's ranges it refuses what only the flags
+// show: a zero SLQ probe or step count (which the settings would read as
+// the default), and the options of an estimator that was not asked for:
+// Lanczos', SLQ's and the trace's with Exact set to ExactAlways, SLQ's
+// without Density, trace-probes without Trace. Errors of a value are
+// *SettingError; those of a flag given in vain name it with its dashes,
+// e.g. "--sigma applies only with --density".
+func (s SpectrumSettings) CheckGiven(given func(name string) bool) error {
+	switch {
+	case s.SLQProbes < 1:
+		return &SettingError{"slq-probes", fmt.Sprint(s.SLQProbes), errors.New("want at least 1")}
+	case s.SLQSteps < 1:
+		return &SettingError{"slq-steps", fmt.Sprint(s.SLQSteps), errors.New("want at least 1")}
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	estimator := map[string]bool{"tol": true, "max-steps": true, "slq-probes": true, "slq-steps": true, "trace-probes": true, "hutchpp": true}
+	density := map[string]bool{"slq-probes": true, "slq-steps": true, "sigma": true, "density-plot": true}
+	// In the order of the flags' names, as flag.FlagSet.Visit gives them.
+	for _, name := range []string{"density-plot", "hutchpp", "max-steps", "sigma", "slq-probes", "slq-steps", "tol", "trace-probes"} {
+		switch {
+		case !given(name):
+		case s.Exact == ExactAlways && estimator[name]:
+			return fmt.Errorf("--%s applies only to the estimates; --exact computes the spectrum of the dense matrix", name)
+		case !s.Density && density[name]:
+			return fmt.Errorf("--%s applies only with --density", name)
+		case !s.Trace && name == "trace-probes":
+			return fmt.Errorf("--%s applies only with --trace or --hutchpp", name)
+		}
+	}
+	return nil
+}
+
+// named is a setting's value with its name as the command line spells it.
+type named struct {
+	name string
+	v    float64
+}
+
+// nonFinite returns a *SettingError for the first of the settings that is
+// NaN or infinite.
+func nonFinite(settings ...named) error {
+	for _, f := range settings {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return &SettingError{f.name, fmt.Sprint(f.v), errors.New("want a finite number")}
+		}
 	}
 	return nil
 }

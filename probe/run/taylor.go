@@ -39,6 +39,32 @@ type TaylorSettings struct {
 	FitPoints int
 }
 
+// MaxTaylorPoints caps Points in Validate: each point costs one or two
+// loss evaluations per direction over the whole data set, and a curve of
+// this many steps is already far finer than the quadratic model's
+// breakdown needs.
+const MaxTaylorPoints = 10000
+
+// Validate reports settings as a command gives them, every one set: a zero
+// is refused rather than read as the default, and Points is capped at
+// MaxTaylorPoints. Errors of one setting are *SettingError naming it as
+// the command line spells it (eps-min, eps-max, tol, points); the order
+// of EpsMin and EpsMax is a plain error naming both flags.
+func (s TaylorSettings) Validate() error {
+	if err := nonFinite(named{"eps-min", s.EpsMin}, named{"eps-max", s.EpsMax}, named{"tol", s.Tol}); err != nil {
+		return err
+	}
+	switch {
+	case !(s.EpsMin > 0) || !(s.EpsMax >= s.EpsMin):
+		return fmt.Errorf("want 0 < --eps-min <= --eps-max, have %g and %g", s.EpsMin, s.EpsMax)
+	case s.Points < 1 || s.Points > MaxTaylorPoints:
+		return &SettingError{"points", fmt.Sprint(s.Points), fmt.Errorf("want 1 to %d", MaxTaylorPoints)}
+	case !(s.Tol > 0):
+		return &SettingError{"tol", fmt.Sprint(s.Tol), errors.New("want a positive relative error")}
+	}
+	return nil
+}
+
 // TaylorPoint is one step θ + εu of a Taylor scan. Loss changes are relative
 // to the loss L at θ.
 type TaylorPoint struct {

@@ -115,6 +115,20 @@ type TaylorOutput struct {
 	Saddle    *SaddleReport `json:"saddle,omitempty"`
 }
 
+// NewTaylorOutput returns the output of the Taylor report rep along the
+// directions of the spectrum sr (StandardDirections): its extreme
+// eigenvalues, where it found them, and whether Lanczos converged.
+func NewTaylorOutput(rep *TaylorReport, sr *SpectrumReport) *TaylorOutput {
+	out := &TaylorOutput{TaylorReport: rep, Converged: sr.Converged}
+	if len(sr.TopEigenvalues) > 0 {
+		out.LambdaMax = sr.TopEigenvalues[0]
+	}
+	if len(sr.BottomEigenvalues) > 0 {
+		out.LambdaMin = sr.BottomEigenvalues[0]
+	}
+	return out
+}
+
 // WriteText writes out as the text report of `curvprobe taylor`: the
 // network of spec, the loss, each direction's measured and modelled loss
 // changes with the breakdown and error order, the saddle escape when

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -98,6 +99,26 @@ func RunStatus(rd string) (Status, *run.Summary, string) {
 // (device.On's, or a test's). Each attempt at a run opens its own.
 type Backends = device.Backends
 
+// OpenBackends opens the device n with o once, to check it (o.Notes says
+// auto's choice), and returns the Backends each run opens it with,
+// quietly. Runs train workers at once in one process, and OpenBLAS's
+// thread count is the process's: each gets its share of o.Threads (0: of
+// the cores). A failure to open is a *device.OpenError.
+func OpenBackends(n device.Name, o device.Options, workers int) (Backends, error) {
+	if workers > 1 {
+		total := o.Threads
+		if total == 0 {
+			total = runtime.GOMAXPROCS(0)
+		}
+		o.Threads = max(1, total/workers)
+	}
+	if _, err := device.On(n, o).Float64(); err != nil {
+		return Backends{}, &device.OpenError{Err: err}
+	}
+	o.Notes = nil
+	return device.On(n, o), nil
+}
+
 // Options configure Execute. Zero values mean the defaults noted.
 type Options struct {
 	// Workers is the number of runs trained at once; 0 means 1.
@@ -169,6 +190,22 @@ type Result struct {
 func (r *Result) String() string {
 	return fmt.Sprintf("%d runs in this shard: %d already complete, %d done, %d diverged, %d failed, %d interrupted, %d not started, %d left to another process",
 		r.Selected, r.Complete, r.Done, r.Diverged, r.Failed, r.Interrupted, r.NotStarted, r.Busy)
+}
+
+// Outcome returns the error `curvprobe sweep run` ends with, given
+// Execute's err for the sweep in dir: an interruption or failed runs say
+// how a rerun finishes the sweep; nil when no run of the shard failed.
+func (r *Result) Outcome(dir string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; rerun the same command to finish the sweep")
+	}
+	if err != nil {
+		return err
+	}
+	if r.Failed > 0 {
+		return fmt.Errorf("%d runs failed (see %s/%s/<id>/%s); rerun the same command to retry them", r.Failed, dir, RunsDir, ErrorFile)
+	}
+	return nil
 }
 
 // Execute runs the grid's runs of opts.Shard in dir: it writes dir/sweep.json,

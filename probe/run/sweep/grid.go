@@ -199,11 +199,35 @@ func (p *Grid) Lookup(id string) *Point {
 // Write writes the grid as indented JSON to path, atomically (tasks of a
 // sharded sweep may write it at the same time).
 func (p *Grid) Write(path string) error {
-	b, err := json.MarshalIndent(p, "", "  ")
+	b, err := indentedJSON(p)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, append(b, '\n'))
+	return atomicfile.WriteBytes(path, b)
+}
+
+// WriteJSON writes the grid as `curvprobe sweep plan --json` prints it:
+// as Write writes DIR/sweep.json.
+func (p *Grid) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
+
+// writeJSON writes v as indentedJSON.
+func writeJSON(w io.Writer, v any) error {
+	b, err := indentedJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// indentedJSON returns v as indented JSON with a final newline: the form
+// of sweep.json and of the commands' --json output.
+func indentedJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // LoadGrid reads a grid written by Grid.Write.

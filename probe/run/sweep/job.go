@@ -6,6 +6,25 @@ import (
 	"path/filepath"
 )
 
+// WriteJobFile is WriteJob for the sweep file at path, read with Load
+// (o.DType overriding its runs' float type): `curvprobe sweep slurm|k8s`
+// after its flags. o.Out is required; o.Shards must be 0 or more and
+// o.Workers at least 1; errors name the flags.
+func WriteJobFile(w, notes io.Writer, kind, path string, o K8sOptions) error {
+	if o.Out == "" {
+		return fmt.Errorf("sweep %s: --out is required", kind)
+	}
+	if o.Shards < 0 || o.Workers < 1 {
+		return fmt.Errorf("sweep %s: --shards must be >= 0 and --workers >= 1", kind)
+	}
+	f, p, content, err := Load(path, o.DType)
+	if err != nil {
+		return err
+	}
+	o.Content = content
+	return WriteJob(w, notes, kind, path, f, p, o)
+}
+
 // WriteJob writes to w the Slurm array script (kind "slurm") or the
 // Kubernetes Indexed Job manifest (kind "k8s") that runs plan p of sweep
 // file f, read from path, as `curvprobe sweep slurm|k8s` prints it. Of o,

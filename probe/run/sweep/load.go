@@ -37,6 +37,26 @@ Kubernetes Indexed Job (JOB_COMPLETION_INDEX of --shards or CURVPROBE_SHARDS);
 otherwise it runs every run.
 `
 
+// Usage is the usage text of `curvprobe sweep`: the sweep file
+// (FileHelp), the commands, and what sweep run does (ExecuteHelp).
+const Usage = `usage: curvprobe sweep COMMAND ...
+
+` + FileHelp + `
+Commands:
+  plan FILE [--dtype D] [--json]      list the runs with their ids; check every configuration
+  run FILE --out DIR [--workers N] [--dtype D] [--device DEV] [--shard i/n] [--shards n] [--no-plot]
+                                      train the runs (of this task's shard) in DIR/runs/<id>
+  report DIR                          table (DIR/report.csv, DIR/report.md, printed) and DIR/plots
+  status DIR [--json]                 runs done, running, failed and left, with attempts
+  slurm FILE --out DIR [--shards n] [--workers W] [--time T] [--cpus C] [--mem M]
+        [--partition P] [--account A] [--gpus G] [--bin PATH]   print an sbatch array script
+  k8s FILE --out DIR [--shards n] [--image IMG] [--pvc CLAIM] [--workers W] [--cpus C]
+        [--mem M] [--gpus G] [--bin PATH]                        print an Indexed Job manifest
+
+` + ExecuteHelp + `
+Run 'curvprobe sweep COMMAND -h' for a command's flags.
+`
+
 // Load reads the sweep file path (JSON, or YAML: see FileJSON), checks it
 // and expands it into its grid, every run's float type overridden by dtype
 // unless it is empty. It returns the file, the grid and the file as JSON

@@ -177,6 +177,10 @@ func firstLine(s string) string {
 	return s
 }
 
+// WriteJSON writes p as `curvprobe sweep status --json` prints it: one
+// indented JSON object (its fields in StatusHelp).
+func (p *Progress) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
+
 // WriteTable writes the progress as a table, a line per run (its axis
 // values, state, step of steps, attempts, the latest attempt's host and
 // time, and a failed run's error), then a summary line.
