@@ -106,10 +106,10 @@ func LambdaVectors(method string) int {
 }
 
 // TopEigenvalue measures λmax of s.Spec's loss Hessian at a random
-// initialisation on s.Samples random samples, by Lanczos without a stored
-// basis or by power iteration (s.Method), both holding a few vectors
-// whatever the number of products: the scale test of how large a network
-// the backend can probe.
+// initialisation on s.Samples random samples (generated a batch at a time),
+// by Lanczos without a stored basis or by power iteration (s.Method), both
+// holding a few vectors whatever the number of products: the scale test of
+// how large a network the backend can probe.
 func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], s LambdaSettings) (*LambdaResult, error) {
 	if s.Samples <= 0 {
 		s.Samples = 4096
@@ -136,7 +136,7 @@ func TopEigenvalue[T kernels.Float](ctx context.Context, be kernels.Backend[T], 
 	}
 	p.Init(s.Seed)
 	n := s.Samples
-	d, err := randomData(p, n, s.Seed+1)
+	d, err := gaussianData(p, gaussian{seed: s.Seed + 1, d: spec.Inputs(), c: spec.Outputs()}, n, s.Batch)
 	if err != nil {
 		return nil, err
 	}

@@ -53,10 +53,11 @@ func checkedHVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s H
 // RunTopEigenvalue runs TopEigenvalue on a backend of float type dt opened
 // by b, with passes of s.Batch samples at most s.Samples (a pass never
 // holds more samples than there are; the results do not depend on it),
-// first checking that the plan's parameters and power iteration's vectors
-// fit the backend's memory; a refusal is a *run.SettingError blaming the
-// first of batch, samples and arch whose lowering alone would fit (batch
-// is s.Batch as asked for, before it was capped at the number of samples).
+// first checking that the plan's parameters, the method's vectors and one
+// batch of samples (they are generated a batch at a time) fit the
+// backend's memory; a refusal is a *run.SettingError blaming the batch, or
+// the arch when passes of one sample would not fit either (batch is
+// s.Batch as asked for, before it was capped at the number of samples).
 // A failure to open is a *device.OpenError.
 func RunTopEigenvalue(ctx context.Context, dt kernels.DType, b device.Backends, s LambdaSettings) (*LambdaResult, error) {
 	batch := s.Batch
@@ -87,15 +88,12 @@ func (j *lambdaJob) Float64(be kernels.Backend[float64]) (err error) {
 
 func checkedLambda[T kernels.Float](ctx context.Context, be kernels.Backend[T], s LambdaSettings, batch int) (*LambdaResult, error) {
 	// The plan's parameters and the estimator's vectors, as many whatever
-	// the number of products. The setting to blame is the first whose
-	// lowering alone would fit: batch, then samples, else arch.
-	u := models.Usage{Vectors: LambdaVectors(s.Method), Samples: s.Samples, Rows: s.Batch}
+	// the number of products, and one batch of samples: they are generated
+	// a batch at a time.
+	u := models.Usage{Vectors: LambdaVectors(s.Method), Samples: s.Batch, Rows: s.Batch}
 	if _, culprit, err := models.CheckMemoryCulprit(be, s.Spec, u); err != nil {
-		switch culprit {
-		case models.CulpritModel:
+		if culprit == models.CulpritModel {
 			return nil, &run.SettingError{Setting: "arch", Value: s.Spec.Arch(), Err: err}
-		case models.CulpritSamples:
-			return nil, &run.SettingError{Setting: "samples", Value: fmt.Sprint(s.Samples), Err: err}
 		}
 		return nil, &run.SettingError{Setting: "batch", Value: fmt.Sprint(batch), Err: err}
 	}
