@@ -87,7 +87,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"bench", "hvp", "--batch", "2000000000", "--repeats", "1", "--device", "cpu"}, []string{"--batch 2000000000", "memory"}},
 		{hvp("--arch", "8x1000000000x3"), []string{"--arch", "memory"}},
 		{hvp("--arch", "8x100000000000x3"), []string{"--arch", "ceiling"}}, // models.MaxWidth
-		{lambda("--samples", "100000000000", "--batch", "100000000000"), []string{"--batch 100000000000", "memory"}}, // the samples are generated a batch at a time
+		// bench lambda generates its samples a batch at a time: only the batch can be too large.
+		{lambda("--samples", "100000000000", "--batch", "100000000000"), []string{"--batch 100000000000", "memory"}},
 		{taylor("--points", "100000000"), []string{"--points", "10000"}},
 
 		// Stray arguments.
