@@ -39,8 +39,13 @@ type LanczosSettings struct {
 	// Recorder, if not nil, receives a Progress at every convergence test.
 	Recorder Recorder
 	// CheckEvery is the number of steps between convergence tests (each
-	// an eigendecomposition of the m×m tridiagonal matrix, O(m²)); zero
-	// means 5. StreamLanczos tests at every step whatever it is.
+	// an eigendecomposition of the m×m tridiagonal matrix with its
+	// eigenvectors, O(m³)). Zero means automatic: a test at every step
+	// while m² <= Dim, where it costs less than the step's own full
+	// reorthogonalisation (O(m·Dim)), so that the iteration stops at the
+	// first step whose Krylov space meets Tol and no product is spent
+	// past it; every 5 steps beyond. StreamLanczos tests at every step
+	// whatever it is.
 	CheckEvery int
 }
 
@@ -132,10 +137,6 @@ func LanczosFrom[V any](ctx context.Context, op Operator[V], sp Space[V], s Lanc
 	if tol == 0 {
 		tol = 1e-10
 	}
-	checkEvery := s.CheckEvery
-	if checkEvery <= 0 {
-		checkEvery = 5
-	}
 
 	res := &LanczosResult[V]{}
 	if n == 0 {
@@ -165,7 +166,7 @@ func LanczosFrom[V any](ctx context.Context, op Operator[V], sp Space[V], s Lanc
 		m := len(k.q)
 		brk := k.breakdown()
 		last := m >= maxSteps
-		if m >= need && (brk || last || m%checkEvery == 0) {
+		if m >= need && (brk || last || checkDue(m, n, s.CheckEvery)) {
 			theta, z = tridiagEigen(k.alpha, k.off)
 			conv := lanczosConverged(theta, z, k.residual(), topK, botK, tol)
 			est := theta[m-1]
@@ -272,6 +273,22 @@ func lanczosConverged(theta, z []float64, beta float64, topK, botK int, tol floa
 	}
 	return true
 }
+
+// checkDue reports whether Lanczos tests convergence after step m on an
+// operator of dimension n, with LanczosSettings.CheckEvery every: every
+// every steps when it is set; otherwise at every step while m² <= n (the
+// test, O(m³), then costs no more than the step's reorthogonalisation,
+// O(mn)), and every defaultCheckEvery steps beyond.
+func checkDue(m, n, every int) bool {
+	if every > 0 {
+		return m%every == 0
+	}
+	return int64(m)*int64(m) <= int64(n) || m%defaultCheckEvery == 0
+}
+
+// defaultCheckEvery is the spacing of convergence tests once a test costs
+// more than a step's reorthogonalisation (see checkDue).
+const defaultCheckEvery = 5
 
 // floorRel is the fraction of ‖T‖ below which Ritz values count as zero in
 // the relative convergence test: they are converged to Tol*floorRel*‖T‖

@@ -198,3 +198,89 @@ func TestLanczosSettingsWanted(t *testing.T) {
 		}
 	}
 }
+
+// TestLanczosStopsAtFirstConvergedStep checks the automatic convergence
+// test spacing (CheckEvery 0): on an operator with n >= m², where a test
+// costs less than a step's reorthogonalisation, Lanczos tests every step
+// and stops at the first Krylov space that meets Tol, with not one product
+// past it: the same steps and values as CheckEvery 1, and one step fewer
+// does not converge. Tests every 5 steps would run up to 4 products more.
+func TestLanczosStopsAtFirstConvergedStep(t *testing.T) {
+	ctx := context.Background()
+	// n = 900: tests at every step up to m = 30.
+	op9, _, eig9 := dense(concat([]float64{10, 8, 6.5}, linspace(-1, 5, 897)), 12)
+	for _, c := range []struct {
+		name string
+		op   *probe.Dense
+		eig  []float64
+		s    probe.LanczosSettings
+	}{
+		{"top 1 tol 1e-7", op9, eig9, probe.LanczosSettings{Tol: 1e-7}},
+		{"top 3 tol 1e-8", op9, eig9, probe.LanczosSettings{TopK: 3, Tol: 1e-8}},
+		{"top 2 tol 1e-9", op9, eig9, probe.LanczosSettings{TopK: 2, Tol: 1e-9}},
+	} {
+		auto, err := probe.Lanczos(ctx, c.op, host, c.s)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		checkLanczos(t, c.name, c.op, auto, c.eig)
+		every := c.s
+		every.CheckEvery = 1
+		one, err := probe.Lanczos(ctx, c.op, host, every)
+		if err != nil {
+			t.Fatalf("%s, CheckEvery 1: %v", c.name, err)
+		}
+		t.Logf("%s: %d steps (CheckEvery 1: %d)", c.name, auto.Steps, one.Steps)
+		if int64(one.Steps)*int64(one.Steps) > int64(c.op.Dim()) {
+			t.Fatalf("%s: %d steps, beyond the every-step range of n = %d: the case tests nothing", c.name, one.Steps, c.op.Dim())
+		}
+		if auto.Steps != one.Steps || auto.Stats.Applies != one.Steps {
+			t.Errorf("%s: %d steps and %d products, want the %d of CheckEvery 1", c.name, auto.Steps, auto.Stats.Applies, one.Steps)
+		}
+		short := c.s
+		short.MaxSteps = one.Steps - 1
+		if _, err := probe.Lanczos(ctx, c.op, host, short); !errors.Is(err, probe.ErrNotConverged) {
+			t.Errorf("%s: MaxSteps %d: err %v, want ErrNotConverged (so %d steps is the first that converges)", c.name, short.MaxSteps, err, one.Steps)
+		}
+	}
+}
+
+// TestLanczosClusteredTopEveryStep: with a test at every step, Lanczos
+// must not stop while a cluster at the top is unresolved. The top three
+// eigenvalues lie within 2e-4 relative of each other; after a few steps the
+// largest Ritz value already sits near the cluster and moves by little from
+// step to step, so a rule that stopped when the Ritz values stagnate (or
+// once the largest pair converged) would report one eigenvalue of the
+// cluster three times or miss the others. The residual bound of each
+// wanted pair, tested every step, gives all three to 1e-8 of gonum's
+// eigensolver.
+func TestLanczosClusteredTopEveryStep(t *testing.T) {
+	ctx := context.Background()
+	op, _, eig := dense(concat([]float64{10, 9.999, 9.998}, linspace(-1, 9, 897)), 13)
+	rec := &recorder{}
+	r, err := probe.Lanczos(ctx, op, host, probe.LanczosSettings{TopK: 3, Vectors: true, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clustered top, n = %d: %d steps, %d convergence tests, top %v", op.Dim(), r.Steps, rec.n, r.Top)
+	checkLanczos(t, "clustered top", op, r, eig)
+	// Tests at every step up to m = 30 (n = 900), every 5 after: all of
+	// the first ones saw the unresolved cluster and went on.
+	if want := 30 - 3 + 1 + (r.Steps-30)/5; r.Steps <= 30 || rec.n != want {
+		t.Errorf("%d steps, %d convergence tests, want more than 30 steps and %d tests", r.Steps, rec.n, want)
+	}
+	for i := 1; i < len(r.Top); i++ {
+		if r.Top[i-1]-r.Top[i] < 5e-4 {
+			t.Errorf("top %v: the cluster's members are not resolved", r.Top)
+		}
+	}
+}
+
+// concat returns the parts one after another in a new slice.
+func concat(parts ...[]float64) []float64 {
+	var out []float64
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
