@@ -124,6 +124,23 @@ func parseDtype(s string) (order binary.ByteOrder, kind byte, size int, ok bool)
 func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
 	n := len(raw) / size
 	v := make([]float64, n)
+	// Little-endian floats, what NumPy writes on every common machine, in
+	// a loop of their own: the general one below switches on the kind at
+	// every element, several times slower on a data set's millions of them.
+	if kind == 'f' && order == binary.LittleEndian {
+		switch size {
+		case 4:
+			for i := range v {
+				v[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+			}
+			return v
+		case 8:
+			for i := range v {
+				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			}
+			return v
+		}
+	}
 	for i := range v {
 		b := raw[i*size : (i+1)*size]
 		switch {
