@@ -76,16 +76,14 @@ func (bk *Backend[T]) Scale(alpha float64, x kernels.Buffer) {
 }
 
 // Nrm2 returns the Euclidean norm of x: BLAS dnrm2 for float64, and for
-// float32 a float64 sum of squares (which cannot overflow or underflow for
-// float32 inputs).
+// float32 the square root of a float64 sum of squares (which cannot
+// overflow or underflow for float32 inputs), by dsdot, Dot's vectorised
+// routine: sqrt(Dot(x, x)) bit for bit, about 4x faster than a scalar loop
+// (Lanczos takes two or three norms of a parameter vector per product).
 func (bk *Backend[T]) Nrm2(x kernels.Buffer) float64 {
 	xs := data[T](x)
 	if is32[T]() {
-		var s float64
-		for _, v := range xs {
-			s += float64(v) * float64(v)
-		}
-		return math.Sqrt(s)
+		return math.Sqrt(bk.b32.Dsdot(len(xs), f32(xs), 1, f32(xs), 1))
 	}
 	return bk.b64.Dnrm2(len(xs), f64(xs), 1)
 }
