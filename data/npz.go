@@ -143,6 +143,23 @@ func decode(raw []byte, order binary.ByteOrder, kind byte, size int) []float64 {
 
 // decodeTo converts the len(v) values of raw into v.
 func decodeTo(v []float64, raw []byte, order binary.ByteOrder, kind byte, size int) {
+	// Little-endian floats, what NumPy writes on every common machine, in
+	// a loop of their own: the general one below switches on the kind at
+	// every element, several times slower on a data set's millions of them.
+	if kind == 'f' && order == binary.LittleEndian {
+		switch size {
+		case 4:
+			for i := range v {
+				v[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+			}
+			return
+		case 8:
+			for i := range v {
+				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			}
+			return
+		}
+	}
 	for i := range v {
 		b := raw[i*size : (i+1)*size]
 		switch {

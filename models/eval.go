@@ -44,11 +44,17 @@ func (p *Plan[T]) scratch() *state {
 }
 
 func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval, error) {
-	st := p.scratch()
+	return p.passInto(ctx, d, grad, nil)
+}
+
+// passInto is pass with the forward state of batch i computed into
+// cached[i], with the second derivatives the R-operator needs, and kept
+// there, when cached is not nil; into the plan's scratch otherwise.
+func (p *Plan[T]) passInto(ctx context.Context, d *Data, grad kernels.Buffer, cached []*state) (Eval, error) {
 	invN := 1 / float64(d.N)
 	var loss float64
 	correct := 0
-	for start := 0; start < d.N; start += p.batch {
+	for i, start := 0, 0; start < d.N; i, start = i+1, start+p.batch {
 		if err := ctx.Err(); err != nil {
 			return Eval{}, err
 		}
@@ -56,7 +62,14 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 		if err != nil {
 			return Eval{}, err
 		}
-		p.forward(st, bd, invN, false)
+		var st *state
+		if cached != nil {
+			st = cached[i]
+			p.forward(st, bd, invN, true)
+		} else {
+			st = p.scratch()
+			p.forward(st, bd, invN, false)
+		}
 		loss += st.lossSum
 		correct += st.correct
 		if grad != nil {
@@ -146,6 +159,19 @@ func (op *Operator[T]) Close() {
 		op.p.freeTangents(op.tan)
 	}
 	op.cached, op.tan = nil, nil
+}
+
+// Gradient sets dst to the gradient of the mean loss over the operator's
+// data at its parameters and returns the loss and accuracy, as
+// Plan.Gradient does, with the same numbers. When the operator keeps its
+// forward passes, the passes of the gradient are the ones kept, so the
+// first product that follows does not compute them again: a gradient and
+// k products cost one forward pass, not two.
+func (op *Operator[T]) Gradient(ctx context.Context, dst kernels.Buffer) (Eval, error) {
+	p := op.p
+	p.checkLen(dst)
+	p.be.Fill(dst, 0)
+	return p.passInto(ctx, op.d, dst, op.cached)
 }
 
 // Apply sets dst = H v (or G v). It is ApplyBatch with one direction.

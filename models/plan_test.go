@@ -420,3 +420,58 @@ func TestOperatorCachePolicy(t *testing.T) {
 		op.Close()
 	}
 }
+
+// TestOperatorGradient: an Operator's Gradient gives Plan.Gradient's loss,
+// accuracy and gradient bit for bit, cached or not, in one batch or several;
+// when the operator caches, the passes it ran are kept (the first product
+// computes no forward pass) and the products are those of a fresh operator,
+// bit for bit.
+func TestOperatorGradient(t *testing.T) {
+	ctx := context.Background()
+	for _, spec := range []Spec{
+		{Layers: []int{5, 9, 4}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true},
+		{Layers: []int{5, 7, 6, 3}, Activation: kernels.Gelu, Loss: MSE, Bias: false},
+	} {
+		pr := newProblem(spec, 20, 5)
+		for _, s := range []Settings{{Batch: 32}, {Batch: 8}, {Batch: 8, CacheBytes: -1}} {
+			name := fmt.Sprintf("%s batch %d cache %d", specName(spec), s.Batch, s.CacheBytes)
+			p, d := batchPlan(t, pr, s)
+			be, n := p.Backend(), p.NumParams()
+			gWant, gGot := be.Alloc(n), be.Alloc(n)
+			want, err := p.Gradient(ctx, gWant, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh := p.CurvatureOperator(d, Hessian)
+			op := p.CurvatureOperator(d, Hessian)
+			got, err := op.Gradient(ctx, gGot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want && !(math.IsNaN(got.Accuracy) && math.IsNaN(want.Accuracy) && got.Loss == want.Loss && got.GradNorm == want.GradNorm) {
+				t.Errorf("%s: %+v, want %+v", name, got, want)
+			}
+			if worst, at, _ := maxAbsDiff(Download(be, gGot), Download(be, gWant)); worst != 0 {
+				t.Errorf("%s: gradient differs by %.3g at %d", name, worst, at)
+			}
+			for i, st := range op.cached {
+				if !st.hasState || !st.withD2 {
+					t.Errorf("%s: batch %d not kept for the products after the gradient", name, i)
+				}
+			}
+			v, hWant, hGot := be.Alloc(n), be.Alloc(n), be.Alloc(n)
+			be.Normal(v, 3)
+			if err := fresh.Apply(ctx, hWant, v); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.Apply(ctx, hGot, v); err != nil {
+				t.Fatal(err)
+			}
+			if worst, at, _ := maxAbsDiff(Download(be, hGot), Download(be, hWant)); worst != 0 {
+				t.Errorf("%s: product after the gradient differs by %.3g at %d", name, worst, at)
+			}
+			fresh.Close()
+			op.Close()
+		}
+	}
+}

@@ -161,13 +161,15 @@ func (k *krylov[V]) breakdown() bool {
 	return k.resid <= breakdownTol*k.anorm
 }
 
-// extend appends w/resid to the basis.
+// extend appends w/resid to the basis: w is scaled in place and becomes
+// the new basis vector, and a fresh work vector takes its place (one pass
+// over the vector instead of a copy and then a scaling).
 func (k *krylov[V]) extend() {
-	q := k.sp.Alloc(k.n)
-	k.sp.Copy(q, k.w)
+	q := k.w
 	k.sp.Scale(1/k.resid, q)
 	k.off = append(k.off, k.resid)
 	k.q = append(k.q, q)
+	k.w = k.sp.Alloc(k.n)
 }
 
 // tridiagEigen returns the eigenvalues (ascending) of the symmetric

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/probe"
@@ -197,4 +198,158 @@ func TestLanczosSettingsWanted(t *testing.T) {
 			t.Errorf("TopK %d BottomK %d: Wanted %d %d, want %d %d", c.top, c.bottom, top, bottom, c.wantTop, c.wantBottom)
 		}
 	}
+}
+
+// reflected is the operator P diag(lambda) P with P = I - 2uu^T/(u^T u), a
+// Householder reflection: its eigenvalues are lambda, and a product costs
+// O(n), so that tests can use dimensions where dense matrices would not
+// fit.
+type reflected struct {
+	lambda, u []float64
+	uu        float64
+	w         []float64
+}
+
+func newReflected(lambda []float64, seed uint64) *reflected {
+	r := &reflected{lambda: lambda, u: make([]float64, len(lambda)), w: make([]float64, len(lambda))}
+	host.Normal(r.u, seed)
+	r.uu = host.Dot(r.u, r.u)
+	return r
+}
+
+func (r *reflected) Dim() int { return len(r.lambda) }
+
+func (r *reflected) Apply(_ context.Context, dst, v []float64) error {
+	copy(r.w, v)
+	host.Axpy(-2*host.Dot(r.u, r.w)/r.uu, r.u, r.w)
+	for i, l := range r.lambda {
+		r.w[i] *= l
+	}
+	copy(dst, r.w)
+	host.Axpy(-2*host.Dot(r.u, dst)/r.uu, r.u, dst)
+	return nil
+}
+
+// everyStepLimit is the last step at which Lanczos tests convergence at
+// every step on an operator of dimension n (CheckEvery 0): checkCost·m² <= n.
+func everyStepLimit(n int) int {
+	m := 0
+	for 25*(m+1)*(m+1) <= n {
+		m++
+	}
+	return m
+}
+
+// testsUpTo is the number of convergence tests of CheckEvery 0 in a run of
+// steps steps for need wanted eigenvalues: every step from need to lim,
+// then every fifth.
+func testsUpTo(steps, lim, need int) int {
+	return lim - need + 1 + steps/5 - lim/5
+}
+
+// TestLanczosStopsAtFirstConvergedStep checks the automatic convergence
+// test spacing (CheckEvery 0): on an operator large enough that a test
+// costs little beside a step's reorthogonalisation, Lanczos tests every
+// step and stops at the first Krylov space that meets Tol, with not one
+// product past it: the same steps and values as CheckEvery 1, and one step
+// fewer does not converge. Tests every 5 steps would run up to 4 products
+// more.
+func TestLanczosStopsAtFirstConvergedStep(t *testing.T) {
+	ctx := context.Background()
+	const n = 25000 // tests at every step up to m = 31
+	lambda := concat([]float64{10, 8, 6.5}, linspace(-1, 5, n-3))
+	op := newReflected(lambda, 12)
+	eig := slices.Sorted(slices.Values(lambda))
+	for _, c := range []struct {
+		name string
+		s    probe.LanczosSettings
+	}{
+		{"top 1 tol 1e-7", probe.LanczosSettings{Tol: 1e-7}},
+		{"top 3 tol 1e-8", probe.LanczosSettings{TopK: 3, Tol: 1e-8}},
+		{"top 2 tol 1e-9", probe.LanczosSettings{TopK: 2, Tol: 1e-9}},
+	} {
+		auto, err := probe.Lanczos(ctx, op, host, c.s)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		checkLanczos(t, c.name, op, auto, eig)
+		every := c.s
+		every.CheckEvery = 1
+		one, err := probe.Lanczos(ctx, op, host, every)
+		if err != nil {
+			t.Fatalf("%s, CheckEvery 1: %v", c.name, err)
+		}
+		t.Logf("%s: %d steps (CheckEvery 1: %d)", c.name, auto.Steps, one.Steps)
+		if one.Steps > everyStepLimit(n) {
+			t.Fatalf("%s: %d steps, beyond the every-step range of n = %d: the case tests nothing", c.name, one.Steps, n)
+		}
+		if auto.Steps != one.Steps || auto.Stats.Applies != one.Steps {
+			t.Errorf("%s: %d steps and %d products, want the %d of CheckEvery 1", c.name, auto.Steps, auto.Stats.Applies, one.Steps)
+		}
+		short := c.s
+		short.MaxSteps = one.Steps - 1
+		if _, err := probe.Lanczos(ctx, op, host, short); !errors.Is(err, probe.ErrNotConverged) {
+			t.Errorf("%s: MaxSteps %d: err %v, want ErrNotConverged (so %d steps is the first that converges)", c.name, short.MaxSteps, err, one.Steps)
+		}
+	}
+}
+
+// TestLanczosEverySmallOnly: where a test would cost more than a small
+// part of a step (the 900-dimensional dense operator: every step only up
+// to m = 6), Lanczos keeps testing every 5 steps.
+func TestLanczosEverySmallOnly(t *testing.T) {
+	op, _, eig := dense(concat([]float64{10, 8, 6.5}, linspace(-1, 5, 897)), 12)
+	rec := &recorder{}
+	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{TopK: 3, Tol: 1e-8, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLanczos(t, "n = 900", op, r, eig)
+	lim := everyStepLimit(op.Dim())
+	if want := testsUpTo(r.Steps, lim, 3); r.Steps%5 != 0 || rec.n != want {
+		t.Errorf("%d steps, %d convergence tests, want a multiple of 5 and %d tests", r.Steps, rec.n, want)
+	}
+}
+
+// TestLanczosClusteredTopEveryStep: with a test at every step, Lanczos
+// must not stop while a cluster at the top is unresolved. The top three
+// eigenvalues lie within 2e-4 relative of each other; after a few steps the
+// largest Ritz value already sits near the cluster and moves by little from
+// step to step, so a rule that stopped when the Ritz values stagnate (or
+// once the largest pair converged) would report one eigenvalue of the
+// cluster three times or miss the others. The residual bound of each
+// wanted pair, tested every step, gives all three to 1e-8 of the known
+// spectrum.
+func TestLanczosClusteredTopEveryStep(t *testing.T) {
+	ctx := context.Background()
+	const n = 25000
+	lambda := concat([]float64{10, 9.999, 9.998}, linspace(-1, 9, n-3))
+	op := newReflected(lambda, 13)
+	rec := &recorder{}
+	r, err := probe.Lanczos(ctx, op, host, probe.LanczosSettings{TopK: 3, Vectors: true, Recorder: rec, MaxSteps: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clustered top, n = %d: %d steps, %d convergence tests, top %v", n, r.Steps, rec.n, r.Top)
+	checkLanczos(t, "clustered top", op, r, slices.Sorted(slices.Values(lambda)))
+	for i := 1; i < len(r.Top); i++ {
+		if r.Top[i-1]-r.Top[i] < 5e-4 {
+			t.Errorf("top %v: the cluster's members are not resolved", r.Top)
+		}
+	}
+	// Tests at every step up to m = 31, every 5 after: all of the first
+	// ones saw the unresolved cluster and went on.
+	lim := everyStepLimit(n)
+	if want := testsUpTo(r.Steps, lim, 3); r.Steps <= lim || rec.n != want {
+		t.Errorf("%d steps, %d convergence tests, want more than %d steps and %d tests", r.Steps, rec.n, lim, want)
+	}
+}
+
+// concat returns the parts one after another in a new slice.
+func concat(parts ...[]float64) []float64 {
+	var out []float64
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }

@@ -233,3 +233,32 @@ func BenchmarkActivateTanh(b *testing.B) {
 		b.Run(fmt.Sprintf("float64/n=%d", n), func(b *testing.B) { benchActivate[float64](b, kernels.Tanh, n) })
 	}
 }
+
+// TestNrm2Float32: the float32 norm is a float64 sum of squares (sumSq32's
+// order, not Dot's), so it agrees with sqrt(Dot(x, x)) to float64 rounding,
+// at lengths around the vector widths, on views at odd offsets, and it
+// passes NaN and ±Inf on.
+func TestNrm2Float32(t *testing.T) {
+	b := cpu.New[float32]()
+	for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 199210} {
+		all := b.Alloc(n + 3)
+		b.Normal(all, uint64(n))
+		x := b.View(all, 3, n)
+		if got, want := b.Nrm2(x), math.Sqrt(b.Dot(x, x)); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("n=%d: Nrm2 %.17g, sqrt(Dot) %.17g", n, got, want)
+		}
+		b.Free(all)
+	}
+	for _, c := range []struct {
+		v    float32
+		want float64
+	}{{float32(math.NaN()), math.NaN()}, {float32(math.Inf(1)), math.Inf(1)}, {float32(math.Inf(-1)), math.Inf(1)}} {
+		x := b.Alloc(20)
+		b.Fill(x, 1)
+		b.Fill(b.View(x, 13, 1), float64(c.v))
+		if got := b.Nrm2(x); !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("Nrm2 with %v = %v, want %v", c.v, got, c.want)
+		}
+		b.Free(x)
+	}
+}

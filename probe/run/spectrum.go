@@ -225,8 +225,11 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 	be := p.Backend()
 	n := p.NumParams()
 	rep := &SpectrumReport{NParams: n, Samples: d.N, Curvature: s.Curvature.String(), Backend: be.Name(), DType: kernels.DTypeName[T]()}
+	// The operator's gradient keeps its forward passes for the products.
+	op := p.CurvatureOperator(d, s.Curvature)
+	defer op.Close()
 	g := be.Alloc(n)
-	ev, err := p.Gradient(ctx, g, d)
+	ev, err := op.Gradient(ctx, g)
 	if err != nil {
 		be.Free(g)
 		return nil, err
@@ -238,8 +241,6 @@ func Spectrum[T kernels.Float](ctx context.Context, p *models.Plan[T], d *models
 		acc := ev.Accuracy
 		rep.Accuracy = &acc
 	}
-	op := p.CurvatureOperator(d, s.Curvature)
-	defer op.Close()
 
 	s.TopK, s.BottomK = probe.LanczosSettings{TopK: s.TopK, BottomK: s.BottomK}.Wanted()
 	exact, err := UseExact(s.Exact, n, s.MaxExactBytes)
