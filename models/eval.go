@@ -47,10 +47,16 @@ func (p *Plan[T]) pass(ctx context.Context, d *Data, grad kernels.Buffer) (Eval,
 	return p.passInto(ctx, d, grad, nil)
 }
 
-// passInto is pass with the forward state of batch i computed into
-// cached[i], with the second derivatives the R-operator needs, and kept
-// there, when cached is not nil; into the plan's scratch otherwise.
-func (p *Plan[T]) passInto(ctx context.Context, d *Data, grad kernels.Buffer, cached []*state) (Eval, error) {
+// passInto is pass over op's data (d, when op is nil) with the forward
+// state of batch i computed into op's cached[i], with the second
+// derivatives the R-operator needs, and kept there (with the batch itself,
+// for streamed data), when op keeps its passes; into the plan's scratch
+// otherwise.
+func (p *Plan[T]) passInto(ctx context.Context, d *Data, grad kernels.Buffer, op *Operator[T]) (Eval, error) {
+	var cached []*state
+	if op != nil {
+		d, cached = op.d, op.cached
+	}
 	invN := 1 / float64(d.N)
 	var loss float64
 	correct := 0
@@ -58,7 +64,13 @@ func (p *Plan[T]) passInto(ctx context.Context, d *Data, grad kernels.Buffer, ca
 		if err := ctx.Err(); err != nil {
 			return Eval{}, err
 		}
-		bd, err := p.batchOf(d, start, min(p.batch, d.N-start))
+		var bd batchData
+		var err error
+		if op != nil {
+			bd, err = op.batch(i, start)
+		} else {
+			bd, err = p.batchOf(d, start, min(p.batch, d.N-start))
+		}
 		if err != nil {
 			return Eval{}, err
 		}
@@ -127,7 +139,11 @@ type Operator[T kernels.Float] struct {
 	d      *Data
 	kind   Curvature
 	cached []*state
-	tan    *tangents // grown on demand to the largest k*rows used
+	// kept holds, beside the cached passes of streamed data, each batch
+	// as first read (on the backend), so that products do not read the
+	// source again; kept[i].n == 0 until batch i is read.
+	kept []batchData
+	tan  *tangents // grown on demand to the largest k*rows used
 	// Applies counts products (k for an ApplyBatch of k directions).
 	Applies int
 }
@@ -138,13 +154,44 @@ func (p *Plan[T]) CurvatureOperator(d *Data, kind Curvature) *Operator[T] {
 	nb := (d.N + p.batch - 1) / p.batch
 	rows := min(p.batch, d.N)
 	var c checked
-	need := c.mul(int64(nb), p.stateBytes(rows, false))
+	perBatch := p.stateBytes(rows, false)
+	if d.host != nil { // streamed: the batches are kept beside their passes
+		perBatch = c.add(perBatch, c.mul(int64(rows), int64(p.spec.Inputs()+1+p.spec.Outputs())*int64(kernels.ElemSize[T]())))
+	}
+	need := c.mul(int64(nb), perBatch)
 	if p.cache > 0 && !c.overflow && need <= p.cache && p.fits(need) {
 		for start := 0; start < d.N; start += p.batch {
 			op.cached = append(op.cached, p.newState(min(p.batch, d.N-start), false))
 		}
+		if d.host != nil {
+			op.kept = make([]batchData, nb)
+		}
 	}
 	return op
+}
+
+// batch returns batch i of the operator's data, which starts at sample
+// start: the copy kept on the backend when there is one, else read (and,
+// for streamed data whose passes are kept, copied to be kept).
+func (op *Operator[T]) batch(i, start int) (batchData, error) {
+	if op.kept != nil && op.kept[i].n > 0 {
+		return op.kept[i], nil
+	}
+	p := op.p
+	bd, err := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
+	if err != nil || op.kept == nil {
+		return bd, err
+	}
+	keep := func(b kernels.Buffer) kernels.Buffer {
+		if b == nil {
+			return nil
+		}
+		k := p.be.Alloc(b.Len())
+		p.be.Copy(k, b)
+		return k
+	}
+	op.kept[i] = batchData{n: bd.n, x: keep(bd.x), labels: keep(bd.labels), target: keep(bd.target)}
+	return op.kept[i], nil
 }
 
 // Dim returns the number of parameters.
@@ -155,6 +202,14 @@ func (op *Operator[T]) Close() {
 	for _, st := range op.cached {
 		op.p.freeState(st)
 	}
+	for _, bd := range op.kept {
+		for _, b := range []kernels.Buffer{bd.x, bd.labels, bd.target} {
+			if b != nil {
+				op.p.be.Free(b)
+			}
+		}
+	}
+	op.kept = nil
 	if op.tan != nil {
 		op.p.freeTangents(op.tan)
 	}
@@ -171,7 +226,7 @@ func (op *Operator[T]) Gradient(ctx context.Context, dst kernels.Buffer) (Eval, 
 	p := op.p
 	p.checkLen(dst)
 	p.be.Fill(dst, 0)
-	return p.passInto(ctx, op.d, dst, op.cached)
+	return p.passInto(ctx, nil, dst, op)
 }
 
 // Apply sets dst = H v (or G v). It is ApplyBatch with one direction.
@@ -225,7 +280,7 @@ func (op *Operator[T]) passes(ctx context.Context, dst, v []kernels.Buffer, accu
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		bd, err := p.batchOf(op.d, start, min(p.batch, op.d.N-start))
+		bd, err := op.batch(i, start)
 		if err != nil {
 			return err
 		}

@@ -247,3 +247,52 @@ func TestHostDataErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorKeepsStreamedBatches: an operator that keeps its forward
+// passes keeps the streamed batches beside them, so that its gradient and
+// any number of products read each batch from the Source once, with the
+// products bit for bit those of the data uploaded whole; without the
+// cache, every pass reads every batch again.
+func TestOperatorKeepsStreamedBatches(t *testing.T) {
+	ctx := context.Background()
+	spec := Spec{Layers: []int{5, 7, 3}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
+	pr := newProblem(spec, 19, 77)
+	for _, c := range []struct {
+		cache int64
+		reads int // batches read by a gradient and three products
+	}{{0, 4}, {-1, 16}} {
+		p, whole := batchPlan(t, pr, Settings{Batch: 6, CacheBytes: c.cache})
+		ss := &sliceSource{pr: pr, d: spec.Inputs(), c: spec.Outputs()}
+		src, err := p.NewSourceData(ss, pr.n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := p.NumParams()
+		v, g := p.be.Alloc(n), p.be.Alloc(n)
+		p.be.Normal(v, 5)
+		var out [2][]float64
+		for k, d := range []*Data{whole, src} {
+			op := p.CurvatureOperator(d, Hessian)
+			if _, err := op.Gradient(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			dst := p.be.Alloc(n)
+			for range 3 {
+				if err := op.Apply(ctx, dst, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out[k] = make([]float64, n)
+			p.be.Download(out[k], dst)
+			op.Close()
+		}
+		if ss.reads != c.reads {
+			t.Errorf("cache %d: %d batches read, want %d", c.cache, ss.reads, c.reads)
+		}
+		for j := range out[0] {
+			if out[0][j] != out[1][j] {
+				t.Fatalf("cache %d: product[%d] %v uploaded, %v streamed", c.cache, j, out[0][j], out[1][j])
+			}
+		}
+	}
+}
