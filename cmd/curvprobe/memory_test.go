@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
@@ -82,13 +79,7 @@ func TestAbsurdSizes(t *testing.T) {
 	} {
 		name := strings.ReplaceAll(strings.Join(c.args, " "), dir+string(filepath.Separator), "")
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			var stdout, stderr bytes.Buffer
-			err := execute(ctx, c.args, &stdout, &stderr)
-			if err == nil {
-				t.Fatalf("no error\nstderr: %s", stderr.String())
-			}
+			err := executeFails(t, c.args)
 			if !regexp.MustCompile(c.want).MatchString(err.Error()) {
 				t.Errorf("error %q\ndoes not match %q", err, c.want)
 			}

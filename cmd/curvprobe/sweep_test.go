@@ -94,6 +94,16 @@ func reference(t *testing.T) (dir string, csv []byte) {
 	return ref.dir, ref.csv
 }
 
+// sweepCase sets up what the sweep tests share: the uninterrupted
+// reference run (its folder and report), the test sweep's file and grid,
+// and an output folder that does not exist yet.
+func sweepCase(t *testing.T) (refDir string, refCSV []byte, file string, p *sweep.Grid, dir string) {
+	t.Helper()
+	refDir, refCSV = reference(t)
+	file = writeTestSweep(t)
+	return refDir, refCSV, file, testPlan(t, file), filepath.Join(t.TempDir(), "out")
+}
+
 // runState reports which runs of dir have a summary, and which a checkpoint
 // without one.
 func runState(p *sweep.Grid, dir string) (done, half []string) {
@@ -166,10 +176,7 @@ func TestSweepKilledAndRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
-	refDir, refCSV := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, refCSV, file, p, dir := sweepCase(t)
 	cmd := asMain("sweep", "run", file, "--out", dir, "--workers", "2", "--device", "cpu", "--no-plot")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -241,10 +248,7 @@ func TestSweepShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
-	refDir, refCSV := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, refCSV, file, p, dir := sweepCase(t)
 	var want []string
 	for i := range 3 {
 		out, err := asMain("sweep", "run", file, "--out", dir, "--shard", fmt.Sprintf("%d/3", i), "--device", "cpu", "--no-plot").CombinedOutput()
@@ -278,10 +282,7 @@ func TestSweepSlurmScript(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
-	refDir, _ := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, _, file, p, dir := sweepCase(t)
 	var script, se bytes.Buffer
 	if err := cmdSweep(context.Background(), []string{"slurm", file, "--out", dir, "--shards", "3", "--workers", "1",
 		"--time", "0:10:00", "--cpus", "1", "--bin", os.Args[0], "--device", "cpu", "--no-plot"}, &script, &se); err != nil {
