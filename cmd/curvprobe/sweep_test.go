@@ -121,6 +121,23 @@ func runState(p *sweep.Grid, dir string) (done, half []string) {
 	return done, half
 }
 
+// checkShardDone adds the runs of shard i of 3 to want, the runs that
+// should be complete, and fails t unless exactly those are complete in
+// dir; after says when, for the message. It returns want, sorted.
+func checkShardDone(t *testing.T, p *sweep.Grid, dir string, i int, want []string, after string) []string {
+	t.Helper()
+	for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
+		want = append(want, r.ID)
+	}
+	done, _ := runState(p, dir)
+	slices.Sort(done)
+	slices.Sort(want)
+	if !slices.Equal(done, want) {
+		t.Fatalf("%s the complete runs are %v, want %v", after, done, want)
+	}
+	return want
+}
+
 // checkComplete checks that every run is complete, its log holds each step
 // exactly once, in order, and equals the reference sweep's log.
 func checkComplete(t *testing.T, p *sweep.Grid, dir, refDir string) {
@@ -255,15 +272,7 @@ func TestSweepShards(t *testing.T) {
 		if err != nil {
 			t.Fatalf("shard %d/3: %v\n%s", i, err, out)
 		}
-		for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
-			want = append(want, r.ID)
-		}
-		done, _ := runState(p, dir)
-		slices.Sort(done)
-		slices.Sort(want)
-		if !slices.Equal(done, want) {
-			t.Fatalf("after shard %d/3 the complete runs are %v, want %v", i, done, want)
-		}
+		want = checkShardDone(t, p, dir, i, want, fmt.Sprintf("after shard %d/3", i))
 	}
 	checkComplete(t, p, dir, refDir)
 	if got := report(t, dir); !bytes.Equal(got, refCSV) {
@@ -322,15 +331,7 @@ func TestSweepSlurmScript(t *testing.T) {
 	var want []string
 	for _, i := range []int{0, 2} {
 		task(i, commands)
-		for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
-			want = append(want, r.ID)
-		}
-		done, _ := runState(p, dir)
-		slices.Sort(done)
-		slices.Sort(want)
-		if !slices.Equal(done, want) {
-			t.Fatalf("after array task %d the complete runs are %v, want %v (shards 0..%d)", i, done, want, i)
-		}
+		want = checkShardDone(t, p, dir, i, want, fmt.Sprintf("after array task %d (shards 0..%d)", i, i))
 	}
 	task(1, strings.Replace(commands, " --shards 3", "", 1))
 	checkComplete(t, p, dir, refDir)
