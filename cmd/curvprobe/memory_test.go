@@ -41,9 +41,7 @@ func TestAbsurdSizes(t *testing.T) {
 	big, wide, huge := model("big.json", "[8,1000000000,3]"), model("wide.json", "[100000,100000,100000,3]"), model("huge.json", "[8,9223372036854775807,3]")
 	small := models.Spec{Layers: []int{8, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	weights := filepath.Join(dir, "w.npz")
-	if err := models.SaveWeights(weights, small, make([]float64, small.NumParams())); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, weights, small, make([]float64, small.NumParams()))
 	bigConfig := config("big-config.json", "[8,1000000000,3]")
 	config(filepath.Join("resumed", "config.json"), "[100000,100000,100000,3]")
 	resumed := filepath.Join(dir, "resumed")

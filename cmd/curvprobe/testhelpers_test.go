@@ -5,6 +5,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/curvprobe/curvprobe/data"
+	"github.com/curvprobe/curvprobe/models"
 )
 
 // executeFails runs the command line args in-process and returns its
@@ -21,4 +24,25 @@ func executeFails(t *testing.T, args []string) error {
 		t.Fatalf("no error\nstderr: %s", stderr.String())
 	}
 	return err
+}
+
+// writeWeights saves params as spec's weights in path (NPZ), failing t on
+// an error.
+func writeWeights(t *testing.T, path string, spec models.Spec, params []float64) {
+	t.Helper()
+	if err := models.SaveWeights(path, spec, params); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeData saves ds, which a generator returned with err, to path (NPZ),
+// failing t on either error.
+func writeData(t *testing.T, path string, ds *data.Dataset, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.SaveNPZ(path, ds); err != nil {
+		t.Fatal(err)
+	}
 }
