@@ -25,6 +25,16 @@ func benchPlan(b *testing.B) (*Plan[float32], *Data) {
 	return p, d
 }
 
+// benchProduct returns benchPlan's plan and batch with a random direction
+// v and a buffer hv for the product Hv.
+func benchProduct(b *testing.B) (p *Plan[float32], d *Data, v, hv kernels.Buffer) {
+	p, d = benchPlan(b)
+	be := p.Backend()
+	v, hv = be.Alloc(p.NumParams()), be.Alloc(p.NumParams())
+	be.Normal(v, 1)
+	return p, d, v, hv
+}
+
 func BenchmarkGradient(b *testing.B) {
 	p, d := benchPlan(b)
 	g := p.Backend().Alloc(p.NumParams())
@@ -36,10 +46,7 @@ func BenchmarkGradient(b *testing.B) {
 }
 
 func BenchmarkHVP(b *testing.B) {
-	p, d := benchPlan(b)
-	be := p.Backend()
-	v, hv := be.Alloc(p.NumParams()), be.Alloc(p.NumParams())
-	be.Normal(v, 1)
+	p, d, v, hv := benchProduct(b)
 	for i := 0; i < b.N; i++ {
 		if err := p.HVP(context.Background(), hv, v, d); err != nil {
 			b.Fatal(err)
@@ -48,10 +55,7 @@ func BenchmarkHVP(b *testing.B) {
 }
 
 func BenchmarkHVPKeptForward(b *testing.B) {
-	p, d := benchPlan(b)
-	be := p.Backend()
-	v, hv := be.Alloc(p.NumParams()), be.Alloc(p.NumParams())
-	be.Normal(v, 1)
+	p, d, v, hv := benchProduct(b)
 	op := p.CurvatureOperator(d, Hessian)
 	defer op.Close()
 	for i := 0; i < b.N; i++ {

@@ -201,9 +201,9 @@ func TestTapeGradientFiniteDifferences(t *testing.T) {
 	}
 }
 
-// minAbsPreactivation returns min |z| over hidden pre-activations, to keep
-// finite differences away from relu's kink.
-func minAbsPreactivation(p *Plan[float64], d *Data) float64 {
+// preactivations runs p forward on all of d and returns every layer's
+// pre-activations z_l, downloaded (the last layer's are the outputs).
+func preactivations(p *Plan[float64], d *Data) [][]float64 {
 	st := p.newState(d.N, false)
 	defer p.freeState(st)
 	bd, err := p.batchOf(d, 0, d.N)
@@ -211,9 +211,20 @@ func minAbsPreactivation(p *Plan[float64], d *Data) float64 {
 		panic(err)
 	}
 	p.forward(st, bd, 1/float64(d.N), false)
+	zs := make([][]float64, p.spec.NumLayers())
+	for l := range zs {
+		zs[l] = Download(p.Backend(), st.z[l])
+	}
+	return zs
+}
+
+// minAbsPreactivation returns min |z| over hidden pre-activations, to keep
+// finite differences away from relu's kink.
+func minAbsPreactivation(p *Plan[float64], d *Data) float64 {
+	zs := preactivations(p, d)
 	m := math.Inf(1)
-	for l := 0; l < p.spec.NumLayers()-1; l++ {
-		for _, z := range Download(p.Backend(), st.z[l]) {
+	for _, zl := range zs[:len(zs)-1] {
+		for _, z := range zl {
 			m = min(m, math.Abs(z))
 		}
 	}
@@ -353,14 +364,8 @@ func TestGaussNewton(t *testing.T) {
 }
 
 func forwardOutputs(p *Plan[float64], d *Data) []float64 {
-	st := p.newState(d.N, false)
-	defer p.freeState(st)
-	bd, err := p.batchOf(d, 0, d.N)
-	if err != nil {
-		panic(err)
-	}
-	p.forward(st, bd, 1/float64(d.N), false)
-	return Download(p.Backend(), st.z[p.spec.NumLayers()-1])
+	zs := preactivations(p, d)
+	return zs[len(zs)-1]
 }
 
 // float32 plans agree with float64 to float32 accuracy.

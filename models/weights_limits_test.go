@@ -14,10 +14,7 @@ import (
 // load other weights than numpy shows.
 func TestDuplicateMember(t *testing.T) {
 	spec := Spec{Layers: []int{3, 4, 2}, Activation: kernels.Tanh, Loss: CrossEntropy, Bias: true}
-	good := filepath.Join(t.TempDir(), "w.npz")
-	if err := SaveWeights(good, spec, make([]float64, spec.NumParams())); err != nil {
-		t.Fatal(err)
-	}
+	good, _ := savedWeights(t, spec, 4, "w.npz")
 	names, data := npytest.Members(t, good)
 	for _, dup := range []string{"W0.npy", "b1.npy"} {
 		var members []npytest.Member

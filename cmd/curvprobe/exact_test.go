@@ -35,16 +35,9 @@ func exactFiles(t *testing.T, layers []int) (model, weights, dataPath string) {
 	for i := range params {
 		params[i] = 0.3 * math.Sin(float64(3*i+1)) // nonzero, deterministic
 	}
-	if err := models.SaveWeights(weights, spec, params); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, weights, spec, params)
 	ds, err := data.GaussianClasses(30, layers[0], layers[len(layers)-1], 1.5, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	return model, weights, dataPath
 }
 

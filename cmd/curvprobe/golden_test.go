@@ -32,16 +32,9 @@ func TestSpectrumGolden(t *testing.T) {
 	b, _ := spec.MarshalJSON()
 	model, weights, dataPath := filepath.Join(dir, "m.json"), filepath.Join(dir, "w.npz"), filepath.Join(dir, "d.npz")
 	os.WriteFile(model, b, 0o644)
-	if err := models.SaveWeights(weights, spec, p.ParamsHost()); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, weights, spec, p.ParamsHost())
 	ds, err := data.GaussianClasses(45, 6, 3, 1.5, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	var stdout, stderr bytes.Buffer
 	err = execute(context.Background(), []string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath,
 		"--top-k", "3", "--bottom-k", "2", "--trace", "--density", "--lr", "0.5", "--device", "cpu", "--quiet", "--exact=false"}, &stdout, &stderr)

@@ -175,14 +175,10 @@ func TestCLIErrors(t *testing.T) {
 	p, _ := models.Build(cpu.New[float64](), models.Spec{Layers: []int{3, 4, 2}, Loss: models.CrossEntropy, Bias: true}, models.Settings{})
 	p.Init(1)
 	weights := filepath.Join(dir, "w.npz")
-	if err := models.SaveWeights(weights, p.Spec(), p.ParamsHost()); err != nil {
-		t.Fatal(err)
-	}
-	ds, _ := data.GaussianClasses(20, 5, 2, 1, 1) // 5 features: does not fit a 3-input model
+	writeWeights(t, weights, p.Spec(), p.ParamsHost())
+	ds, err := data.GaussianClasses(20, 5, 2, 1, 1) // 5 features: does not fit a 3-input model
 	dataPath := filepath.Join(dir, "d.npz")
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	for _, tc := range []struct {
 		args []string
 		want string

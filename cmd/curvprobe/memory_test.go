@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/curvprobe/curvprobe/kernels"
 	"github.com/curvprobe/curvprobe/models"
@@ -44,9 +41,7 @@ func TestAbsurdSizes(t *testing.T) {
 	big, wide, huge := model("big.json", "[8,1000000000,3]"), model("wide.json", "[100000,100000,100000,3]"), model("huge.json", "[8,9223372036854775807,3]")
 	small := models.Spec{Layers: []int{8, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	weights := filepath.Join(dir, "w.npz")
-	if err := models.SaveWeights(weights, small, make([]float64, small.NumParams())); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, weights, small, make([]float64, small.NumParams()))
 	bigConfig := config("big-config.json", "[8,1000000000,3]")
 	config(filepath.Join("resumed", "config.json"), "[100000,100000,100000,3]")
 	resumed := filepath.Join(dir, "resumed")
@@ -82,13 +77,7 @@ func TestAbsurdSizes(t *testing.T) {
 	} {
 		name := strings.ReplaceAll(strings.Join(c.args, " "), dir+string(filepath.Separator), "")
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			var stdout, stderr bytes.Buffer
-			err := execute(ctx, c.args, &stdout, &stderr)
-			if err == nil {
-				t.Fatalf("no error\nstderr: %s", stderr.String())
-			}
+			err := executeFails(t, c.args)
 			if !regexp.MustCompile(c.want).MatchString(err.Error()) {
 				t.Errorf("error %q\ndoes not match %q", err, c.want)
 			}

@@ -94,6 +94,16 @@ func reference(t *testing.T) (dir string, csv []byte) {
 	return ref.dir, ref.csv
 }
 
+// sweepCase sets up what the sweep tests share: the uninterrupted
+// reference run (its folder and report), the test sweep's file and grid,
+// and an output folder that does not exist yet.
+func sweepCase(t *testing.T) (refDir string, refCSV []byte, file string, p *sweep.Grid, dir string) {
+	t.Helper()
+	refDir, refCSV = reference(t)
+	file = writeTestSweep(t)
+	return refDir, refCSV, file, testPlan(t, file), filepath.Join(t.TempDir(), "out")
+}
+
 // runState reports which runs of dir have a summary, and which a checkpoint
 // without one.
 func runState(p *sweep.Grid, dir string) (done, half []string) {
@@ -109,6 +119,23 @@ func runState(p *sweep.Grid, dir string) (done, half []string) {
 		}
 	}
 	return done, half
+}
+
+// checkShardDone adds the runs of shard i of 3 to want, the runs that
+// should be complete, and fails t unless exactly those are complete in
+// dir; after says when, for the message. It returns want, sorted.
+func checkShardDone(t *testing.T, p *sweep.Grid, dir string, i int, want []string, after string) []string {
+	t.Helper()
+	for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
+		want = append(want, r.ID)
+	}
+	done, _ := runState(p, dir)
+	slices.Sort(done)
+	slices.Sort(want)
+	if !slices.Equal(done, want) {
+		t.Fatalf("%s the complete runs are %v, want %v", after, done, want)
+	}
+	return want
 }
 
 // checkComplete checks that every run is complete, its log holds each step
@@ -166,10 +193,7 @@ func TestSweepKilledAndRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
-	refDir, refCSV := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, refCSV, file, p, dir := sweepCase(t)
 	cmd := asMain("sweep", "run", file, "--out", dir, "--workers", "2", "--device", "cpu", "--no-plot")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -241,25 +265,14 @@ func TestSweepShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
-	refDir, refCSV := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, refCSV, file, p, dir := sweepCase(t)
 	var want []string
 	for i := range 3 {
 		out, err := asMain("sweep", "run", file, "--out", dir, "--shard", fmt.Sprintf("%d/3", i), "--device", "cpu", "--no-plot").CombinedOutput()
 		if err != nil {
 			t.Fatalf("shard %d/3: %v\n%s", i, err, out)
 		}
-		for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
-			want = append(want, r.ID)
-		}
-		done, _ := runState(p, dir)
-		slices.Sort(done)
-		slices.Sort(want)
-		if !slices.Equal(done, want) {
-			t.Fatalf("after shard %d/3 the complete runs are %v, want %v", i, done, want)
-		}
+		want = checkShardDone(t, p, dir, i, want, fmt.Sprintf("after shard %d/3", i))
 	}
 	checkComplete(t, p, dir, refDir)
 	if got := report(t, dir); !bytes.Equal(got, refCSV) {
@@ -278,10 +291,7 @@ func TestSweepSlurmScript(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
-	refDir, _ := reference(t)
-	file := writeTestSweep(t)
-	p := testPlan(t, file)
-	dir := filepath.Join(t.TempDir(), "out")
+	refDir, _, file, p, dir := sweepCase(t)
 	var script, se bytes.Buffer
 	if err := cmdSweep(context.Background(), []string{"slurm", file, "--out", dir, "--shards", "3", "--workers", "1",
 		"--time", "0:10:00", "--cpus", "1", "--bin", os.Args[0], "--device", "cpu", "--no-plot"}, &script, &se); err != nil {
@@ -321,15 +331,7 @@ func TestSweepSlurmScript(t *testing.T) {
 	var want []string
 	for _, i := range []int{0, 2} {
 		task(i, commands)
-		for _, r := range (sweep.Shard{Index: i, Count: 3}).Select(p.Runs) {
-			want = append(want, r.ID)
-		}
-		done, _ := runState(p, dir)
-		slices.Sort(done)
-		slices.Sort(want)
-		if !slices.Equal(done, want) {
-			t.Fatalf("after array task %d the complete runs are %v, want %v (shards 0..%d)", i, done, want, i)
-		}
+		want = checkShardDone(t, p, dir, i, want, fmt.Sprintf("after array task %d (shards 0..%d)", i, i))
 	}
 	task(1, strings.Replace(commands, " --shards 3", "", 1))
 	checkComplete(t, p, dir, refDir)

@@ -35,16 +35,9 @@ func taylorFiles(t *testing.T) (model, weights, dataPath string) {
 	for i := range params {
 		params[i] = 0.8 * r.NormFloat64()
 	}
-	if err := models.SaveWeights(weights, spec, params); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, weights, spec, params)
 	ds, err := data.TeacherStudent(40, 4, 2, 5, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	return model, weights, dataPath
 }
 

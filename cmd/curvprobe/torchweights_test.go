@@ -93,13 +93,8 @@ func TestSafetensorsThroughPyTorch(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
 	ds, err := data.GaussianClasses(30, 6, 3, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dataPath := filepath.Join(dir, "d.npz")
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	runDir := filepath.Join(dir, "run")
 	var stdout, stderr bytes.Buffer
 	if err := execute(context.Background(), []string{"train", "--arch", "6x8x5x3", "--act", "tanh", "--loss", "cross_entropy", "--data", dataPath,
@@ -189,19 +184,12 @@ func TestSpectrumHandWrittenSafetensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	npz := filepath.Join(dir, "w.npz")
-	if err := models.SaveWeights(npz, spec, params); err != nil {
-		t.Fatal(err)
-	}
+	writeWeights(t, npz, spec, params)
 	model := filepath.Join(dir, "m.json")
 	os.WriteFile(model, []byte(`{"layers":[4,5,3],"activation":"tanh","loss":"cross_entropy"}`), 0o644)
 	ds, err := data.GaussianClasses(24, 4, 3, 1, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dataPath := filepath.Join(dir, "d.npz")
-	if err := data.SaveNPZ(dataPath, ds); err != nil {
-		t.Fatal(err)
-	}
+	writeData(t, dataPath, ds, err)
 	want := spectrumJSON(t, "--model", model, "--weights", npz, "--data", dataPath, "--top-k", "3")
 	for _, how := range [][]string{{"--act", "tanh", "--loss", "cross_entropy"}, {"--model", model}} {
 		got := spectrumJSON(t, append([]string{"--weights", st, "--data", dataPath, "--top-k", "3"}, how...)...)

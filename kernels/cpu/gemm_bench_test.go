@@ -21,11 +21,7 @@ import (
 // (beta 0 then 1), "fused" one with k doubled (operands side by side, or
 // stacked for the transposed A).
 func BenchmarkGemmFused(b *testing.B) {
-	if !openBLASLoaded() {
-		b.Skip("OpenBLAS not loaded")
-	}
-	defer SetThreads(0)
-	be := New[float32]()
+	be := openBLASBackend(b)
 	buf := func(size int, seed uint64) kernels.Buffer {
 		x := be.Alloc(size)
 		be.Normal(x, seed)
@@ -99,6 +95,21 @@ func interleaved(b *testing.B, f, g func()) {
 	b.ReportMetric(medianOf(r), "second/first")
 }
 
+// inHalves returns a function that runs f on [0, n) as two goroutines,
+// f(n/2, n) on a new one and f(0, n/2) on the caller's, and waits for both.
+func inHalves(f func(lo, hi int), n int) func() {
+	return func() {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(n/2, n)
+		}()
+		f(0, n/2)
+		wg.Wait()
+	}
+}
+
 func medianOf(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -110,11 +121,7 @@ func medianOf(xs []float64) float64 {
 // C's rows ("second"), at the forward pass's 512×512×784 and the hidden
 // 512×512×512, with beta = 1.
 func BenchmarkGemmThreads(b *testing.B) {
-	if !openBLASLoaded() {
-		b.Skip("OpenBLAS not loaded")
-	}
-	defer SetThreads(0)
-	be := New[float32]()
+	be := openBLASBackend(b)
 	for _, k := range []int{784, 512} {
 		const n, m = 512, 512
 		a, w, c := be.Alloc(n*k), be.Alloc(k*m), be.Alloc(n*m)
@@ -128,16 +135,10 @@ func BenchmarkGemmThreads(b *testing.B) {
 				SetThreads(2)
 				gemm(0, n)
 			}
+			halves := inHalves(gemm, n)
 			split := func() {
 				SetThreads(1)
-				var wg sync.WaitGroup
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					gemm(n/2, n)
-				}()
-				gemm(0, n/2)
-				wg.Wait()
+				halves()
 			}
 			interleaved(b, own, split)
 		})
@@ -151,11 +152,7 @@ func BenchmarkGemmThreads(b *testing.B) {
 // k b) and the backward d·Wᵀ (b×b, k 10). It is the measurement behind
 // narrowFlops.
 func BenchmarkGemmNarrow(b *testing.B) {
-	if !openBLASLoaded() {
-		b.Skip("OpenBLAS not loaded")
-	}
-	defer SetThreads(0)
-	be := New[float32]()
+	be := openBLASBackend(b)
 	for _, c := range []struct {
 		name    string
 		tA, tB  kernels.Trans
@@ -201,11 +198,7 @@ func BenchmarkGemmNarrow(b *testing.B) {
 // where OpenBLAS scales C by beta in a pass of its own before the product),
 // at the forward pass's shapes (batch 512) and 1 and 2 threads.
 func BenchmarkGemmBeta(b *testing.B) {
-	if !openBLASLoaded() {
-		b.Skip("OpenBLAS not loaded")
-	}
-	defer SetThreads(0)
-	be := New[float32]()
+	be := openBLASBackend(b)
 	for _, threads := range []int{1, 2} {
 		for _, s := range [][2]int{{784, 512}, {512, 512}, {512, 10}} {
 			const n = 512
@@ -225,6 +218,17 @@ func BenchmarkGemmBeta(b *testing.B) {
 }
 
 // openBLASLoaded reports whether the backend's BLAS is OpenBLAS.
+// openBLASBackend skips b unless OpenBLAS is loaded and returns a float32
+// backend; the BLAS's thread count is reset to its default when b ends.
+func openBLASBackend(b *testing.B) *Backend[float32] {
+	b.Helper()
+	if !openBLASLoaded() {
+		b.Skip("OpenBLAS not loaded")
+	}
+	b.Cleanup(func() { SetThreads(0) })
+	return New[float32]()
+}
+
 func openBLASLoaded() bool {
 	return strings.HasPrefix(BLASName(), "OpenBLAS")
 }
@@ -239,18 +243,6 @@ func BenchmarkSplitMemory(b *testing.B) {
 	v, acc := make([]float32, cols), make([]float64, cols)
 	for i := range x {
 		x[i], y[i] = float32(kernels.NormalAt(1, uint64(i))), float32(kernels.NormalAt(2, uint64(i)))
-	}
-	two := func(f func(lo, hi int), n int) func() {
-		return func() {
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f(n/2, n)
-			}()
-			f(0, n/2)
-			wg.Wait()
-		}
 	}
 	for _, c := range []struct {
 		name string
@@ -270,7 +262,7 @@ func BenchmarkSplitMemory(b *testing.B) {
 		}, cols},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			interleaved(b, func() { c.f(0, c.n) }, two(c.f, c.n))
+			interleaved(b, func() { c.f(0, c.n) }, inHalves(c.f, c.n))
 		})
 	}
 }

@@ -39,12 +39,7 @@ func TestEdgeOfStability(t *testing.T) {
 		t.Fatalf("log has %d records, want %d", len(recs), cfg.Steps+1)
 	}
 	bound := 2 / cfg.Optimizer.LR
-	var probes []Record
-	for _, r := range recs {
-		if r.Probed() {
-			probes = append(probes, r)
-		}
-	}
+	probes := probedRecords(recs)
 	first := *probes[0].LambdaMax
 	if first > 0.92*bound {
 		t.Errorf("initial sharpness %.4g is already near 2/η = %.4g: no progressive sharpening to see", first, bound)

@@ -131,12 +131,8 @@ func TestProbeDensityFractions(t *testing.T) {
 	}
 	dir := t.TempDir()
 	_, recs := trainCPU(t, dir, cfg)
-	probed := 0
-	for _, r := range recs {
-		if !r.Probed() {
-			continue
-		}
-		probed++
+	probed := probedRecords(recs)
+	for _, r := range probed {
 		if r.NearZero == nil || r.ZeroTol == nil || r.FractionPositiveErr == nil || r.NegativeMassErr == nil || r.NearZeroErr == nil {
 			t.Fatalf("step %d: fractions without error bars: %+v", r.Step, r)
 		}
@@ -149,8 +145,8 @@ func TestProbeDensityFractions(t *testing.T) {
 			t.Errorf("density file %s: fractions %+v", r.DensityFile, dr.Fractions)
 		}
 	}
-	if probed != 2 {
-		t.Fatalf("%d probed records, want 2", probed)
+	if len(probed) != 2 {
+		t.Fatalf("%d probed records, want 2", len(probed))
 	}
 	path, err := ExportCSV(dir)
 	if err != nil {

@@ -121,10 +121,7 @@ func TestUnconvergedSharpnessIsFlagged(t *testing.T) {
 	dir := t.TempDir()
 	sum, recs := trainCPUOpts(t, dir, cfg, TrainOptions{Plot: true})
 	flagged := 0
-	for _, r := range recs {
-		if !r.Probed() {
-			continue
-		}
+	for _, r := range probedRecords(recs) {
 		if r.LambdaMaxConverged == nil {
 			t.Fatalf("step %d: no lambda_max_converged", r.Step)
 		}
