@@ -7,14 +7,14 @@ import (
 	"github.com/curvprobe/curvprobe/models"
 )
 
-// memoryUsage is what a run of c holds (see newTrainer) for train, test
-// and probe-set samples: on the backend the parameters, the gradient,
+// memoryUsage is what a run of c holds (see newTrainer) for train and
+// test samples (checkMemory adds the probe set's batch): on the backend the parameters, the gradient,
 // power iteration's warm start, a direction and its product, the
 // optimizer's state and, for Adam, the preconditioned warm start and the
 // diagonal, and with probe_per_layer the layers' warm starts; on the host
 // one copy of the parameters (checkpoints); the samples, with SGD's
 // shuffled copy of the training set; and passes of plan_batch samples.
-func (c *TrainConfig) memoryUsage(train, test, probe int) models.Usage {
+func (c *TrainConfig) memoryUsage(train, test int) models.Usage {
 	vecs := 5 + c.Optimizer.StateVectors()
 	if c.Optimizer.Kind == "adam" {
 		vecs += 2
@@ -22,7 +22,7 @@ func (c *TrainConfig) memoryUsage(train, test, probe int) models.Usage {
 	if c.ProbePerLayer {
 		vecs++ // the layers' warm starts, one parameter vector together
 	}
-	samples := train + test + probe
+	samples := train + test
 	if c.Batch > 0 && c.Batch < train {
 		samples += train
 	}
@@ -53,7 +53,7 @@ func (c *TrainConfig) generatedSamples() int {
 // model; Train checks the whole run before allocating it, naming
 // config.json's fields.
 func CheckModelMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig) error {
-	_, err := models.CheckMemory(be, c.Model, models.SmallestRun(c.memoryUsage(0, 0, 0)))
+	_, err := models.CheckMemory(be, c.Model, models.SmallestRun(c.memoryUsage(0, 0)))
 	return err
 }
 
@@ -62,11 +62,11 @@ func CheckModelMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig) err
 // naming the field to blame: the model when one sample does not fit,
 // plan_batch when one sample per pass would, else the data.
 func checkMemory[T kernels.Float](be kernels.Memory[T], c *TrainConfig, train, test int) error {
-	probe := 0
+	// A probe set is read from the training set a batch at a time.
+	u := c.memoryUsage(train, test)
 	if c.ProbeSet > 0 && c.ProbeSet < train {
-		probe = c.ProbeSet
+		u.Samples += min(c.ProbeSet, u.Rows)
 	}
-	u := c.memoryUsage(train, test, probe)
 	_, culprit, err := models.CheckMemoryCulprit(be, c.Model, u)
 	switch {
 	case err == nil:

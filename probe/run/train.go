@@ -211,12 +211,14 @@ func newTrainer[T kernels.Float](be kernels.Backend[T], dir string, cfg *TrainCo
 	}
 	t.probeData = t.trainData
 	if cfg.ProbeSet > 0 {
-		sub, err := train.Sample(cfg.ProbeSet, cfg.Seed+2)
+		// The probe set's samples are read from the training set a batch
+		// at a time (Dataset.Sample's samples, in its order): no copy.
+		sub, err := data.FromDataset(train).Sample(cfg.ProbeSet, cfg.Seed+2)
 		if err != nil {
 			return nil, fmt.Errorf("probe_set %d of the training set: %w", cfg.ProbeSet, err)
 		}
-		if sub != train {
-			if t.probeData, err = Upload(p, sub, cfg.Data); err != nil {
+		if sub.N != train.N {
+			if t.probeData, err = UploadSource(p, sub, cfg.Data); err != nil {
 				return nil, err
 			}
 		}
