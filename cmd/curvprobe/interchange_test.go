@@ -68,6 +68,7 @@ type torchSpectrum struct {
 // backward stable), loss and gradient to 1e-11 relative (the two sum the
 // same terms in different orders).
 func TestInterchangeWithPyTorch(t *testing.T) {
+	t.Parallel() // mostly waits on Python: overlaps the Slurm test
 	py := torchPython(t)
 	cases := []struct{ layers, act, loss, bias string }{
 		{"5,7,6,3", "tanh", "cross_entropy", "true"},

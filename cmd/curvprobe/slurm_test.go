@@ -215,6 +215,7 @@ func taskOutputs(dir, job string) string {
 // half-done one and starts the rest: no run is trained twice (attempts.jsonl),
 // and every log equals the uninterrupted sweep's byte for byte.
 func TestSweepOnSlurm(t *testing.T) {
+	t.Parallel() // mostly waits on the Slurm daemons: overlaps the PyTorch tests
 	if testing.Short() {
 		t.Skip("starts a Slurm cluster")
 	}

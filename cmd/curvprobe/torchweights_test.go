@@ -47,6 +47,7 @@ func spectrumJSON(t *testing.T, args ...string) run.SpectrumReport {
 // widened values; loss and gradient norm to 1e-11 relative, eigenvalues to
 // 1e-8 of the spectral radius.
 func TestPyTorchStateDict(t *testing.T) {
+	t.Parallel() // mostly waits on Python: overlaps the Slurm test
 	py := torchPython(t)
 	dir := t.TempDir()
 	if out, err := exec.Command(py, "../../bench/torch_train_export.py", "--out", dir, "--layers", "6,8,5,3", "--steps", "5").CombinedOutput(); err != nil {
@@ -90,6 +91,7 @@ func TestPyTorchStateDict(t *testing.T) {
 // bench/torch_spectrum.py: the package is absent), and whose loss in
 // PyTorch is curvprobe's on the same file.
 func TestSafetensorsThroughPyTorch(t *testing.T) {
+	t.Parallel() // mostly waits on Python: overlaps the Slurm test
 	py := torchPython(t)
 	dir := t.TempDir()
 	ds, err := data.GaussianClasses(30, 6, 3, 1, 2)
