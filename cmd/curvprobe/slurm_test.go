@@ -32,10 +32,9 @@ var slurmCommands = []string{"munged", "slurmctld", "slurmd", "sinfo", "sbatch",
 // (CI, which installs slurm-wlm and munge as root) makes that a failure.
 func needSlurm(t *testing.T) {
 	t.Helper()
-	t.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
 	var missing []string
 	for _, c := range slurmCommands {
-		if _, err := exec.LookPath(c); err != nil {
+		if !onPath(slurmPATH(), c) {
 			missing = append(missing, c)
 		}
 	}
@@ -53,6 +52,22 @@ func needSlurm(t *testing.T) {
 		t.Fatalf("REQUIRE_SLURM=1 but %s", why)
 	}
 	t.Skip(why)
+}
+
+// slurmPATH is PATH with the daemons' directories (Debian installs them in
+// /usr/sbin), for the cluster's processes: the test itself leaves the
+// environment alone, so that it can run in parallel.
+func slurmPATH() string { return os.Getenv("PATH") + ":/usr/sbin:/sbin" }
+
+// onPath reports whether an executable file name is in one of path's
+// directories.
+func onPath(path, name string) bool {
+	for _, d := range filepath.SplitList(path) {
+		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // freePort returns a TCP port nothing listens on now.
@@ -82,7 +97,9 @@ func startSlurm(t *testing.T) *slurmCluster {
 	}
 	c := &slurmCluster{dir: dir}
 	t.Cleanup(func() {
-		out, err := exec.Command(script, "stop", dir).CombinedOutput()
+		stop := exec.Command(script, "stop", dir)
+		stop.Env = append(os.Environ(), "PATH="+slurmPATH())
+		out, err := stop.CombinedOutput()
 		if err != nil {
 			t.Errorf("%s stop %s: %v\n%s", script, dir, err, out)
 			return
@@ -94,7 +111,7 @@ func startSlurm(t *testing.T) *slurmCluster {
 		}
 	})
 	cmd := exec.Command(script, "start", dir)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("SLURM_CTLD_PORT=%d", freePort(t)), fmt.Sprintf("SLURMD_PORT=%d", freePort(t)))
+	cmd.Env = append(os.Environ(), "PATH="+slurmPATH(), fmt.Sprintf("SLURM_CTLD_PORT=%d", freePort(t)), fmt.Sprintf("SLURMD_PORT=%d", freePort(t)))
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	if err := cmd.Run(); err != nil {
@@ -109,7 +126,7 @@ func startSlurm(t *testing.T) *slurmCluster {
 	if conf == "" {
 		t.Fatalf("%s start printed no SLURM_CONF:\n%s", script, so.String())
 	}
-	c.env = append(os.Environ(), "SLURM_CONF="+conf)
+	c.env = append(os.Environ(), "PATH="+slurmPATH(), "SLURM_CONF="+conf)
 	return c
 }
 
