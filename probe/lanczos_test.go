@@ -298,6 +298,9 @@ func TestLanczosStopsAtFirstConvergedStep(t *testing.T) {
 // part of a step (the 900-dimensional dense operator: every step only up
 // to m = 6), Lanczos keeps testing every 5 steps.
 func TestLanczosEverySmallOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 900x900 dense operator")
+	}
 	op, _, eig := dense(concat([]float64{10, 8, 6.5}, linspace(-1, 5, 897)), 12)
 	rec := &recorder{}
 	r, err := probe.Lanczos(context.Background(), op, host, probe.LanczosSettings{TopK: 3, Tol: 1e-8, Recorder: rec})
