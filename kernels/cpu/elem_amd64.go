@@ -68,6 +68,24 @@ func sumSqF32AVX2(p *[8]float64, x *float32, n int)
 //go:noescape
 func addF32ToF64AVX2(d *float64, x *float32, n int)
 
+//go:noescape
+func dotF32AVX2(p *[8]float64, x, y *float32, n int)
+
+// dotF32 sets p[j] to the float64 sum, in index order, of x[i]*y[i] for
+// i ≡ j (mod 8) and i < len(x)&^7, and reports true, or reports false
+// without AVX2 and FMA (dot32 then runs the same loop in Go).
+func dotF32(p *[8]float64, x, y []float32) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if n := len(x) &^ 7; n > 0 {
+		dotF32AVX2(p, &x[0], &y[0], n)
+	} else {
+		*p = [8]float64{}
+	}
+	return true
+}
+
 // sumSqF32 sets p[j] to the float64 sum, in index order, of the squares of
 // x[i] for i ≡ j (mod 8) and i < len(x)&^7, and reports true, or reports
 // false without AVX2 and FMA (sumSq then runs the same loop in Go).

@@ -209,3 +209,36 @@ addF32ToF64AVX2_tail:
 addF32ToF64AVX2_done:
 	VZEROUPPER
 	RET
+
+// func dotF32AVX2(p *[8]float64, x, y *float32, n int)
+//
+// p[j] = sum over i ≡ j (mod 8), i < n, of float64(x[i])*float64(y[i]),
+// n a multiple of 8. Each product of two float32 values is exact in
+// float64, so the fused multiply-add rounds only the sum, as the Go loop's
+// multiply and add do.
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y3, Y3, Y3
+
+dotF32AVX2_loop8:
+	CMPQ AX, CX
+	JGE  dotF32AVX2_done
+	VCVTPS2PD   (SI)(AX*4), Y1
+	VCVTPS2PD   16(SI)(AX*4), Y2
+	VCVTPS2PD   (DX)(AX*4), Y4
+	VCVTPS2PD   16(DX)(AX*4), Y5
+	VFMADD231PD Y1, Y4, Y0
+	VFMADD231PD Y2, Y5, Y3
+	ADDQ $8, AX
+	JMP  dotF32AVX2_loop8
+
+dotF32AVX2_done:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y3, 32(DI)
+	VZEROUPPER
+	RET

@@ -38,9 +38,31 @@ func (bk *Backend[T]) Dot(x, y kernels.Buffer) float64 {
 		panic("kernels: Dot length mismatch")
 	}
 	if is32[T]() {
-		return bk.b32.Dsdot(len(xs), f32(xs), 1, f32(ys), 1)
+		return dot32(f32(xs), f32(ys))
 	}
 	return bk.b64.Ddot(len(xs), f64(xs), 1, f64(ys), 1)
+}
+
+// dot32 returns the sum of float64(x[i])*float64(y[i]) (each product exact
+// in float64) in eight partial sums, as sumSq32 adds its squares: the
+// lanes of the assembly (dotF32), which the Go loop follows so that both
+// give the same bits, whatever the BLAS. Lanczos takes one or two dot
+// products of a parameter vector per product and its reorthogonalisation
+// one per basis vector; gonum's dsdot converts and adds two at a time.
+func dot32(x, y []float32) float64 {
+	var p [8]float64
+	n := len(x) &^ 7
+	if !dotF32(&p, x, y) {
+		for i := 0; i < n; i += 8 {
+			for j, v := range x[i : i+8] {
+				p[j] += float64(v) * float64(y[i+j])
+			}
+		}
+	}
+	for j, v := range x[n:] {
+		p[j] += float64(v) * float64(y[n+j])
+	}
+	return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]))
 }
 
 // Axpy sets y = alpha*x + y (BLAS saxpy/daxpy with alpha rounded to T).

@@ -105,3 +105,44 @@ func rangeTo(n int) []int {
 	}
 	return out
 }
+
+// TestDot32 checks the float32 dot product behind Dot and DotMany as
+// TestSumSq32 checks the sum of squares: assembly and Go loop give the same
+// bits at every length 0..70 and long ones, on signed values over many
+// binades; the result is within the float64 rounding of n additions of
+// the sum of |x[i]*y[i]| from one running sum; the inputs are unchanged;
+// and the sum of squares is the dot product of x with itself, bit for bit.
+func TestDot32(t *testing.T) {
+	for _, n := range append(rangeTo(70), 1000, 100003) {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(kernels.NormalAt(5, uint64(i)) * math.Exp2(float64(i%37-18)))
+			y[i] = float32(kernels.NormalAt(6, uint64(i)) * math.Exp2(float64(i%23-11)))
+		}
+		ox, oy := append([]float32(nil), x...), append([]float32(nil), y...)
+		asm := dot32(x, y)
+		saved := hasAVX2FMA
+		hasAVX2FMA = false
+		goLoop := dot32(x, y)
+		hasAVX2FMA = saved
+		if math.Float64bits(asm) != math.Float64bits(goLoop) {
+			t.Errorf("n=%d: assembly %v, Go loop %v (want the same bits)", n, asm, goLoop)
+		}
+		var want, abs float64
+		for i := range x {
+			want += float64(x[i]) * float64(y[i])
+			abs += math.Abs(float64(x[i]) * float64(y[i]))
+		}
+		if tol := 2 * float64(n+1) * 0x1p-53 * abs; math.Abs(asm-want) > tol {
+			t.Errorf("n=%d: dot %v, want %v within %v", n, asm, want, tol)
+		}
+		if s := sumSq32(x); math.Float64bits(s) != math.Float64bits(dot32(x, x)) {
+			t.Errorf("n=%d: sum of squares %v, dot of x with itself %v", n, s, dot32(x, x))
+		}
+		for i := range x {
+			if x[i] != ox[i] || y[i] != oy[i] {
+				t.Fatalf("n=%d: input %d changed", n, i)
+			}
+		}
+	}
+}
