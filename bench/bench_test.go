@@ -55,7 +55,7 @@ func TestHVPGemmCeiling(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Init(3)
-	d, err := randomData(p, batch, 5)
+	d, err := gaussianData(p, gaussian{seed: 5, d: spec.Inputs(), c: spec.Outputs()}, batch, batch)
 	if err != nil {
 		t.Fatal(err)
 	}

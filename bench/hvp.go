@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -104,7 +103,7 @@ func HVP[T kernels.Float](ctx context.Context, be kernels.Backend[T], s HVPSetti
 	}
 	p.Init(s.Seed)
 	n := s.Batch
-	d, err := randomData(p, n, s.Seed)
+	d, err := gaussianData(p, gaussian{seed: s.Seed, d: spec.Inputs(), c: spec.Outputs()}, n, n)
 	if err != nil {
 		return nil, err
 	}
@@ -197,30 +196,6 @@ func HVPFlops(spec models.Spec, batch int) float64 {
 		f += k * gemm
 	}
 	return f
-}
-
-// randomData uploads n samples of N(0,1) inputs with uniform random labels
-// (and N(0,1) targets for MSE) drawn from seed.
-func randomData[T kernels.Float](p *models.Plan[T], n int, seed uint64) (*models.Data, error) {
-	spec := p.Spec()
-	r := rand.New(rand.NewPCG(seed, 1))
-	D, C := spec.Inputs(), spec.Outputs()
-	x := make([]float64, n*D)
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = r.IntN(C)
-	}
-	var targets []float64
-	if spec.Loss == models.MSE {
-		targets = make([]float64, n*C)
-		for i := range targets {
-			targets[i] = r.NormFloat64()
-		}
-	}
-	return p.NewData(x, n, labels, targets)
 }
 
 // median returns the median of xs (the mean of the middle two for an even

@@ -37,10 +37,11 @@ func (g gaussian) ReadBatch(start int, x []float64, labels []int, targets []floa
 }
 
 // gaussianData hands n samples of g to p, whose passes hold batch samples:
-// generated a batch at a time on
-// every pass when they are more than one batch, so that the memory for
-// data is one batch whatever n is; generated once and kept on the backend
-// when one batch holds them all (the same values either way).
+// generated a batch at a time on every pass when they are more than one
+// batch, so that the memory for data is one batch whatever n is; generated
+// once and kept on the backend when one batch holds them all (the same
+// values either way). bench hvp times one batch of them; bench lambda
+// probes s.Samples.
 func gaussianData[T kernels.Float](p *models.Plan[T], g gaussian, n, batch int) (*models.Data, error) {
 	if n > batch {
 		return p.NewSourceData(g, n, true)
