@@ -16,7 +16,6 @@ func mulF32(d, x, y []float32) bool             { return false }
 func mulAddF32(d, x, y []float32) bool          { return false }
 func mul3AddF32(d, x, y, z []float32) bool      { return false }
 func addF32(d, v []float32) bool                { return false }
-func sumSqF32(p *[8]float64, x []float32) bool  { return false }
 func dotF32(p *[8]float64, x, y []float32) bool { return false }
 func addF32ToF64(d []float64, x []float32) bool { return false }
 

@@ -63,9 +63,6 @@ func addF32(d, v []float32) bool {
 }
 
 //go:noescape
-func sumSqF32AVX2(p *[8]float64, x *float32, n int)
-
-//go:noescape
 func addF32ToF64AVX2(d *float64, x *float32, n int)
 
 //go:noescape
@@ -80,21 +77,6 @@ func dotF32(p *[8]float64, x, y []float32) bool {
 	}
 	if n := len(x) &^ 7; n > 0 {
 		dotF32AVX2(p, &x[0], &y[0], n)
-	} else {
-		*p = [8]float64{}
-	}
-	return true
-}
-
-// sumSqF32 sets p[j] to the float64 sum, in index order, of the squares of
-// x[i] for i ≡ j (mod 8) and i < len(x)&^7, and reports true, or reports
-// false without AVX2 and FMA (sumSq then runs the same loop in Go).
-func sumSqF32(p *[8]float64, x []float32) bool {
-	if !hasAVX2FMA {
-		return false
-	}
-	if n := len(x) &^ 7; n > 0 {
-		sumSqF32AVX2(p, &x[0], n)
 	} else {
 		*p = [8]float64{}
 	}

@@ -148,35 +148,6 @@ addF32AVX2_done:
 	VZEROUPPER
 	RET
 
-// func sumSqF32AVX2(p *[8]float64, x *float32, n int)
-//
-// p[j] = sum over i ≡ j (mod 8), in order, of float64(x[i])^2, for n a
-// multiple of 8 (each square is exact in float64, so the fused add rounds
-// once, as the Go loop's separate product and sum do)
-TEXT ·sumSqF32AVX2(SB), NOSPLIT, $0-24
-	MOVQ p+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	XORQ AX, AX
-	VXORPD Y0, Y0, Y0
-	VXORPD Y3, Y3, Y3
-
-sumSqF32AVX2_loop8:
-	CMPQ AX, CX
-	JGE  sumSqF32AVX2_done
-	VCVTPS2PD   (SI)(AX*4), Y1
-	VCVTPS2PD   16(SI)(AX*4), Y2
-	VFMADD231PD Y1, Y1, Y0
-	VFMADD231PD Y2, Y2, Y3
-	ADDQ $8, AX
-	JMP  sumSqF32AVX2_loop8
-
-sumSqF32AVX2_done:
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y3, 32(DI)
-	VZEROUPPER
-	RET
-
 // func addF32ToF64AVX2(d *float64, x *float32, n int)
 //
 // d[i] += float64(x[i])

@@ -44,11 +44,16 @@ func (bk *Backend[T]) Dot(x, y kernels.Buffer) float64 {
 }
 
 // dot32 returns the sum of float64(x[i])*float64(y[i]) (each product exact
-// in float64) in eight partial sums, as sumSq32 adds its squares: the
-// lanes of the assembly (dotF32), which the Go loop follows so that both
-// give the same bits, whatever the BLAS. Lanczos takes one or two dot
-// products of a parameter vector per product and its reorthogonalisation
-// one per basis vector; gonum's dsdot converts and adds two at a time.
+// in float64) in eight partial sums, element i into partial i%8 in index
+// order, combined pairwise at the end: the lanes of the assembly (dotF32),
+// which the Go loop follows so that both give the same bits, whatever the
+// BLAS and instruction set.
+//
+// Lanczos takes one or two dot products of a parameter vector per product
+// and its reorthogonalisation one per basis vector; gonum's dsdot converts
+// and adds two at a time. Nrm2 is sqrt(dot32(x, x)).
+//
+//	p[i%8] += float64(x[i])*float64(y[i]); s = ((p0+p4)+(p1+p5)) + ((p2+p6)+(p3+p7))
 func dot32(x, y []float32) float64 {
 	var p [8]float64
 	n := len(x) &^ 7
@@ -103,37 +108,13 @@ func (bk *Backend[T]) Scale(alpha float64, x kernels.Buffer) {
 
 // Nrm2 returns the Euclidean norm of x: BLAS dnrm2 for float64, and for
 // float32 the square root of a float64 sum of squares (which cannot
-// overflow or underflow for float32 inputs), summed as sumSq32 does.
+// overflow or underflow for float32 inputs): sqrt(Dot(x, x)), bit for bit.
 func (bk *Backend[T]) Nrm2(x kernels.Buffer) float64 {
 	xs := data[T](x)
 	if is32[T]() {
-		return math.Sqrt(sumSq32(f32(xs)))
+		return math.Sqrt(dot32(f32(xs), f32(xs)))
 	}
 	return bk.b64.Dnrm2(len(xs), f64(xs), 1)
-}
-
-// sumSq32 returns the sum of float64(x[i])^2 in eight partial sums, element
-// i into partial i%8 in index order, combined pairwise at the end: the
-// lanes of the assembly (sumSqF32), which the Go loop follows so that both
-// give the same bits. (Each square is exact in float64; only the sums
-// round.) One running sum was a chain of dependent additions, 0.7 ms of a
-// 670k-parameter gradient's norm.
-//
-//	p[i%8] += float64(x[i])^2; s = ((p0+p4)+(p1+p5)) + ((p2+p6)+(p3+p7))
-func sumSq32(x []float32) float64 {
-	var p [8]float64
-	n := len(x) &^ 7
-	if !sumSqF32(&p, x) {
-		for i := 0; i < n; i += 8 {
-			for j, v := range x[i : i+8] {
-				p[j] += float64(v) * float64(v)
-			}
-		}
-	}
-	for j, v := range x[n:] {
-		p[j] += float64(v) * float64(v)
-	}
-	return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]))
 }
 
 // Rademacher fills dst with dst[i] = kernels.RademacherAt(seed, i), i
