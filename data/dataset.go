@@ -210,14 +210,20 @@ func (d *Dataset) ApplyStandardize(mean, std []float64) {
 		panic("data: ApplyStandardize length mismatch")
 	}
 	for i := 0; i < d.N; i++ {
-		row := d.Row(i)
-		for j := range row {
-			s := std[j]
-			if s == 0 {
-				s = 1
-			}
-			row[j] = (row[j] - mean[j]) / s
+		standardizeRow(d.Row(i), mean, std)
+	}
+}
+
+// standardizeRow sets row[j] = (row[j] - mean[j]) / std[j], a zero std
+// counting as 1 (a constant feature): one sample of ApplyStandardize, and
+// of a standardised Source's reads.
+func standardizeRow(row, mean, std []float64) {
+	for j := range row {
+		s := std[j]
+		if s == 0 {
+			s = 1
 		}
+		row[j] = (row[j] - mean[j]) / s
 	}
 }
 

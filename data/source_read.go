@@ -37,14 +37,7 @@ func (s *Source) ReadX(dst []float64, start int) error {
 	}
 	if s.mean != nil {
 		for k := 0; k < n; k++ {
-			row := dst[k*s.D : (k+1)*s.D]
-			for j := range row {
-				sd := s.std[j]
-				if sd == 0 {
-					sd = 1
-				}
-				row[j] = (row[j] - s.mean[j]) / sd
-			}
+			standardizeRow(dst[k*s.D:(k+1)*s.D], s.mean, s.std)
 		}
 	}
 	return nil
