@@ -7,42 +7,6 @@ import (
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
-// TestSumSq32 checks the float32 sum of squares behind Nrm2, dot32(x, x),
-// at every length 0..70 and a long one, on values spread over many binades: the
-// assembly and the Go loop give the same bits (the documented order, so
-// that a result does not depend on the CPU's instruction set), the input
-// is unchanged, and the sum is within the float64 rounding of n additions
-// (relative (n+1)*2^-53, twice that for two orders) of one running sum.
-func TestSumSq32(t *testing.T) {
-	for _, n := range append(rangeTo(70), 1000, 100003) {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(kernels.NormalAt(3, uint64(i)) * math.Exp2(float64(i%41-20)))
-		}
-		orig := append([]float32(nil), x...)
-		asm := dot32(x, x)
-		saved := hasAVX2FMA
-		hasAVX2FMA = false
-		goLoop := dot32(x, x)
-		hasAVX2FMA = saved
-		if math.Float64bits(asm) != math.Float64bits(goLoop) {
-			t.Errorf("n=%d: assembly %v, Go loop %v (want the same bits)", n, asm, goLoop)
-		}
-		var want float64 // one running sum: within the same bound of the exact sum
-		for _, v := range x {
-			want += float64(v) * float64(v)
-		}
-		if tol := 2 * float64(n+1) * 0x1p-53 * want; math.Abs(asm-want) > tol {
-			t.Errorf("n=%d: sum of squares %v, want %v within %v", n, asm, want, tol)
-		}
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(orig[i]) {
-				t.Fatalf("n=%d: x[%d] changed from %v to %v", n, i, orig[i], x[i])
-			}
-		}
-	}
-}
-
 // TestColSum32SameBits checks that ColSum's float32 assembly (a float64
 // accumulator per column, row by row) gives the same bits as the Go loop,
 // for widths across the 4-lane blocks and tails, alpha and beta included.
@@ -106,39 +70,47 @@ func rangeTo(n int) []int {
 	return out
 }
 
-// TestDot32 checks the float32 dot product behind Dot and DotMany as
-// TestSumSq32 checks the sum of squares: assembly and Go loop give the same
-// bits at every length 0..70 and long ones, on signed values over many
-// binades; the result is within the float64 rounding of n additions of
-// the sum of |x[i]*y[i]| from one running sum; and the inputs are
-// unchanged.
+// TestDot32 checks the float32 dot product behind Dot, DotMany and Nrm2
+// (the sum of squares is dot32(x, x)) at every length 0..70 and long ones,
+// on signed values spread over many binades, for x·y and for x·x: the
+// assembly and the Go loop give the same bits (the documented order, so
+// that a result does not depend on the CPU's instruction set); the result
+// is within the float64 rounding of n additions (relative (n+1)*2^-53,
+// twice that for two orders) of the sum of |x[i]*y[i]| from one running
+// sum; and the inputs are unchanged.
 func TestDot32(t *testing.T) {
 	for _, n := range append(rangeTo(70), 1000, 100003) {
-		x, y := make([]float32, n), make([]float32, n)
+		x, y, sq := make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range x {
 			x[i] = float32(kernels.NormalAt(5, uint64(i)) * math.Exp2(float64(i%37-18)))
 			y[i] = float32(kernels.NormalAt(6, uint64(i)) * math.Exp2(float64(i%23-11)))
+			sq[i] = float32(kernels.NormalAt(3, uint64(i)) * math.Exp2(float64(i%41-20)))
 		}
-		ox, oy := append([]float32(nil), x...), append([]float32(nil), y...)
-		asm := dot32(x, y)
-		saved := hasAVX2FMA
-		hasAVX2FMA = false
-		goLoop := dot32(x, y)
-		hasAVX2FMA = saved
-		if math.Float64bits(asm) != math.Float64bits(goLoop) {
-			t.Errorf("n=%d: assembly %v, Go loop %v (want the same bits)", n, asm, goLoop)
-		}
-		var want, abs float64
-		for i := range x {
-			want += float64(x[i]) * float64(y[i])
-			abs += math.Abs(float64(x[i]) * float64(y[i]))
-		}
-		if tol := 2 * float64(n+1) * 0x1p-53 * abs; math.Abs(asm-want) > tol {
-			t.Errorf("n=%d: dot %v, want %v within %v", n, asm, want, tol)
-		}
-		for i := range x {
-			if x[i] != ox[i] || y[i] != oy[i] {
-				t.Fatalf("n=%d: input %d changed", n, i)
+		for _, c := range []struct {
+			name string
+			x, y []float32
+		}{{"x·y", x, y}, {"x·x", sq, sq}} {
+			ox, oy := append([]float32(nil), c.x...), append([]float32(nil), c.y...)
+			asm := dot32(c.x, c.y)
+			saved := hasAVX2FMA
+			hasAVX2FMA = false
+			goLoop := dot32(c.x, c.y)
+			hasAVX2FMA = saved
+			if math.Float64bits(asm) != math.Float64bits(goLoop) {
+				t.Errorf("%s n=%d: assembly %v, Go loop %v (want the same bits)", c.name, n, asm, goLoop)
+			}
+			var want, abs float64
+			for i := range c.x {
+				want += float64(c.x[i]) * float64(c.y[i])
+				abs += math.Abs(float64(c.x[i]) * float64(c.y[i]))
+			}
+			if tol := 2 * float64(n+1) * 0x1p-53 * abs; math.Abs(asm-want) > tol {
+				t.Errorf("%s n=%d: dot %v, want %v within %v", c.name, n, asm, want, tol)
+			}
+			for i := range c.x {
+				if math.Float32bits(c.x[i]) != math.Float32bits(ox[i]) || math.Float32bits(c.y[i]) != math.Float32bits(oy[i]) {
+					t.Fatalf("%s n=%d: input %d changed", c.name, n, i)
+				}
 			}
 		}
 	}
