@@ -134,6 +134,29 @@ func (s *Source) ReadBatch(start int, x []float64, labels []int, targets []float
 	return nil
 }
 
+// View returns samples [start, start+n) as ReadBatch reads them, sharing
+// their storage instead of copying them, when they lie in memory as they
+// are read: for a Source made by FromDataset (or an in-memory Open) and not
+// sampled, standardised or one-hot encoded; ok is false otherwise. Labels
+// or targets are nil where s has none. It is the models.ViewSource of a
+// data set in memory. It panics if the samples are out of range.
+func (s *Source) View(start, n int) (x []float64, labels []int, targets []float64, ok bool) {
+	if start < 0 || n < 0 || start+n > s.N {
+		panic(fmt.Sprintf("data: View of samples [%d, %d) of %d", start, start+n, s.N))
+	}
+	if s.mem == nil || s.idx != nil || s.mean != nil || s.oneHot {
+		return nil, nil, nil, false
+	}
+	x = s.mem.X[start*s.D : (start+n)*s.D]
+	if s.Labels != nil {
+		labels = s.Labels[start : start+n]
+	}
+	if s.Targets != nil {
+		targets = s.Targets[start*s.C : (start+n)*s.C]
+	}
+	return x, labels, targets, true
+}
+
 // Sample returns n of s's samples chosen with seed, the samples
 // Dataset.Sample chooses, in the same order and with the same errors: a
 // class-balanced subset when s has labels, else the first n of a seeded

@@ -466,3 +466,68 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestSourceView: a Source over a Dataset in memory hands out views of its
+// samples (the dataset's own storage) holding what ReadBatch reads, labels
+// and targets included; one that is sampled, standardised, one-hot encoded
+// or read from a file gives none, so that it is read with ReadBatch.
+func TestSourceView(t *testing.T) {
+	d := &Dataset{Name: "v", N: 7, D: 3, Classes: 3, C: 2, X: make([]float64, 21), Labels: []int{0, 1, 2, 0, 1, 2, 0}, Targets: make([]float64, 14)}
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := range d.X {
+		d.X[i] = r.NormFloat64()
+	}
+	for i := range d.Targets {
+		d.Targets[i] = r.NormFloat64()
+	}
+	s := FromDataset(d)
+	for _, c := range [][2]int{{0, 7}, {2, 4}, {6, 1}, {3, 0}} {
+		start, n := c[0], c[1]
+		x, l, tg, ok := s.View(start, n)
+		if !ok {
+			t.Fatalf("View(%d, %d) of a dataset in memory: not ok", start, n)
+		}
+		wx, wl, wt := make([]float64, n*3), make([]int, n), make([]float64, n*2)
+		if err := s.ReadBatch(start, wx, wl, wt); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(x, wx) || !slices.Equal(l, wl) || !slices.Equal(tg, wt) {
+			t.Errorf("View(%d, %d) = %v %v %v, ReadBatch %v %v %v", start, n, x, l, tg, wx, wl, wt)
+		}
+		if n > 0 && &x[0] != &d.X[start*3] {
+			t.Errorf("View(%d, %d): a copy, not a view of the dataset", start, n)
+		}
+	}
+	unlabelled := FromDataset(&Dataset{N: 2, D: 1, C: 1, X: []float64{1, 2}, Targets: []float64{3, 4}})
+	if _, l, tg, ok := unlabelled.View(0, 2); !ok || l != nil || !slices.Equal(tg, []float64{3, 4}) {
+		t.Errorf("View without labels: labels %v, targets %v, ok %v", l, tg, ok)
+	}
+
+	sub, err := s.Sample(4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := FromDataset(d.Clone())
+	if _, _, err := std.Standardize(); err != nil {
+		t.Fatal(err)
+	}
+	oh := FromDataset(d.Clone())
+	oh.OneHot()
+	path := filepath.Join(t.TempDir(), "v.npz")
+	if err := SaveNPZ(path, d); err != nil {
+		t.Fatal(err)
+	}
+	file, err := Open(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if !file.Streamed() {
+		t.Fatal("NPZ read into memory")
+	}
+	for name, src := range map[string]*Source{"sampled": sub, "standardised": std, "one-hot": oh, "read from a file": file} {
+		if x, _, _, ok := src.View(0, 1); ok || x != nil {
+			t.Errorf("%s: View gave %v, ok %v; want none", name, x, ok)
+		}
+	}
+}
