@@ -21,9 +21,10 @@
 // A Data set lives on the backend (NewData), in host memory with one batch
 // uploaded per pass (NewHostData), or is read a batch at a time from a
 // Source (NewSourceData: a file read on demand, so that neither host nor
-// backend holds more than Settings.Batch of its samples). All three give
-// the same results, bit for bit; only a Source's passes can fail for the
-// data (a file changed), with the Source's error.
+// backend holds more than Settings.Batch of its samples; a ViewSource, a
+// set in memory, hands out views of its samples instead of copies). All
+// three give the same results, bit for bit; only a Source's passes can fail
+// for the data (a file changed), with the Source's error.
 //
 // # The R-operator
 //

@@ -241,6 +241,18 @@ type Source interface {
 	ReadBatch(start int, x []float64, labels []int, targets []float64) error
 }
 
+// A ViewSource is a Source that may hand out its samples where they lie in
+// host memory instead of copying them (a data set held in memory), so that
+// a pass over it reads no copy. View returns samples [start, start+n) as
+// ReadBatch would read them, sharing its storage (nil labels or targets
+// where it has none), or ok false when they must be read with ReadBatch
+// (e.g. when they are computed on read). The views must not change while
+// the Data is in use.
+type ViewSource interface {
+	Source
+	View(start, n int) (x []float64, labels []int, targets []float64, ok bool)
+}
+
 // stage is the backend's copy of one batch of streamed data, the host
 // buffer its values are converted in and, for a Source, the host buffers a
 // batch is read into.
@@ -364,11 +376,14 @@ func (p *Plan[T]) streamBatch(d *Data, start, n int) (batchData, error) {
 }
 
 // readSource reads samples [start, start+n) of h's source into the stage's
-// host buffers and returns them as in-memory data of n samples, with the
-// labels checked.
+// host buffers, or takes views of them from a ViewSource, and returns them
+// as in-memory data of n samples, with the labels checked.
 func (p *Plan[T]) readSource(h *hostData, start, n int) (*hostData, error) {
 	st := p.stage
 	D, C := p.spec.Inputs(), p.spec.Outputs()
+	if b, ok := viewSource(h, h.off+start, n, D, C); ok {
+		return b, checkLabels(b.labels, h.off+start, C)
+	}
 	if st.hx == nil {
 		st.hx = make([]float64, p.batch*D)
 	}
@@ -388,12 +403,43 @@ func (p *Plan[T]) readSource(h *hostData, start, n int) (*hostData, error) {
 	if err := h.src.ReadBatch(h.off+start, b.x, b.labels, b.targets); err != nil {
 		return nil, err
 	}
-	for i, l := range b.labels {
+	return b, checkLabels(b.labels, h.off+start, C)
+}
+
+// viewSource returns samples [start, start+n) of h's source as views, when
+// it is a ViewSource that gives them. It panics if the views are not of
+// the sizes ReadBatch would fill (with the labels and targets h reads).
+func viewSource(h *hostData, start, n, D, C int) (*hostData, bool) {
+	vs, ok := h.src.(ViewSource)
+	if !ok {
+		return nil, false
+	}
+	x, labels, targets, ok := vs.View(start, n)
+	if !ok {
+		return nil, false
+	}
+	if len(x) != n*D || h.hasLabels && len(labels) != n || h.hasTargets && len(targets) != n*C {
+		panic(fmt.Sprintf("models: View of %d samples gave %d inputs, %d labels, %d targets", n, len(x), len(labels), len(targets)))
+	}
+	b := &hostData{x: x}
+	if h.hasLabels {
+		b.labels = labels
+	}
+	if h.hasTargets {
+		b.targets = targets
+	}
+	return b, true
+}
+
+// checkLabels checks that the labels of samples first, first+1, ... lie in
+// [0, C).
+func checkLabels(labels []int, first, C int) error {
+	for i, l := range labels {
 		if l < 0 || l >= C {
-			return nil, fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, h.off+start+i, C)
+			return fmt.Errorf("models: label %d of sample %d is outside [0, %d)", l, first+i, C)
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // NewData uploads a dataset: x holds n rows of Spec.Inputs() values;

@@ -28,7 +28,9 @@ func (a *allocCounter) Alloc(n int) kernels.Buffer {
 // every activation, both losses and biases on and off, over 19 samples in
 // batches of 6 (the last one ragged), with the forward passes cached and
 // recomputed, and through Slice; the same values reach the backend, in
-// the same order of operations.
+// the same order of operations. A Source read batch by batch
+// (NewSourceData) gives them too, and one that hands out views of its
+// samples (ViewSource) is never asked to copy a batch.
 func TestHostDataMatchesNewData(t *testing.T) {
 	ctx := context.Background()
 	for i, spec := range allSpecs() {
@@ -51,18 +53,23 @@ func TestHostDataMatchesNewData(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sets := [][3]*Data{{whole, host, src}, {p.Slice(whole, 4, 9), p.Slice(host, 4, 9), p.Slice(src, 4, 9)}}
+			vs := &viewSlices{sliceSource{pr: pr, d: spec.Inputs(), c: spec.Outputs(), mse: spec.Loss == MSE}}
+			view, err := p.NewSourceData(vs, pr.n, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets := [][4]*Data{{whole, host, src, view}, {p.Slice(whole, 4, 9), p.Slice(host, 4, 9), p.Slice(src, 4, 9), p.Slice(view, 4, 9)}}
 			for _, set := range sets {
 				eq := func(what string, k int, a, b []float64) {
 					for j := range a {
 						if a[j] != b[j] {
-							t.Fatalf("%s: %s[%d] = %v uploaded, %v %s", name, what, j, a[j], b[j], []string{"", "host", "source"}[k])
+							t.Fatalf("%s: %s[%d] = %v uploaded, %v %s", name, what, j, a[j], b[j], []string{"", "host", "source", "view"}[k])
 						}
 					}
 				}
 				n := p.NumParams()
-				var gs [3][]float64
-				var evs [3]Eval
+				var gs [4][]float64
+				var evs [4]Eval
 				for k, d := range set {
 					g := p.be.Alloc(n)
 					ev, err := p.Gradient(ctx, g, d)
@@ -73,7 +80,7 @@ func TestHostDataMatchesNewData(t *testing.T) {
 					gs[k] = make([]float64, n)
 					p.be.Download(gs[k], g)
 				}
-				for k := 1; k < 3; k++ {
+				for k := 1; k < 4; k++ {
 					if evs[0].Loss != evs[k].Loss || evs[0].GradNorm != evs[k].GradNorm ||
 						(evs[0].Accuracy != evs[k].Accuracy && evs[0].Accuracy == evs[0].Accuracy) {
 						t.Fatalf("%s: eval %+v uploaded, %+v streamed (%d)", name, evs[0], evs[k], k)
@@ -83,7 +90,7 @@ func TestHostDataMatchesNewData(t *testing.T) {
 				v := p.be.Alloc(n)
 				p.be.Normal(v, 3)
 				for _, kind := range []Curvature{Hessian, GaussNewton} {
-					var hs [3][]float64
+					var hs [4][]float64
 					for k, d := range set {
 						op := p.CurvatureOperator(d, kind)
 						dst := p.be.Alloc(n)
@@ -98,10 +105,26 @@ func TestHostDataMatchesNewData(t *testing.T) {
 					}
 					eq(kind.String()+" product", 1, hs[0], hs[1])
 					eq(kind.String()+" product", 2, hs[0], hs[2])
+					eq(kind.String()+" product", 3, hs[0], hs[3])
 				}
+			}
+			if vs.reads != 0 {
+				t.Fatalf("%s: %d batches copied from a source that hands out views", name, vs.reads)
 			}
 		}
 	}
+}
+
+// viewSlices is a sliceSource that hands out views of its slices
+// (ViewSource); its reads count only the batches copied.
+type viewSlices struct{ sliceSource }
+
+func (s *viewSlices) View(start, n int) (x []float64, labels []int, targets []float64, ok bool) {
+	x, labels = s.pr.x[start*s.d:(start+n)*s.d], s.pr.labels[start:start+n]
+	if s.mse {
+		targets = s.pr.targets[start*s.c : (start+n)*s.c]
+	}
+	return x, labels, targets, true
 }
 
 // sliceSource is a Source over a problem's slices; fail, when set, is
@@ -171,6 +194,12 @@ func TestSourceDataErrors(t *testing.T) {
 	pr.labels[6] = 2
 	_, err = p.Evaluate(ctx, d)
 	errtest.Mentions(t, "Evaluate with a label out of range", err, "label 2 of sample 6", "[0, 2)")
+	view, err := p.NewSourceData(&viewSlices{sliceSource{pr: pr, d: 3, c: 2}}, pr.n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Evaluate(ctx, view)
+	errtest.Mentions(t, "Evaluate of views with a label out of range", err, "label 2 of sample 6", "[0, 2)")
 	if _, err := p.NewSourceData(src, 0, true); err == nil {
 		t.Error("NewSourceData of 0 samples: no error")
 	}
