@@ -36,10 +36,12 @@ func Upload[T kernels.Float](p *models.Plan[T], ds *data.Dataset, name string) (
 }
 
 // UploadSource checks src like Upload checks a dataset and returns a Data
-// reading it from its file one plan batch at a time
-// (models.NewSourceData): the host holds one batch of samples, the
-// backend another. MSE with class labels reads their one-hot encoding.
-// src must stay open while the Data is in use.
+// reading it one plan batch at a time (models.NewSourceData): from its
+// file, the host then holding one batch of samples and the backend
+// another, or, for a set in memory (data.FromDataset), as views of its
+// samples where they lie (models.ViewSource), unless they are sampled,
+// standardised or one-hot encoded on read. MSE with class labels reads
+// their one-hot encoding. src must stay open while the Data is in use.
 func UploadSource[T kernels.Float](p *models.Plan[T], src *data.Source, name string) (*models.Data, error) {
 	oneHot, err := checkFit(p.Spec(), name, src.D, src.Labels != nil, src.Classes, src.Targets != nil, src.C)
 	if err != nil {

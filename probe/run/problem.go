@@ -85,7 +85,7 @@ type Problem struct {
 	samples int
 	dtype   kernels.DType
 	e       engine
-	src     *data.Source // not nil: the data are read from it batch by batch
+	src     *data.Source // the data, in memory or read from the file batch by batch
 }
 
 // engine is the generic implementation behind Problem, for one float type.
@@ -136,48 +136,26 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 		spec.DType = spec.DType.Or(cfg.DType)
 	}
 	dataPath := s.Data
-	var ds *data.Dataset
 	var src *data.Source
 	if dataPath == "" && cfg != nil {
-		var err error
-		if ds, _, err = LoadTrainData(cfg); err != nil {
+		ds, _, err := LoadTrainData(cfg)
+		if err != nil {
 			return nil, &SettingError{"run", s.RunDir, err}
 		}
-		dataPath = cfg.Data
+		src, dataPath = data.FromDataset(ds), cfg.Data
 	} else {
 		var err error
-		if s.LoadWhole {
-			ds, err = loadData(dataPath, s.DataFormat, s.Subset, s.Seed)
-		} else {
-			src, ds, err = openData(dataPath, s.DataFormat, s.Subset, s.Seed, s.Batch)
-		}
-		if err != nil {
+		if src, err = probeData(dataPath, s); err != nil {
 			return nil, err
 		}
-		switch {
-		case s.Standardize && src != nil:
-			if _, _, err := src.Standardize(); err != nil {
-				src.Close()
-				return nil, &SettingError{"data", dataPath, err}
-			}
-		case s.Standardize:
-			ds.Standardize()
-		}
-	}
-	var notes []string
-	var samples int
-	if src != nil {
-		notes, samples = src.Notes, src.N
-	} else {
-		notes, samples = ds.Notes, ds.N
 	}
 	if s.Notes != nil {
-		for _, n := range notes {
+		for _, n := range src.Notes {
 			fmt.Fprintf(s.Notes, "curvprobe: data: %s\n", n)
 		}
 	}
-	pr := &Problem{spec: spec, samples: samples, src: src, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
-	b := &problemBuilder{s: s, spec: spec, ds: ds, src: src, samples: samples, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
+	pr := &Problem{spec: spec, samples: src.N, src: src, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
+	b := &problemBuilder{s: s, spec: spec, src: src, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
 	if err := device.Run(pr.dtype, device.On(s.Device, s.DeviceOptions), b); err != nil {
 		pr.Close()
 		var oe *device.OpenError
@@ -196,6 +174,38 @@ func dataError(path string, err error) error {
 		return &SettingError{"data", path, fmt.Errorf("%w; to measure a network trained on it, give its run directory (--run DIR)", data.ErrGenerated)}
 	}
 	return &SettingError{"data", path, err}
+}
+
+// probeData returns the data of s read from path (data.Open or, with
+// LoadWhole, data.Load), their subset taken and standardised when s asks:
+// a Source reading them from the file a batch at a time (openData's
+// choice), standardising on read, or one over the samples in memory
+// (data.FromDataset), standardised in place so that passes take views of
+// them.
+func probeData(path string, s ProblemSettings) (*data.Source, error) {
+	var ds *data.Dataset
+	var src *data.Source
+	var err error
+	if s.LoadWhole {
+		ds, err = loadData(path, s.DataFormat, s.Subset, s.Seed)
+	} else {
+		src, ds, err = openData(path, s.DataFormat, s.Subset, s.Seed, s.Batch)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case src == nil:
+		if s.Standardize {
+			ds.Standardize()
+		}
+		return data.FromDataset(ds), nil
+	case s.Standardize:
+		if _, _, err := src.Standardize(); err != nil {
+			src.Close()
+			return nil, &SettingError{"data", path, err}
+		}
+	}
+	return src, nil
 }
 
 // loadData reads a data set and takes its subset.
@@ -242,9 +252,7 @@ func openData(path, format string, subset int, seed uint64, batch int) (*data.So
 type problemBuilder struct {
 	s                 ProblemSettings
 	spec              models.Spec
-	ds                *data.Dataset // the data in memory, or
-	src               *data.Source  // the data read a batch at a time
-	samples           int
+	src               *data.Source
 	dataPath, weights string
 	weightsFrom       string
 	modelFrom         *SettingError
@@ -266,14 +274,14 @@ func (b *problemBuilder) Float64(be kernels.Backend[float64]) (err error) {
 // buildProblem checks memory, reads the weights, lowers the network and
 // uploads the data on be.
 func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (engine, error) {
-	spec, n := b.spec, b.samples
+	spec, n := b.spec, b.src.N
 	// A pass never holds more samples than there are: a larger batch
 	// gives the same results, and the plan's scratch is sized by it.
 	batch := min(b.s.Batch, n)
 	// Streamed data hold one batch of samples on the host and backend, so
 	// that only a smaller batch can make them fit.
 	held := n
-	if b.src != nil {
+	if b.src.Streamed() {
 		held = batch
 	}
 	u := models.Usage{Vectors: 4, HostVectors: 1, Samples: held, Rows: batch}
@@ -281,7 +289,7 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 		switch {
 		case culprit == models.CulpritModel:
 			return nil, &SettingError{b.modelFrom.Setting, b.modelFrom.Value, err}
-		case culprit == models.CulpritRows || b.src != nil:
+		case culprit == models.CulpritRows || b.src.Streamed():
 			return nil, &SettingError{"batch", fmt.Sprint(b.s.Batch), err}
 		}
 		return nil, &SettingError{"data", fmt.Sprintf("%s (%d samples)", b.dataPath, n), err}
@@ -307,12 +315,7 @@ func buildProblem[T kernels.Float](be kernels.Backend[T], b *problemBuilder) (en
 	if err := p.SetParams(params); err != nil {
 		return nil, err
 	}
-	var d *models.Data
-	if b.src != nil {
-		d, err = UploadSource(p, b.src, b.dataPath)
-	} else {
-		d, err = Upload(p, b.ds, b.dataPath)
-	}
+	d, err := UploadSource(p, b.src, b.dataPath)
 	if err != nil {
 		return nil, err
 	}
@@ -349,16 +352,11 @@ func (e *problem[T]) saddle(ctx context.Context, s SaddleSettings) (*SaddleRepor
 }
 
 // Close releases the data files a problem reads on demand.
-func (p *Problem) Close() error {
-	if p.src == nil {
-		return nil
-	}
-	return p.src.Close()
-}
+func (p *Problem) Close() error { return p.src.Close() }
 
 // Streamed reports whether the data are read from their file a batch at
 // a time (data.Source), rather than held in memory.
-func (p *Problem) Streamed() bool { return p.src != nil }
+func (p *Problem) Streamed() bool { return p.src.Streamed() }
 
 // Spec returns the network's Spec (its DType the model's or run's, which
 // may differ from DType's when a float type was asked for).

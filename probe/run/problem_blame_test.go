@@ -26,19 +26,25 @@ func TestBuildProblemBlamesBatchWhenStreamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	if !src.Streamed() {
+		t.Fatal("NPZ not read on demand")
+	}
+	// Both claim 1,000 samples: the memory check refuses before any read.
+	mem := data.FromDataset(small)
+	mem.N, src.N = 1000, 1000
 	spec := models.Spec{Layers: []int{4000000, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	for _, c := range []struct {
 		src  *data.Source
 		want string
 	}{
-		{nil, "data d.npz (1000 samples): "},
+		{mem, "data d.npz (1000 samples): "},
 		{src, "batch 1000: "},
 	} {
-		b := &problemBuilder{s: ProblemSettings{Batch: 1000}, spec: spec, src: c.src, samples: 1000, dataPath: "d.npz",
+		b := &problemBuilder{s: ProblemSettings{Batch: 1000}, spec: spec, src: c.src, dataPath: "d.npz",
 			modelFrom: &SettingError{"model", "m.json", nil}}
 		_, err := buildProblem[float32](&smallMachine{Backend: cpu.New[float32]()}, b)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
-			t.Errorf("streamed %v: error %v, want it to start %q", c.src != nil, err, c.want)
+			t.Errorf("streamed %v: error %v, want it to start %q", c.src.Streamed(), err, c.want)
 		}
 	}
 }

@@ -90,8 +90,11 @@ func sameReports(t *testing.T, what string, r [2]*SpectrumReport) {
 // same data loaded whole, bit for bit: on the MNIST test set (gzip'd IDX,
 // 10 batches; a class-balanced subset of 2,500 standardised, whose last
 // batch is partial; one-hot labels for MSE) and on an NPZ file of float32
-// values in float32 (4 batches of 7 and a partial one), where a
-// standardised subset of one batch is read into memory.
+// values in float32 and float64 (4 batches of 7 and a partial one; one-hot
+// labels for MSE), where a standardised subset of one batch is read into
+// memory. Loaded whole, the samples are passed as views of the data set
+// (data.Source.View), one-hot labels read batch by batch, so that this
+// compares the two ways a pass reads its samples.
 func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", t.TempDir())
@@ -109,7 +112,13 @@ func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	}
 	spec := models.Spec{Layers: []int{5, 6, 3}, Activation: kernels.Tanh, Loss: models.CrossEntropy, Bias: true}
 	m, w := problemFiles(t, t.TempDir(), spec, 1)
-	sameReports(t, "npz", spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, DType: kernels.Float32, Device: cpu}, true))
+	for _, dt := range []kernels.DType{kernels.Float32, kernels.Float64} {
+		sameReports(t, "npz "+dt.String(), spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, DType: dt, Device: cpu}, true))
+		mse := spec
+		mse.Loss = models.MSE
+		mm, mw := problemFiles(t, t.TempDir(), mse, 4)
+		sameReports(t, "npz mse "+dt.String(), spectra(t, ProblemSettings{Model: mm, Weights: mw, Data: filepath.Join(dir, "d.npz"), Batch: 7, DType: dt, Device: cpu}, true))
+	}
 	// A subset of one batch is read into memory, from the one Open.
 	sameReports(t, "npz subset", spectra(t, ProblemSettings{Model: m, Weights: w, Data: filepath.Join(dir, "d.npz"), Batch: 7, Subset: 6, Seed: 2, Standardize: true, Device: cpu}, false))
 
