@@ -81,11 +81,10 @@ type ProblemSettings struct {
 // spectrum and taylor commands measure. It is not generic: the float type
 // was chosen once, by OpenProblem.
 type Problem struct {
-	spec    models.Spec
-	samples int
-	dtype   kernels.DType
-	e       engine
-	src     *data.Source // the data, in memory or read from the file batch by batch
+	spec  models.Spec
+	dtype kernels.DType
+	e     engine
+	src   *data.Source // the data, in memory or read from the file batch by batch
 }
 
 // engine is the generic implementation behind Problem, for one float type.
@@ -154,7 +153,7 @@ func OpenProblem(s ProblemSettings) (*Problem, error) {
 			fmt.Fprintf(s.Notes, "curvprobe: data: %s\n", n)
 		}
 	}
-	pr := &Problem{spec: spec, samples: src.N, src: src, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
+	pr := &Problem{spec: spec, src: src, dtype: s.DType.Or(spec.DType).Or(kernels.Float64)}
 	b := &problemBuilder{s: s, spec: spec, src: src, dataPath: dataPath, weights: weights, weightsFrom: weightsFrom, modelFrom: modelFrom}
 	if err := device.Run(pr.dtype, device.On(s.Device, s.DeviceOptions), b); err != nil {
 		pr.Close()
@@ -369,7 +368,7 @@ func (p *Problem) DType() kernels.DType { return p.dtype }
 func (p *Problem) NumParams() int { return p.e.numParams() }
 
 // Samples returns the number of samples of the data.
-func (p *Problem) Samples() int { return p.samples }
+func (p *Problem) Samples() int { return p.src.N }
 
 // CheckMemory reports whether u, beyond what the problem holds, fits the
 // backend's memory (models.CheckMemory): e.g. a Krylov basis.
