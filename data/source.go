@@ -29,7 +29,8 @@ type Source struct {
 	// messages.
 	Name, Where string
 	// N, D, Labels, Classes, Targets, C, ClassNames and Notes are as in
-	// Dataset (Targets stays nil after OneHot, which makes them on read).
+	// Dataset (after OneHot, Targets stays nil for a Source read from a
+	// file, which makes them on read).
 	N, D       int
 	Labels     []int
 	Classes    int

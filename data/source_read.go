@@ -136,15 +136,15 @@ func (s *Source) ReadBatch(start int, x []float64, labels []int, targets []float
 
 // View returns samples [start, start+n) as ReadBatch reads them, sharing
 // their storage instead of copying them, when they lie in memory as they
-// are read: for a Source made by FromDataset (or an in-memory Open) and not
-// sampled, standardised or one-hot encoded; ok is false otherwise. Labels
-// or targets are nil where s has none. It is the models.ViewSource of a
-// data set in memory. It panics if the samples are out of range.
+// are read: for a Source made by FromDataset (or an in-memory Open), one-hot
+// encoded or not, and not sampled or standardised; ok is false otherwise.
+// Labels or targets are nil where s has none. It is the models.ViewSource
+// of a data set in memory. It panics if the samples are out of range.
 func (s *Source) View(start, n int) (x []float64, labels []int, targets []float64, ok bool) {
 	if start < 0 || n < 0 || start+n > s.N {
 		panic(fmt.Sprintf("data: View of samples [%d, %d) of %d", start, start+n, s.N))
 	}
-	if s.mem == nil || s.idx != nil || s.mean != nil || s.oneHot {
+	if s.mem == nil || s.idx != nil || s.mean != nil {
 		return nil, nil, nil, false
 	}
 	x = s.mem.X[start*s.D : (start+n)*s.D]
@@ -269,12 +269,20 @@ func (s *Source) SetClasses(k int) error {
 
 // OneHot makes ReadBatch give the one-hot encoding of the labels as
 // targets (C = Classes), as Dataset.OneHot does for a mean-squared-error
-// loss. It panics if s has no labels.
+// loss: made on read for a Source read from a file, held in Targets (N×C
+// floats) for one in memory, so that View hands them out. It panics if s
+// has no labels.
 func (s *Source) OneHot() {
 	if s.Labels == nil {
 		panic("data: OneHot on a source without labels")
 	}
 	s.oneHot, s.Targets, s.C = true, nil, s.Classes
+	if s.mem != nil {
+		s.Targets = make([]float64, s.N*s.C)
+		for i, l := range s.Labels {
+			s.Targets[i*s.C+l] = 1
+		}
+	}
 }
 
 // Load returns s's samples as a Dataset in memory: for a Source made by

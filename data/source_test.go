@@ -469,8 +469,9 @@ func FuzzOpen(f *testing.F) {
 
 // TestSourceView: a Source over a Dataset in memory hands out views of its
 // samples (the dataset's own storage) holding what ReadBatch reads, labels
-// and targets included; one that is sampled, standardised, one-hot encoded
-// or read from a file gives none, so that it is read with ReadBatch.
+// and targets (or their one-hot encoding) included; one that is sampled,
+// standardised or read from a file gives none, so that it is read with
+// ReadBatch.
 func TestSourceView(t *testing.T) {
 	d := &Dataset{Name: "v", N: 7, D: 3, Classes: 3, C: 2, X: make([]float64, 21), Labels: []int{0, 1, 2, 0, 1, 2, 0}, Targets: make([]float64, 14)}
 	r := rand.New(rand.NewPCG(5, 5))
@@ -511,8 +512,15 @@ func TestSourceView(t *testing.T) {
 	if _, _, err := std.Standardize(); err != nil {
 		t.Fatal(err)
 	}
-	oh := FromDataset(d.Clone())
+	oh := FromDataset(&Dataset{N: 3, D: 1, Classes: 3, X: []float64{1, 2, 3}, Labels: []int{2, 0, 1}})
 	oh.OneHot()
+	wt := make([]float64, 6)
+	if err := oh.ReadBatch(1, make([]float64, 2), nil, wt); err != nil {
+		t.Fatal(err)
+	}
+	if x, l, tg, ok := oh.View(1, 2); !ok || !slices.Equal(x, []float64{2, 3}) || !slices.Equal(l, []int{0, 1}) || !slices.Equal(tg, wt) || !slices.Equal(wt, []float64{1, 0, 0, 0, 1, 0}) {
+		t.Errorf("View of one-hot labels: %v %v %v, ok %v; ReadBatch's targets %v", x, l, tg, ok, wt)
+	}
 	path := filepath.Join(t.TempDir(), "v.npz")
 	if err := SaveNPZ(path, d); err != nil {
 		t.Fatal(err)
@@ -525,7 +533,7 @@ func TestSourceView(t *testing.T) {
 	if !file.Streamed() {
 		t.Fatal("NPZ read into memory")
 	}
-	for name, src := range map[string]*Source{"sampled": sub, "standardised": std, "one-hot": oh, "read from a file": file} {
+	for name, src := range map[string]*Source{"sampled": sub, "standardised": std, "read from a file": file} {
 		if x, _, _, ok := src.View(0, 1); ok || x != nil {
 			t.Errorf("%s: View gave %v, ok %v; want none", name, x, ok)
 		}

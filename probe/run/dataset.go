@@ -39,9 +39,10 @@ func Upload[T kernels.Float](p *models.Plan[T], ds *data.Dataset, name string) (
 // reading it one plan batch at a time (models.NewSourceData): from its
 // file, the host then holding one batch of samples and the backend
 // another, or, for a set in memory (data.FromDataset), as views of its
-// samples where they lie (models.ViewSource), unless they are sampled,
-// standardised or one-hot encoded on read. MSE with class labels reads
-// their one-hot encoding. src must stay open while the Data is in use.
+// samples where they lie (models.ViewSource), unless they are sampled or
+// standardised on read. MSE with class labels reads their one-hot encoding
+// (held beside the labels for a set in memory). src must stay open while
+// the Data is in use.
 func UploadSource[T kernels.Float](p *models.Plan[T], src *data.Source, name string) (*models.Data, error) {
 	oneHot, err := checkFit(p.Spec(), name, src.D, src.Labels != nil, src.Classes, src.Targets != nil, src.C)
 	if err != nil {

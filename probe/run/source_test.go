@@ -92,9 +92,9 @@ func sameReports(t *testing.T, what string, r [2]*SpectrumReport) {
 // batch is partial; one-hot labels for MSE) and on an NPZ file of float32
 // values in float32 and float64 (4 batches of 7 and a partial one; one-hot
 // labels for MSE), where a standardised subset of one batch is read into
-// memory. Loaded whole, the samples are passed as views of the data set
-// (data.Source.View), one-hot labels read batch by batch, so that this
-// compares the two ways a pass reads its samples.
+// memory. Loaded whole, the samples (and the one-hot encoding of their
+// labels) are passed as views of the data set (data.Source.View), so that
+// this compares the two ways a pass reads its samples.
 func TestStreamedProblemMatchesLoaded(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", t.TempDir())
