@@ -32,6 +32,9 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		}
 		return
 	}
+	if is32[T]() && tB == kernels.NoTrans && gemmNarrow32(bool(tA), m, n, k, alpha, f32(as), lda, f32(bs), ldb, beta, f32(cs), ldc) {
+		return
+	}
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
