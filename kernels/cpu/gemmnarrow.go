@@ -95,3 +95,54 @@ func narrowT32(m, n, k int, a []float32, lda int, b []float32, ldb int, beta flo
 func fma32(x, y, z float32) float32 {
 	return float32(math.FMA(float64(x), float64(y), float64(z)))
 }
+
+// smallK is the largest inner dimension k that gemmSmallK32 computes.
+//
+// The backward product of a 10-class output layer, g = d·Wᵀ (512×512 by
+// k 10 at batch 512), is a sum of 10 outer products that OpenBLAS ran at
+// about 20 GFLOP/s (0.25-0.3 ms) on one thread, its packing of W as long
+// as the product.
+const smallK = 16
+
+// gemmSmallK32 sets C = A·Bᵀ + beta*C for float32 with k <= smallK, A not
+// transposed, B transposed, alpha 1, beta 0 or 1, at least 2 rows and 8
+// columns, and reports true; it reports false, doing nothing, otherwise or
+// without AVX2 and FMA. B is copied transposed (k×n) first, so that each
+// row of C is built from contiguous rows of Bᵀ. Each element of C is a
+// chain of fused multiply-adds over l in order from 0, then C's old value
+// added when beta is 1 (the last row of an odd m and the columns past a
+// multiple of 8 in Go, each step rounded through float64).
+func gemmSmallK32(m, n, k int, alpha float64, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) bool {
+	if !hasAVX2FMA || k < 1 || k > smallK || m < 2 || n < 8 || alpha != 1 || (beta != 0 && beta != 1) {
+		return false
+	}
+	bt := make([]float32, k*n)
+	for j := range n {
+		for l, v := range b[j*ldb : j*ldb+k] {
+			bt[l*n+j] = v
+		}
+	}
+	b1 := 0
+	if beta == 1 {
+		b1 = 1
+	}
+	m2, n8 := m&^1, n&^7
+	gemmSmallKF32AVX2(&c[0], ldc, &a[0], lda, &bt[0], n, n8, m2, k, b1)
+	for i := range m {
+		j0 := n8
+		if i >= m2 {
+			j0 = 0
+		}
+		for j := j0; j < n; j++ {
+			var acc float32
+			for l := range k {
+				acc = fma32(a[i*lda+l], bt[l*n+j], acc)
+			}
+			if beta == 1 {
+				acc += c[i*ldc+j]
+			}
+			c[i*ldc+j] = acc
+		}
+	}
+	return true
+}

@@ -14,3 +14,10 @@ func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, sI, sK int, b *float32, 
 //
 //go:noescape
 func gemmNarrowTF32AVX2(ct *float32, a *float32, lda int, b *float32, ldb, n, m16, k4 int)
+
+// gemmSmallKF32AVX2 is the kernel of gemmSmallK32 (gemmnarrow_amd64.s):
+// the first m2 rows (a multiple of 2) and n8 columns (a multiple of 8) of
+// C = A·Bᵀ from bt = Bᵀ (k×n).
+//
+//go:noescape
+func gemmSmallKF32AVX2(c *float32, ldc int, a *float32, lda int, bt *float32, n, n8, m2, k, beta int)

@@ -191,3 +191,135 @@ narrowT_nextl:
 narrowT_done:
 	VZEROUPPER
 	RET
+
+// func gemmSmallKF32AVX2(c *float32, ldc int, a *float32, lda int, bt *float32, n, n8, m2, k, beta int)
+//
+// C = A·Bᵀ for a small inner dimension k, from bt = Bᵀ (k×n, rows of n):
+// for i < m2 (a multiple of 2) and j < n8 (a multiple of 8),
+//
+//	acc := 0; for l < k: acc = fma(a[i*lda+l], bt[l*n+j], acc)
+//	c[i*ldc+j] = acc, or acc + c[i*ldc+j] when beta is 1
+//
+// two rows by 32 columns at a time (8 columns at the end of a row), each
+// row of c written once.
+TEXT ·gemmSmallKF32AVX2(SB), NOSPLIT, $0-80
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R9
+	SHLQ $2, R9              // ldc in bytes
+	MOVQ a+16(FP), R8
+	MOVQ lda+24(FP), R10
+	SHLQ $2, R10             // lda in bytes
+	MOVQ bt+32(FP), BX
+	MOVQ n+40(FP), R12
+	SHLQ $2, R12             // bt's row in bytes
+	MOVQ n8+48(FP), R11
+	SHLQ $2, R11             // n8 in bytes
+	MOVQ m2+56(FP), SI
+
+smallK_rows:
+	CMPQ SI, $2
+	JLT  smallK_done
+	XORQ DX, DX              // j in bytes
+
+smallK_j32:
+	LEAQ 128(DX), AX
+	CMPQ AX, R11
+	JGT  smallK_j8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ R8, AX              // &a[i*lda+0]
+	LEAQ (BX)(DX*1), R13     // &bt[0*n+j]
+	MOVQ k+64(FP), CX
+
+smallK_k32:
+	VMOVUPS      (R13), Y8
+	VMOVUPS      32(R13), Y9
+	VMOVUPS      64(R13), Y10
+	VMOVUPS      96(R13), Y11
+	VBROADCASTSS (AX), Y12
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (AX)(R10*1), Y13
+	VFMADD231PS  Y8, Y13, Y4
+	VFMADD231PS  Y9, Y13, Y5
+	VFMADD231PS  Y10, Y13, Y6
+	VFMADD231PS  Y11, Y13, Y7
+	ADDQ $4, AX
+	ADDQ R12, R13
+	DECQ CX
+	JNZ  smallK_k32
+
+	LEAQ (DI)(DX*1), AX      // &c[i*ldc+j]
+	CMPQ beta+72(FP), $0
+	JEQ  smallK_store32
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	VADDPS 64(AX), Y2, Y2
+	VADDPS 96(AX), Y3, Y3
+	VADDPS (AX)(R9*1), Y4, Y4
+	VADDPS 32(AX)(R9*1), Y5, Y5
+	VADDPS 64(AX)(R9*1), Y6, Y6
+	VADDPS 96(AX)(R9*1), Y7, Y7
+
+smallK_store32:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, (AX)(R9*1)
+	VMOVUPS Y5, 32(AX)(R9*1)
+	VMOVUPS Y6, 64(AX)(R9*1)
+	VMOVUPS Y7, 96(AX)(R9*1)
+	ADDQ $128, DX
+	JMP  smallK_j32
+
+smallK_j8:
+	LEAQ 32(DX), AX
+	CMPQ AX, R11
+	JGT  smallK_nextrows
+	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
+	MOVQ R8, AX
+	LEAQ (BX)(DX*1), R13
+	MOVQ k+64(FP), CX
+
+smallK_k8:
+	VMOVUPS      (R13), Y8
+	VBROADCASTSS (AX), Y12
+	VFMADD231PS  Y8, Y12, Y0
+	VBROADCASTSS (AX)(R10*1), Y13
+	VFMADD231PS  Y8, Y13, Y4
+	ADDQ $4, AX
+	ADDQ R12, R13
+	DECQ CX
+	JNZ  smallK_k8
+
+	LEAQ (DI)(DX*1), AX
+	CMPQ beta+72(FP), $0
+	JEQ  smallK_store8
+	VADDPS (AX), Y0, Y0
+	VADDPS (AX)(R9*1), Y4, Y4
+
+smallK_store8:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y4, (AX)(R9*1)
+	ADDQ $32, DX
+	JMP  smallK_j8
+
+smallK_nextrows:
+	LEAQ (DI)(R9*2), DI
+	LEAQ (R8)(R10*2), R8
+	SUBQ $2, SI
+	JMP  smallK_rows
+
+smallK_done:
+	VZEROUPPER
+	RET

@@ -12,3 +12,8 @@ func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, sI, sK int, b *float32, 
 func gemmNarrowTF32AVX2(ct *float32, a *float32, lda int, b *float32, ldb, n, m16, k4 int) {
 	panic("cpu: gemmNarrowTF32AVX2 without AVX2")
 }
+
+// gemmSmallKF32AVX2 likewise.
+func gemmSmallKF32AVX2(c *float32, ldc int, a *float32, lda int, bt *float32, n, n8, m2, k, beta int) {
+	panic("cpu: gemmSmallKF32AVX2 without AVX2")
+}

@@ -93,3 +93,70 @@ func TestGemmNarrow32(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSmallK32 checks gemmSmallK32 (C = A·Bᵀ, k <= 16) against a
+// float64 product as TestGemmNarrow32 does gemmNarrow32: m odd and even, n
+// with 32-column blocks, 8-column blocks and a tail, k from 1 to 16,
+// leading dimensions past the minimum, beta 0 and 1; C outside the product
+// untouched; and what it refuses.
+func TestGemmSmallK32(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	for _, m := range []int{2, 3, 8, 13} {
+		for _, n := range []int{8, 13, 32, 40, 77, 512} {
+			for _, k := range []int{1, 3, 10, 16} {
+				for _, beta := range []float64{0, 1} {
+					name := fmt.Sprintf("m=%d/n=%d/k=%d/beta=%g", m, n, k, beta)
+					lda, ldb, ldc := k+1, k+2, n+3
+					a, b, c := fill(m*lda), fill(n*ldb), fill(m*ldc)
+					c0 := append([]float32(nil), c...)
+					if !gemmSmallK32(m, n, k, 1, a, lda, b, ldb, beta, c, ldc) {
+						t.Fatalf("%s: refused", name)
+					}
+					for i := range m {
+						for j := range ldc {
+							got := c[i*ldc+j]
+							if j >= n {
+								if got != c0[i*ldc+j] {
+									t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
+								}
+								continue
+							}
+							var want, mag float64
+							for l := range k {
+								p := float64(a[i*lda+l]) * float64(b[j*ldb+l])
+								want += p
+								mag += math.Abs(p)
+							}
+							if beta == 1 {
+								want += float64(c0[i*ldc+j])
+								mag += math.Abs(float64(c0[i*ldc+j]))
+							}
+							if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
+								t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g)", name, i, j, got, want, d)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	a, b, c := fill(64*64), fill(64*64), fill(64*64)
+	for _, s := range []struct {
+		m, n, k     int
+		alpha, beta float64
+	}{{8, 8, 17, 1, 0}, {1, 8, 4, 1, 0}, {8, 7, 4, 1, 0}, {8, 8, 4, 2, 0}, {8, 8, 4, 1, 0.5}} {
+		if gemmSmallK32(s.m, s.n, s.k, s.alpha, a, 64, b, 64, s.beta, c, 64) {
+			t.Errorf("%+v: took a product it does not compute", s)
+		}
+	}
+}
