@@ -26,8 +26,15 @@
 //     term; act32.go; ActivationAt is their float64 reference). Reductions (Dot, Nrm2, the
 //     losses, ColSum) accumulate in float64.
 //   - Gemm is BLAS sgemm/dgemm on row-major storage; with beta = 0, C is
-//     not read (NaN in C does not propagate), as in BLAS. ColSum does the
-//     same for beta = 0.
+//     not read (NaN in C does not propagate), as in BLAS (it is cleared
+//     here and the BLAS asked for beta = 1: the same bits, without
+//     OpenBLAS's slower zeroing pass). In float32, products with at most
+//     16 output columns (B not transposed) or an inner dimension of at
+//     most 16 (A plain, B transposed), alpha 1 and beta 0 or 1, run in
+//     this package's AVX2 kernels (gemmnarrow.go) instead: a 10-class
+//     output layer's products, which OpenBLAS's packing made slow; their
+//     bits do not depend on any thread count. ColSum does the same as
+//     Gemm for beta = 0.
 //   - Activations and random fills of large buffers are split across
 //     Threads() goroutines in contiguous chunks (memory-bound operations
 //     are not: splitting did not pay, see parallelMin); DotMany shares

@@ -9,7 +9,11 @@ import (
 // Gemm computes C = alpha*op(A)*op(B) + beta*C with op(A) m×k and op(B) k×n,
 // row-major with leading dimensions lda, ldb, ldc (BLAS sgemm/dgemm; alpha
 // and beta rounded to T). With beta = 0, C is not read. C must not alias A
-// or B. A narrow product (see narrowFlops) runs on one BLAS thread.
+// or B. In float32, products of at most 16 columns with B not transposed
+// (gemmNarrow32) and of an inner dimension of at most 16 with A plain and B
+// transposed (gemmSmallK32) run in this package's AVX2 kernels, which beat
+// OpenBLAS's packing on these shapes; another narrow product (see
+// narrowFlops) runs on one BLAS thread.
 //
 //	for i < m, j < n: c[i*ldc+j] = alpha*sum_l opA(i,l)*opB(l,j) + beta*c[i*ldc+j]
 func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a kernels.Buffer, lda int, b kernels.Buffer, ldb int, beta float64, c kernels.Buffer, ldc int) {
@@ -31,6 +35,22 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 			}
 		}
 		return
+	}
+	if is32[T]() && tB == kernels.NoTrans && gemmNarrow32(bool(tA), m, n, k, alpha, f32(as), lda, f32(bs), ldb, beta, f32(cs), ldc) {
+		return
+	}
+	if is32[T]() && tA == kernels.NoTrans && tB == kernels.Transpose && gemmSmallK32(m, n, k, alpha, f32(as), lda, f32(bs), ldb, beta, f32(cs), ldc) {
+		return
+	}
+	if beta == 0 {
+		// OpenBLAS zeroes C for beta = 0 in a pass of its own
+		// (sgemm_beta), which took 5% of its time in a gradient; the
+		// runtime's clear is faster, and C = 0 with beta = 1 gives the
+		// same bits (the product is added to +0 either way).
+		for i := range m {
+			clear(cs[i*ldc : i*ldc+n])
+		}
+		beta = 1
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {

@@ -49,7 +49,8 @@ func TestSetThreads(t *testing.T) {
 // TestNarrowGemmOneThread checks that a narrow GEMM (narrowFlops) runs on
 // one BLAS thread and gives the count back, that a large one and any GEMM
 // under SetThreads(1) leave the count alone, and that the narrow product's
-// result is the same as on all threads.
+// result is the same as on all threads. Its narrow product, 512x32 by 256
+// (2^23 flops), is wider than what gemmNarrow32 takes from the BLAS.
 func TestNarrowGemmOneThread(t *testing.T) {
 	defer SetThreads(Threads())
 	var calls []int
@@ -65,9 +66,9 @@ func TestNarrowGemmOneThread(t *testing.T) {
 	}
 	SetThreads(2)
 	calls = nil
-	narrow := gemm(512, 10, 512)
+	narrow := gemm(512, 32, 256)
 	if want := []int{1, 2}; !slices.Equal(calls, want) {
-		t.Errorf("512x10 by 512 on 2 threads set the BLAS threads to %v, want %v", calls, want)
+		t.Errorf("512x32 by 256 on 2 threads set the BLAS threads to %v, want %v", calls, want)
 	}
 	calls = nil
 	gemm(512, 512, 512)
@@ -76,9 +77,9 @@ func TestNarrowGemmOneThread(t *testing.T) {
 	}
 	SetThreads(1)
 	calls = nil
-	same := gemm(512, 10, 512)
+	same := gemm(512, 32, 256)
 	if len(calls) != 0 {
-		t.Errorf("512x10 by 512 on 1 thread set the BLAS threads to %v, want no change", calls)
+		t.Errorf("512x32 by 256 on 1 thread set the BLAS threads to %v, want no change", calls)
 	}
 	// OpenBLAS gets back the count it had, not Threads(), which follows
 	// GOMAXPROCS (a run's results must not depend on GOMAXPROCS).
@@ -86,9 +87,9 @@ func TestNarrowGemmOneThread(t *testing.T) {
 	SetThreads(0)
 	runtime.GOMAXPROCS(3)
 	calls = nil
-	gemm(512, 10, 512)
+	gemm(512, 32, 256)
 	if want := []int{1, 2}; !slices.Equal(calls, want) {
-		t.Errorf("512x10 by 512 with OpenBLAS on 2 threads and GOMAXPROCS 3 set the BLAS threads to %v, want %v", calls, want)
+		t.Errorf("512x32 by 256 with OpenBLAS on 2 threads and GOMAXPROCS 3 set the BLAS threads to %v, want %v", calls, want)
 	}
 	for i := range narrow {
 		if math.Float32bits(narrow[i]) != math.Float32bits(same[i]) {

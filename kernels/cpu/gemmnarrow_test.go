@@ -1,0 +1,162 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGemmNarrow32 checks gemmNarrow32 against a float64 product, over
+// shapes around its edges (n from 1 to 16 across the two vector halves, m
+// with and without a tail of m%4 rows, k of 1 and more, A plain and
+// transposed, leading dimensions past the minimum, beta 0 and 1), to the
+// error bound of a float32 dot product: k ulps of sum |A||B| (+|C|). It
+// also checks that elements outside the n columns of C are untouched and
+// that what it refuses (n > 16, alpha != 1, beta 2) it leaves to the BLAS.
+func TestGemmNarrow32(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	for _, tA := range []bool{false, true} {
+		for _, m := range []int{4, 5, 7, 13, 16, 21, 64, 83} {
+			for _, n := range []int{1, 7, 8, 9, 10, 16} {
+				for _, k := range []int{1, 3, 17, 512} {
+					for _, beta := range []float64{0, 1} {
+						name := fmt.Sprintf("tA=%v/m=%d/n=%d/k=%d/beta=%g", tA, m, n, k, beta)
+						lda, ldb, ldc := k+3, n+2, n+5
+						arows := m
+						if tA {
+							lda, arows = m+1, k
+						}
+						a, b, c := fill(arows*lda), fill(k*ldb), fill(m*ldc)
+						c0 := append([]float32(nil), c...)
+						took := gemmNarrow32(tA, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+						if tA && m < 16 { // left to the BLAS
+							if took {
+								t.Fatalf("%s: took a transposed product of fewer than 16 rows", name)
+							}
+							continue
+						}
+						if !took {
+							t.Fatalf("%s: refused", name)
+						}
+						for i := range m {
+							for j := range ldc {
+								got := c[i*ldc+j]
+								if j >= n {
+									if got != c0[i*ldc+j] {
+										t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
+									}
+									continue
+								}
+								var want, mag float64
+								for l := range k {
+									var av float32
+									if tA {
+										av = a[l*lda+i]
+									} else {
+										av = a[i*lda+l]
+									}
+									want += float64(av) * float64(b[l*ldb+j])
+									mag += math.Abs(float64(av) * float64(b[l*ldb+j]))
+								}
+								if beta == 1 {
+									want += float64(c0[i*ldc+j])
+									mag += math.Abs(float64(c0[i*ldc+j]))
+								}
+								if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
+									t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g, bound %g)", name, i, j, got, want, d, float64(k+1)*0x1p-24*mag)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	a, b, c := fill(64*64), fill(64*64), fill(64*64)
+	for _, s := range []struct {
+		n           int
+		alpha, beta float64
+	}{{17, 1, 0}, {10, 2, 0}, {10, 1, 2}, {10, 1, 0.5}} {
+		if gemmNarrow32(false, 8, s.n, 8, s.alpha, a, 64, b, 64, s.beta, c, 64) {
+			t.Errorf("n %d, alpha %g, beta %g: took a product it does not compute", s.n, s.alpha, s.beta)
+		}
+	}
+}
+
+// TestGemmSmallK32 checks gemmSmallK32 (C = A·Bᵀ, k <= 16) against a
+// float64 product as TestGemmNarrow32 does gemmNarrow32: m odd and even, n
+// with 32-column blocks, 8-column blocks and a tail, k from 1 to 16,
+// leading dimensions past the minimum, beta 0 and 1; C outside the product
+// untouched; and what it refuses.
+func TestGemmSmallK32(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	for _, m := range []int{2, 3, 8, 13} {
+		for _, n := range []int{8, 13, 32, 40, 77, 512} {
+			for _, k := range []int{1, 3, 10, 16} {
+				for _, beta := range []float64{0, 1} {
+					name := fmt.Sprintf("m=%d/n=%d/k=%d/beta=%g", m, n, k, beta)
+					lda, ldb, ldc := k+1, k+2, n+3
+					a, b, c := fill(m*lda), fill(n*ldb), fill(m*ldc)
+					c0 := append([]float32(nil), c...)
+					if !gemmSmallK32(m, n, k, 1, a, lda, b, ldb, beta, c, ldc) {
+						t.Fatalf("%s: refused", name)
+					}
+					for i := range m {
+						for j := range ldc {
+							got := c[i*ldc+j]
+							if j >= n {
+								if got != c0[i*ldc+j] {
+									t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
+								}
+								continue
+							}
+							var want, mag float64
+							for l := range k {
+								p := float64(a[i*lda+l]) * float64(b[j*ldb+l])
+								want += p
+								mag += math.Abs(p)
+							}
+							if beta == 1 {
+								want += float64(c0[i*ldc+j])
+								mag += math.Abs(float64(c0[i*ldc+j]))
+							}
+							if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
+								t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g)", name, i, j, got, want, d)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	a, b, c := fill(64*64), fill(64*64), fill(64*64)
+	for _, s := range []struct {
+		m, n, k     int
+		alpha, beta float64
+	}{{8, 8, 17, 1, 0}, {1, 8, 4, 1, 0}, {8, 7, 4, 1, 0}, {8, 8, 4, 2, 0}, {8, 8, 4, 1, 0.5}} {
+		if gemmSmallK32(s.m, s.n, s.k, s.alpha, a, 64, b, 64, s.beta, c, 64) {
+			t.Errorf("%+v: took a product it does not compute", s)
+		}
+	}
+}
