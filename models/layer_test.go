@@ -64,11 +64,18 @@ func TestLayerOperatorIsDiagonalBlock(t *testing.T) {
 			continue
 		}
 		pr := newProblem(spec, 19, uint64(700+i))
+		// The dense matrix of each kind, assembled once for both cache
+		// settings: the products are the same with or without the cache.
+		dense := map[Curvature]*mat.Dense{}
 		for _, cache := range []int64{0, -1} {
 			for _, kind := range []Curvature{Hessian, GaussNewton} {
 				t.Run(fmt.Sprintf("%s/cache=%d/%s", specName(spec), cache, kind), func(t *testing.T) {
 					p, d := batchPlan(t, pr, Settings{Batch: 6, CacheBytes: cache})
-					H := denseHessian(t, p, d, kind)
+					H := dense[kind]
+					if H == nil {
+						H = denseHessian(t, p, d, kind)
+						dense[kind] = H
+					}
 					be := p.Backend()
 					op := p.CurvatureOperator(d, kind)
 					defer op.Close()

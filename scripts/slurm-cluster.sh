@@ -141,6 +141,9 @@ JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
+# Schedule a job as soon as it is submitted or another ends (the default
+# batch_sched_delay holds batch jobs up to 3 s, for high throughput).
+SchedulerParameters=batch_sched_delay=0
 # Jobs and tasks start and end quickly, and finished ones stay listed.
 KillWait=10
 MinJobAge=600
@@ -186,19 +189,32 @@ stop() {
 			done
 		fi
 	fi
+	# SIGTERM to all three at once, then wait: each takes a second or two
+	# to exit (their loops tick once a second), so in turn took 5 s and
+	# more. No job is left to need munged's credentials at shutdown.
+	local pids=() names=()
 	for d in slurmd slurmctld munged; do
 		pid=$(alive "$RUN/$d.pid") || { rm -f "$RUN/$d.pid"; continue; }
 		any=1
 		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+		pids+=("$pid")
+		names+=("$d")
+	done
+	for ((i = 0; i < 100; i++)); do
+		local running=""
+		for pid in "${pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null && running=1
 		done
+		[ -z "$running" ] && break
+		sleep 0.1
+	done
+	for i in "${!pids[@]}"; do
+		pid=${pids[$i]}
 		if kill -0 "$pid" 2>/dev/null; then
-			echo "slurm-cluster: $d (pid $pid) ignored SIGTERM for 10s; sending SIGKILL" >&2
+			echo "slurm-cluster: ${names[$i]} (pid $pid) ignored SIGTERM for 10s; sending SIGKILL" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
-		rm -f "$RUN/$d.pid"
+		rm -f "$RUN/${names[$i]}.pid"
 	done
 	if [ "${1:-}" != quiet ]; then
 		if [ -n "$any" ]; then

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/data"
@@ -32,6 +33,19 @@ func torchPython(t *testing.T) string {
 		// Each case starts PyTorch twice: a minute and more in all.
 		t.Skip("PyTorch interchange: not under -short")
 	}
+	if py := findTorchPython(); py != "" {
+		return py
+	}
+	if os.Getenv("REQUIRE_TORCH") == "1" {
+		t.Fatal("no Python with numpy and torch (apt-get install python3-torch), and REQUIRE_TORCH=1")
+	}
+	t.Skip("no Python with numpy and torch; install Debian's python3-torch to run the interchange check")
+	return ""
+}
+
+// findTorchPython looks for torchPython's interpreter once for the
+// package's tests: each try starts Python and imports torch.
+var findTorchPython = sync.OnceValue(func() string {
 	pythons := []string{os.Getenv("CURVPROBE_PYTHON"), "/usr/bin/python3", "python3"}
 	if pythons[0] == "none" {
 		pythons = nil
@@ -44,11 +58,60 @@ func torchPython(t *testing.T) string {
 			return py
 		}
 	}
-	if os.Getenv("REQUIRE_TORCH") == "1" {
-		t.Fatal("no Python with numpy and torch (apt-get install python3-torch), and REQUIRE_TORCH=1")
-	}
-	t.Skip("no Python with numpy and torch; install Debian's python3-torch to run the interchange check")
 	return ""
+})
+
+// pyJob is one run of a script, as `python SCRIPT ARGS... >Stdout` runs it.
+type pyJob struct {
+	Script string   `json:"script"`
+	Args   []string `json:"args"`
+	Stdout string   `json:"stdout"`
+}
+
+// pyResult is how a pyJob ended: its exit status and what it wrote to
+// stderr (a traceback included).
+type pyResult struct {
+	Status int    `json:"status"`
+	Stderr string `json:"stderr"`
+}
+
+// output returns the job's stdout, failing t with its stderr when it
+// exited non-zero.
+func (j pyJob) output(t *testing.T, r pyResult) []byte {
+	t.Helper()
+	out, err := os.ReadFile(j.Stdout)
+	if r.Status != 0 || err != nil {
+		t.Fatalf("%s %s: exit status %d (%v)\n%s%s", filepath.Base(j.Script), strings.Join(j.Args, " "), r.Status, err, out, r.Stderr)
+	}
+	return out
+}
+
+// runPython runs jobs in order in one Python process (bench/pyjobs.py),
+// which starts PyTorch once instead of once per script: about 1.5 s of CPU
+// each. It fails t only when the driver itself fails; each job's result is
+// for the caller to check (pyJob.output).
+func runPython(t *testing.T, py string, jobs []pyJob) []pyResult {
+	t.Helper()
+	spec, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "jobs.json")
+	if err := os.WriteFile(file, spec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(py, "../../bench/pyjobs.py", file)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench/pyjobs.py: %v\n%s", err, stderr.String())
+	}
+	var res []pyResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(jobs) {
+		t.Fatalf("bench/pyjobs.py printed %d results for %d jobs (%v):\n%s%s", len(res), len(jobs), err, out, stderr.String())
+	}
+	return res
 }
 
 type torchSpectrum struct {
@@ -77,27 +140,32 @@ func TestInterchangeWithPyTorch(t *testing.T) {
 		{"3,8,2", "softplus", "mse", "true"},
 		{"4,5,5,3", "sigmoid", "cross_entropy", "false"},
 	}
+	// Every case's Python work in one process: the data, then PyTorch's
+	// spectrum of it.
+	var jobs []pyJob
+	for i, c := range cases {
+		dir := t.TempDir()
+		jobs = append(jobs,
+			pyJob{Script: "../../bench/make_interchange.py", Stdout: filepath.Join(dir, "make.out"), Args: []string{"--out", dir, "--layers", c.layers, "--act", c.act,
+				"--loss", c.loss, "--n", "37", "--seed", string(rune('1' + i)), "--bias", c.bias}},
+			pyJob{Script: "../../bench/torch_spectrum.py", Stdout: filepath.Join(dir, "torch.json"), Args: []string{"--model", filepath.Join(dir, "model.json"),
+				"--weights", filepath.Join(dir, "weights.npz"), "--data", filepath.Join(dir, "data.npz"), "--top-k", "3", "--bottom-k", "3"}})
+	}
+	res := runPython(t, py, jobs)
 	for i, c := range cases {
 		name := c.act + "_" + c.loss + "_bias" + c.bias
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			out, err := exec.Command(py, "../../bench/make_interchange.py", "--out", dir, "--layers", c.layers, "--act", c.act,
-				"--loss", c.loss, "--n", "37", "--seed", string(rune('1'+i)), "--bias", c.bias).CombinedOutput()
-			if err != nil {
-				t.Fatalf("make_interchange.py: %v\n%s", err, out)
-			}
+			mk, spec := jobs[2*i], jobs[2*i+1]
+			mk.output(t, res[2*i])
+			out := spec.output(t, res[2*i+1])
+			dir := filepath.Dir(mk.Stdout)
 			model, weights, dataPath := filepath.Join(dir, "model.json"), filepath.Join(dir, "weights.npz"), filepath.Join(dir, "data.npz")
-			out, err = exec.Command(py, "../../bench/torch_spectrum.py", "--model", model, "--weights", weights, "--data", dataPath,
-				"--top-k", "3", "--bottom-k", "3").Output()
-			if err != nil {
-				t.Fatalf("torch_spectrum.py: %v\n%s", err, out)
-			}
 			var want torchSpectrum
 			if err := json.Unmarshal(out, &want); err != nil {
 				t.Fatalf("torch output: %v\n%s", err, out)
 			}
 			var stdout, stderr bytes.Buffer
-			err = execute(context.Background(), []string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath,
+			err := execute(context.Background(), []string{"spectrum", "--model", model, "--weights", weights, "--data", dataPath,
 				"--top-k", "3", "--bottom-k", "3", "--device", "cpu", "--json"}, &stdout, &stderr)
 			if err != nil {
 				t.Fatalf("spectrum: %v\n%s", err, stderr.String())

@@ -193,6 +193,7 @@ func TestSweepKilledAndRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
+	t.Parallel() // its processes mostly wait on their checkpoints' fsyncs
 	refDir, refCSV, file, p, dir := sweepCase(t)
 	cmd := asMain("sweep", "run", file, "--out", dir, "--workers", "2", "--device", "cpu", "--no-plot")
 	var stderr bytes.Buffer
@@ -265,6 +266,7 @@ func TestSweepShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
+	t.Parallel() // its processes mostly wait on their checkpoints' fsyncs
 	refDir, refCSV, file, p, dir := sweepCase(t)
 	var want []string
 	for i := range 3 {
@@ -288,6 +290,7 @@ func TestSweepSlurmScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sweep processes")
 	}
+	t.Parallel() // its processes mostly wait on their checkpoints' fsyncs
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}

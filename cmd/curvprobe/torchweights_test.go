@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,18 +49,20 @@ func TestPyTorchStateDict(t *testing.T) {
 	t.Parallel() // mostly waits on Python: overlaps the Slurm test
 	py := torchPython(t)
 	dir := t.TempDir()
-	if out, err := exec.Command(py, "../../bench/torch_train_export.py", "--out", dir, "--layers", "6,8,5,3", "--steps", "5").CombinedOutput(); err != nil {
-		t.Fatalf("torch_train_export.py: %v\n%s", err, out)
-	}
 	model, dataPath := filepath.Join(dir, "model.json"), filepath.Join(dir, "data.npz")
-	for _, w := range []string{"m.safetensors", "m.pt", "m_bf16.safetensors", "m_f16.pt"} {
+	files := []string{"m.safetensors", "m.pt", "m_bf16.safetensors", "m_f16.pt"}
+	// The export, then PyTorch's spectrum of each file, in one Python.
+	jobs := []pyJob{{Script: "../../bench/torch_train_export.py", Stdout: filepath.Join(dir, "export.out"), Args: []string{"--out", dir, "--layers", "6,8,5,3", "--steps", "5"}}}
+	for _, w := range files {
+		jobs = append(jobs, pyJob{Script: "../../bench/torch_spectrum.py", Stdout: filepath.Join(dir, w+".torch.json"), Args: []string{"--model", model,
+			"--weights", filepath.Join(dir, w), "--data", dataPath, "--top-k", "5", "--bottom-k", "1"}})
+	}
+	res := runPython(t, py, jobs)
+	jobs[0].output(t, res[0])
+	for i, w := range files {
 		t.Run(w, func(t *testing.T) {
 			weights := filepath.Join(dir, w)
-			out, err := exec.Command(py, "../../bench/torch_spectrum.py", "--model", model, "--weights", weights, "--data", dataPath,
-				"--top-k", "5", "--bottom-k", "1").Output()
-			if err != nil {
-				t.Fatalf("torch_spectrum.py: %v\n%s", err, out)
-			}
+			out := jobs[1+i].output(t, res[1+i])
 			var want torchSpectrum
 			if err := json.Unmarshal(out, &want); err != nil {
 				t.Fatal(err)
@@ -117,10 +118,16 @@ z = np.load(sys.argv[2])
 loss = torch.nn.functional.cross_entropy(m(torch.tensor(z["x"], dtype=torch.float64)), torch.tensor(z["y"]).long())
 print(json.dumps({"loss": float(loss), "keys": list(sd), "dtypes": sorted({str(v.dtype) for v in sd.values()})}))
 `
-	out, err := exec.Command(py, "-c", script, st, dataPath).Output()
-	if err != nil {
-		t.Fatalf("PyTorch could not load %s: %v\n%s", st, err, out)
+	scriptFile := filepath.Join(dir, "load_state_dict.py")
+	if err := os.WriteFile(scriptFile, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	job := pyJob{Script: scriptFile, Args: []string{st, dataPath}, Stdout: filepath.Join(dir, "torch.json")}
+	res := runPython(t, py, []pyJob{job})
+	if res[0].Status != 0 {
+		t.Fatalf("PyTorch could not load %s: exit status %d\n%s", st, res[0].Status, res[0].Stderr)
+	}
+	out := job.output(t, res[0])
 	var torchSide struct {
 		Loss   float64
 		Keys   []string

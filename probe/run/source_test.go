@@ -55,7 +55,9 @@ func intsJSON(v []int) string {
 
 // spectra opens the problem twice, as OpenProblem chooses (streamed when
 // streamed is set) and loaded whole, and returns the two reports of loss,
-// gradient norm and top eigenvalues.
+// gradient norm and top eigenvalues. Lanczos takes 6 steps: each is a pass
+// over the data, which a path that read a batch differently (or differently
+// on a later pass) would change; converging adds nothing to the comparison.
 func spectra(t *testing.T, ps ProblemSettings, streamed bool) [2]*SpectrumReport {
 	t.Helper()
 	var reps [2]*SpectrumReport
@@ -68,7 +70,7 @@ func spectra(t *testing.T, ps ProblemSettings, streamed bool) [2]*SpectrumReport
 		if p.Streamed() != (streamed && !whole) {
 			t.Fatalf("LoadWhole %v: Streamed %v", whole, p.Streamed())
 		}
-		if reps[k], err = p.Spectrum(context.Background(), SpectrumSettings{TopK: 3, Seed: 1, MaxSteps: 30}); err != nil && !errors.Is(err, probe.ErrNotConverged) {
+		if reps[k], err = p.Spectrum(context.Background(), SpectrumSettings{TopK: 3, Seed: 1, MaxSteps: 6}); err != nil && !errors.Is(err, probe.ErrNotConverged) {
 			t.Fatal(err)
 		}
 		p.Close()
