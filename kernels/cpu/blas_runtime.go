@@ -161,6 +161,7 @@ func loadOpenBLAS() *runtimeBLAS {
 		if rt.err == nil && rt.impl.setThreads != nil {
 			rt.impl.setThreads(int32(Threads()))
 			blasCount.Store(int64(Threads()))
+			blasNow.Store(int64(Threads()))
 		}
 	})
 	return &rt

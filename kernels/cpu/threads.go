@@ -25,6 +25,7 @@ func SetThreads(n int) int {
 	threads.Store(int64(n))
 	blasThreads(Threads())
 	blasCount.Store(int64(Threads()))
+	blasNow.Store(int64(Threads()))
 	return Threads()
 }
 
@@ -63,24 +64,47 @@ var blasThreads = setBLASThreads
 // is called.
 var blasCount atomic.Int64
 
+// blasNow is the thread count OpenBLAS has at the moment: blasCount, or 1
+// after a narrow GEMM. A narrow GEMM leaves OpenBLAS on one thread and the
+// next wide one gives it blasCount back, so that a run of narrow products
+// (every product of a small model, the output layer's in a larger one)
+// switches once, not twice a product: openblas_set_num_threads took a
+// sixth of the CPU time of the dense-Hessian tests of models when each
+// narrow product switched to one thread and back.
+var blasNow atomic.Int64
+
 // withBLAS runs gemm, a BLAS GEMM of m×n×k, on one BLAS thread when it is
-// narrow (2*m*n*k <= narrowFlops) and OpenBLAS has more (blasCount), given
-// back afterwards, and on OpenBLAS's count otherwise. (OpenBLAS's bits can depend on its thread count: the
-// 512×10 aᵀ·d by k 512 differs in the last bits between 1 and 2 threads,
-// TestNarrowGemmOneThread; narrow products now give one thread's bits
+// narrow (2*m*n*k <= narrowFlops) and OpenBLAS has more (blasCount), and on
+// OpenBLAS's count otherwise, switching OpenBLAS's count (blasNow) only
+// when it is not the one wanted. (OpenBLAS's bits can depend on its thread
+// count: the 512×32 aᵀ·d by k 256 differs in the last bits between 1 and 2
+// threads, TestNarrowGemmOneThread; narrow products give one thread's bits
 // whatever Threads() is.)
 func withBLAS(m, n, k int, gemm func()) {
-	if 2*float64(m)*float64(n)*float64(k) <= narrowFlops && blasCount.Load() > 1 {
-		blasMu.Lock()
-		defer blasMu.Unlock()
-		if p := int(blasCount.Load()); p > 1 { // read again under the lock
-			blasThreads(1)
-			defer blasThreads(p)
-		}
+	narrow := 2*float64(m)*float64(n)*float64(k) <= narrowFlops
+	blasMu.RLock()
+	if blasNow.Load() == wantBLAS(narrow) {
 		gemm()
+		blasMu.RUnlock()
 		return
 	}
-	blasMu.RLock()
-	defer blasMu.RUnlock()
+	blasMu.RUnlock()
+	// Switch, and run this GEMM before anyone switches back.
+	blasMu.Lock()
+	defer blasMu.Unlock()
+	if want := wantBLAS(narrow); blasNow.Load() != want {
+		blasThreads(int(want))
+		blasNow.Store(want)
+	}
 	gemm()
+}
+
+// wantBLAS is the OpenBLAS thread count for a narrow or a wide GEMM: 1 for
+// a narrow one where OpenBLAS has more, blasCount otherwise (0 before
+// OpenBLAS is loaded: its own default, left alone). Callers hold blasMu.
+func wantBLAS(narrow bool) int64 {
+	if p := blasCount.Load(); !narrow || p <= 1 {
+		return p
+	}
+	return 1
 }

@@ -47,8 +47,9 @@ func TestSetThreads(t *testing.T) {
 }
 
 // TestNarrowGemmOneThread checks that a narrow GEMM (narrowFlops) runs on
-// one BLAS thread and gives the count back, that a large one and any GEMM
-// under SetThreads(1) leave the count alone, and that the narrow product's
+// one BLAS thread, that OpenBLAS stays there for the narrow ones after it
+// and gets its count back at the next large one, that any GEMM under
+// SetThreads(1) leaves the count alone, and that the narrow product's
 // result is the same as on all threads. Its narrow product, 512x32 by 256
 // (2^23 flops), is wider than what gemmNarrow32 takes from the BLAS.
 func TestNarrowGemmOneThread(t *testing.T) {
@@ -64,23 +65,28 @@ func TestNarrowGemmOneThread(t *testing.T) {
 		be.Gemm(kernels.Transpose, kernels.NoTrans, m, n, k, 1, a, m, b, n, 0, c, n)
 		return Slice[float32](c)
 	}
+	check := func(what string, want []int) {
+		t.Helper()
+		if !slices.Equal(calls, want) {
+			t.Errorf("%s set the BLAS threads to %v, want %v", what, calls, want)
+		}
+		calls = nil
+	}
 	SetThreads(2)
 	calls = nil
 	narrow := gemm(512, 32, 256)
-	if want := []int{1, 2}; !slices.Equal(calls, want) {
-		t.Errorf("512x32 by 256 on 2 threads set the BLAS threads to %v, want %v", calls, want)
-	}
-	calls = nil
+	check("512x32 by 256 on 2 threads", []int{1})
+	gemm(512, 32, 256)
+	check("a second 512x32 by 256 on 2 threads", nil)
 	gemm(512, 512, 512)
-	if len(calls) != 0 {
-		t.Errorf("512x512 by 512 on 2 threads set the BLAS threads to %v, want no change", calls)
-	}
+	check("512x512 by 512 on 2 threads after a narrow one", []int{2})
+	gemm(512, 512, 512)
+	check("a second 512x512 by 512 on 2 threads", nil)
 	SetThreads(1)
 	calls = nil
 	same := gemm(512, 32, 256)
-	if len(calls) != 0 {
-		t.Errorf("512x32 by 256 on 1 thread set the BLAS threads to %v, want no change", calls)
-	}
+	gemm(512, 512, 512)
+	check("512x32 by 256 and 512x512 by 512 on 1 thread", nil)
 	// OpenBLAS gets back the count it had, not Threads(), which follows
 	// GOMAXPROCS (a run's results must not depend on GOMAXPROCS).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
@@ -88,9 +94,8 @@ func TestNarrowGemmOneThread(t *testing.T) {
 	runtime.GOMAXPROCS(3)
 	calls = nil
 	gemm(512, 32, 256)
-	if want := []int{1, 2}; !slices.Equal(calls, want) {
-		t.Errorf("512x32 by 256 with OpenBLAS on 2 threads and GOMAXPROCS 3 set the BLAS threads to %v, want %v", calls, want)
-	}
+	gemm(512, 512, 512)
+	check("512x32 by 256 then 512x512 by 512 with OpenBLAS on 2 threads and GOMAXPROCS 3", []int{1, 2})
 	for i := range narrow {
 		if math.Float32bits(narrow[i]) != math.Float32bits(same[i]) {
 			t.Fatalf("element %d: %v with the switch, %v on one thread", i, narrow[i], same[i])
