@@ -22,6 +22,8 @@ type Graph struct {
 	Logits *G.Node
 	Loss   *G.Node
 	Grads  []*G.Node
+
+	vm G.VM // Eval's tape machine, compiled on its first call
 }
 
 // NewGraph builds the Gorgonia graph of spec for a batch of the given size,
@@ -104,7 +106,9 @@ func activate(act kernels.Activation, z *G.Node) (*G.Node, error) {
 // Eval runs the graph on Gorgonia's tape machine (the reference
 // implementation) with the given flat parameters, inputs x [Batch*D] and
 // y [Batch*C] (one-hot for cross-entropy), and returns the loss and the flat
-// gradient. It is slow and meant for checking Plans.
+// gradient. It is slow and meant for checking Plans. It compiles the graph
+// on its first call and reuses that machine after, so a Graph's Evals must
+// not run at once (each also binds the graph's inputs).
 func (gr *Graph) Eval(params, x, y []float64) (loss float64, grad []float64, err error) {
 	spec := gr.Spec
 	if len(params) != spec.NumParams() || len(x) != gr.Batch*spec.Inputs() || len(y) != gr.Batch*spec.Outputs() {
@@ -131,9 +135,13 @@ func (gr *Graph) Eval(params, x, y []float64) (loss float64, grad []float64, err
 			return 0, nil, err
 		}
 	}
-	m := G.NewTapeMachine(gr.G)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
+	// One machine for every call: compiling the graph cost more than
+	// running it on the small cases tests check by finite differences.
+	if gr.vm == nil {
+		gr.vm = G.NewTapeMachine(gr.G)
+	}
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("models: tape machine: %w", err)
 	}
 	loss = scalarOf(gr.Loss.Value().Data())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/curvprobe/curvprobe/kernels"
@@ -477,6 +478,36 @@ func TestOperatorGradient(t *testing.T) {
 			}
 			fresh.Close()
 			op.Close()
+		}
+	}
+}
+
+// A Graph's Evals reuse one compiled tape machine: a second call at other
+// parameters gives the bits of a fresh graph's first call there, not the
+// first call's values again.
+func TestGraphEvalReusesMachine(t *testing.T) {
+	for i, spec := range allSpecs()[:4] {
+		pr := newProblem(spec, 5, uint64(i+7))
+		other := make([]float64, len(pr.params))
+		for j, v := range pr.params {
+			other[j] = v * (1 + 0.5*math.Sin(float64(j)))
+		}
+		gr, err := NewGraph(spec, pr.n, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := NewGraph(spec, pr.n, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss1, _ := pr.tapeGrad(t, gr, pr.params)
+		loss2, grad2 := pr.tapeGrad(t, gr, other)
+		want, wantGrad := pr.tapeGrad(t, fresh, other)
+		if loss2 == loss1 {
+			t.Errorf("%s: the loss at other parameters is the first call's, %v", specName(spec), loss1)
+		}
+		if math.Float64bits(loss2) != math.Float64bits(want) || !slices.Equal(grad2, wantGrad) {
+			t.Errorf("%s: a second Eval gives loss %.17g, a fresh graph %.17g (gradients equal: %v)", specName(spec), loss2, want, slices.Equal(grad2, wantGrad))
 		}
 	}
 }
