@@ -19,13 +19,7 @@ func TestGemmNarrow32(t *testing.T) {
 		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
-		return x
-	}
+	fill := func(n int) []float32 { return normals32(r, n) }
 	for _, tA := range []bool{false, true} {
 		for _, m := range []int{4, 5, 7, 13, 16, 21, 64, 83} {
 			for _, n := range []int{1, 7, 8, 9, 10, 16} {
@@ -49,35 +43,11 @@ func TestGemmNarrow32(t *testing.T) {
 						if !took {
 							t.Fatalf("%s: refused", name)
 						}
-						for i := range m {
-							for j := range ldc {
-								got := c[i*ldc+j]
-								if j >= n {
-									if got != c0[i*ldc+j] {
-										t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
-									}
-									continue
-								}
-								var want, mag float64
-								for l := range k {
-									var av float32
-									if tA {
-										av = a[l*lda+i]
-									} else {
-										av = a[i*lda+l]
-									}
-									want += float64(av) * float64(b[l*ldb+j])
-									mag += math.Abs(float64(av) * float64(b[l*ldb+j]))
-								}
-								if beta == 1 {
-									want += float64(c0[i*ldc+j])
-									mag += math.Abs(float64(c0[i*ldc+j]))
-								}
-								if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
-									t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g, bound %g)", name, i, j, got, want, d, float64(k+1)*0x1p-24*mag)
-								}
-							}
+						at := func(i, l int) float32 { return a[i*lda+l] }
+						if tA {
+							at = func(i, l int) float32 { return a[l*lda+i] }
 						}
+						checkGemm32(t, name, m, n, k, at, func(l, j int) float32 { return b[l*ldb+j] }, beta, c0, c, ldc)
 					}
 				}
 			}
@@ -104,13 +74,7 @@ func TestGemmSmallK32(t *testing.T) {
 		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
-		return x
-	}
+	fill := func(n int) []float32 { return normals32(r, n) }
 	for _, m := range []int{2, 3, 8, 13} {
 		for _, n := range []int{8, 13, 32, 40, 77, 512} {
 			for _, k := range []int{1, 3, 10, 16} {
@@ -122,30 +86,7 @@ func TestGemmSmallK32(t *testing.T) {
 					if !gemmSmallK32(m, n, k, 1, a, lda, b, ldb, beta, c, ldc) {
 						t.Fatalf("%s: refused", name)
 					}
-					for i := range m {
-						for j := range ldc {
-							got := c[i*ldc+j]
-							if j >= n {
-								if got != c0[i*ldc+j] {
-									t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
-								}
-								continue
-							}
-							var want, mag float64
-							for l := range k {
-								p := float64(a[i*lda+l]) * float64(b[j*ldb+l])
-								want += p
-								mag += math.Abs(p)
-							}
-							if beta == 1 {
-								want += float64(c0[i*ldc+j])
-								mag += math.Abs(float64(c0[i*ldc+j]))
-							}
-							if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
-								t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g)", name, i, j, got, want, d)
-							}
-						}
-					}
+					checkGemm32(t, name, m, n, k, func(i, l int) float32 { return a[i*lda+l] }, func(l, j int) float32 { return b[j*ldb+l] }, beta, c0, c, ldc)
 				}
 			}
 		}
@@ -157,6 +98,48 @@ func TestGemmSmallK32(t *testing.T) {
 	}{{8, 8, 17, 1, 0}, {1, 8, 4, 1, 0}, {8, 7, 4, 1, 0}, {8, 8, 4, 2, 0}, {8, 8, 4, 1, 0.5}} {
 		if gemmSmallK32(s.m, s.n, s.k, s.alpha, a, 64, b, 64, s.beta, c, 64) {
 			t.Errorf("%+v: took a product it does not compute", s)
+		}
+	}
+}
+
+// normals32 returns n standard normal float32s from r.
+func normals32(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// checkGemm32 checks C (m rows of ldc, c0 before the product) against
+// op(A)·op(B) + beta*C0 in float64, element (i, j) of op(A) being at(i, l)
+// and of op(B) bt(l, j), to the error bound of a float32 dot product, k+1
+// ulps of sum |A||B| (+|C0|), and that the columns of C past n are
+// untouched.
+func checkGemm32(t *testing.T, name string, m, n, k int, at, bt func(int, int) float32, beta float64, c0, c []float32, ldc int) {
+	t.Helper()
+	for i := range m {
+		for j := range ldc {
+			got := c[i*ldc+j]
+			if j >= n {
+				if got != c0[i*ldc+j] {
+					t.Fatalf("%s: C[%d,%d] outside the product changed", name, i, j)
+				}
+				continue
+			}
+			var want, mag float64
+			for l := range k {
+				p := float64(at(i, l)) * float64(bt(l, j))
+				want += p
+				mag += math.Abs(p)
+			}
+			if beta == 1 {
+				want += float64(c0[i*ldc+j])
+				mag += math.Abs(float64(c0[i*ldc+j]))
+			}
+			if d := math.Abs(float64(got) - want); d > float64(k+1)*0x1p-24*mag {
+				t.Fatalf("%s: C[%d,%d] = %v, want %v (|error| %g, bound %g)", name, i, j, got, want, d, float64(k+1)*0x1p-24*mag)
+			}
 		}
 	}
 }
