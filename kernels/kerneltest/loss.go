@@ -218,7 +218,7 @@ func boolf(b bool) float64 {
 
 func (s *suite[T]) testSquaredError(t *testing.T) {
 	eps := Eps[T]()
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		z, y := s.vals(n, 0.1, 10), s.vals(n, 0.1, 10)
 		var wantLoss float64
 		dw := make([]float64, n)
