@@ -206,6 +206,9 @@ func TestPerLayerFloat32(t *testing.T) {
 	const rel = 1e-5
 	const k = 2
 	for i, act := range []kernels.Activation{kernels.Tanh, kernels.ReLU} {
+		// The float64 oracle, assembled once for both modes.
+		var whole []float64
+		var want [][]float64
 		for _, exact := range []bool{false, true} {
 			mode := ExactNever
 			if exact {
@@ -213,8 +216,10 @@ func TestPerLayerFloat32(t *testing.T) {
 			}
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: act, Loss: models.CrossEntropy, Bias: true}
 			t.Run(fmt.Sprintf("%s/exact=%v", models.ActivationName(act), exact), func(t *testing.T) {
-				p64, d64 := randomNet[float64](t, spec, 37, 1, uint64(60+i), 11)
-				whole, want := denseBlockEigenvalues(t, p64, d64, models.Hessian)
+				if whole == nil {
+					p64, d64 := randomNet[float64](t, spec, 37, 1, uint64(60+i), 11)
+					whole, want = denseBlockEigenvalues(t, p64, d64, models.Hessian)
+				}
 				p, d := randomNet[float32](t, spec, 37, 1, uint64(60+i), 11)
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Exact: mode, Seed: 5})
 				if err != nil {
