@@ -66,10 +66,7 @@ var actModes = []struct{ d1, d2 bool }{{true, true}, {false, false}, {true, fals
 
 func (s *suite[T]) testActivate(t *testing.T) {
 	for _, ac := range activations {
-		for _, n := range lengths {
-			if testing.Short() && n > 1<<16 {
-				continue // 1<<15+3 already passes the CPU backend's split
-			}
+		for _, n := range testLengths() {
 			s.activateCase(t, ac.act, ac.name, s.vals(n, 1e-3, 6))
 		}
 	}
@@ -133,7 +130,7 @@ func (s *suite[T]) activateCase(t *testing.T, act kernels.Activation, name strin
 // two inputs the same buffer. ref returns the result and its tolerance
 // given the old dst and the inputs.
 func (s *suite[T]) testProducts(t *testing.T, arity int, op func(dst kernels.Buffer, in []kernels.Buffer), ref func(d float64, in []float64) (want, tol float64)) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for alias := -1; alias < arity; alias++ {
 			for _, same := range []bool{false, true} {
 				what := fmt.Sprintf("n=%d dst=input %d same(x,y)=%t", n, alias, same)

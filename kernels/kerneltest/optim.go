@@ -13,7 +13,7 @@ import (
 func (s *suite[T]) testAdamUpdate(t *testing.T) {
 	eps := Eps[T]()
 	const lr, b1, b2, ae, bc1, bc2, wd = 0.01, 0.9, 0.999, 1e-8, 0.271, 0.00299, 0.05
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		what := fmt.Sprintf("n=%d", n)
 		p0, g0 := s.vals(n, 0.1, 3), s.vals(n, 0.1, 3)
 		m0, v0 := s.vals(n, 0.1, 1), s.vals(n, 0.1, 1)
@@ -51,7 +51,7 @@ func (s *suite[T]) testAdamUpdate(t *testing.T) {
 func (s *suite[T]) testAdamPrecondition(t *testing.T) {
 	eps := Eps[T]()
 	const bc2, ae = 0.0199, 1e-8
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, inPlace := range []bool{false, true} {
 			what := fmt.Sprintf("n=%d in-place=%t", n, inPlace)
 			v0 := s.vals(n, 1e-6, 2)

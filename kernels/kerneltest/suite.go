@@ -20,6 +20,20 @@ var lengths = func() []int {
 	return append(l, 63, 64, 65, 127, 1000, 1023, 4097, 1<<15+3, 100_003)
 }()
 
+// testLengths returns lengths, less 100_003 under -short: 1<<15+3 already
+// takes every path a longer vector takes. On the CPU backend both lie
+// below parallelMin (1<<17) for the cost-1 splits (float32 activations,
+// Rademacher) and above it for the cost-8 ones (float64 activations,
+// Normal, Adam), so each is split by both or by neither; on CUDA both
+// span many blocks and lie below one reduction grid (1024 blocks of 256)
+// and one elementwise grid (4096 blocks), so neither strides.
+func testLengths() []int {
+	if testing.Short() {
+		return lengths[:len(lengths)-1]
+	}
+	return lengths
+}
+
 // shape is a rows×cols matrix shape.
 type shape struct{ rows, cols int }
 
@@ -77,7 +91,7 @@ func Run[T kernels.Float](t *testing.T, newBackend func() kernels.Backend[T]) {
 }
 
 func (s *suite[T]) testMemory(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		a := s.b.Alloc(n)
 		if a.Len() != n {
 			t.Fatalf("Alloc(%d).Len() = %d", n, a.Len())
@@ -127,7 +141,7 @@ func (s *suite[T]) testMemory(t *testing.T) {
 }
 
 func (s *suite[T]) testCopy(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		x := s.vals(n, 0.1, 10)
 		src, dst := s.put(x), s.put(s.vals(n, 0.1, 10))
 		s.b.Copy(dst.view, src.view)
@@ -146,7 +160,7 @@ func (s *suite[T]) testCopy(t *testing.T) {
 }
 
 func (s *suite[T]) testFill(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, a := range []float64{0, 1, -0.1, math.Pi * 1e3} {
 			dst := s.put(s.vals(n, 0.1, 10))
 			s.b.Fill(dst.view, a)
@@ -172,7 +186,7 @@ func dotTol[T kernels.Float](n int, abs float64) float64 {
 }
 
 func (s *suite[T]) testDot(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		x, y := s.vals(n, 0.1, 10), s.vals(n, 0.1, 10)
 		xm, ym := s.put(x), s.put(y)
 		var want, abs, want2, abs2 float64
@@ -193,7 +207,7 @@ func (s *suite[T]) testDot(t *testing.T) {
 
 func (s *suite[T]) testAxpy(t *testing.T) {
 	eps := Eps[T]()
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, alpha := range []float64{0.7, -1.3, 0} {
 			x, y := s.vals(n, 0.1, 10), s.vals(n, 0.1, 10)
 			want := make([]float64, n)
@@ -225,7 +239,7 @@ func (s *suite[T]) testAxpy(t *testing.T) {
 
 func (s *suite[T]) testScale(t *testing.T) {
 	eps := Eps[T]()
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, alpha := range []float64{0.7, -2.5, 0, 1} {
 			x := s.vals(n, 0.1, 10)
 			want := make([]float64, n)
@@ -244,7 +258,7 @@ func (s *suite[T]) testScale(t *testing.T) {
 }
 
 func (s *suite[T]) testNrm2(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		x := s.vals(n, 0.1, 10)
 		var ss float64
 		for _, v := range x {
@@ -268,7 +282,7 @@ func (s *suite[T]) testNrm2(t *testing.T) {
 var seeds = []uint64{0, 1, 12345, 1<<63 + 7}
 
 func (s *suite[T]) testRademacher(t *testing.T) {
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, seed := range seeds {
 			dst := s.put(s.vals(n, 0.1, 10))
 			s.b.Rademacher(dst.view, seed)
@@ -286,7 +300,7 @@ func (s *suite[T]) testRademacher(t *testing.T) {
 
 func (s *suite[T]) testNormal(t *testing.T) {
 	eps := Eps[T]()
-	for _, n := range lengths {
+	for _, n := range testLengths() {
 		for _, seed := range seeds {
 			dst := s.put(s.vals(n, 0.1, 10))
 			s.b.Normal(dst.view, seed)

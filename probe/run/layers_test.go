@@ -139,6 +139,13 @@ func checkLayers(t *testing.T, spec models.Spec, rep *SpectrumReport, wantWhole 
 func TestPerLayerMatchesDenseBlocks(t *testing.T) {
 	const rel = 1e-8
 	const k = 3
+	// The dense oracle of each network, assembled once for both modes: the
+	// network (seed 40+i) and so its matrix are the same in both.
+	type oracle struct {
+		whole  []float64
+		blocks [][]float64
+	}
+	oracles := map[int]oracle{}
 	for _, exact := range []bool{false, true} {
 		mode := ExactNever
 		if exact {
@@ -158,7 +165,12 @@ func TestPerLayerMatchesDenseBlocks(t *testing.T) {
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: c.act, Loss: c.loss, Bias: true}
 			t.Run(fmt.Sprintf("%s/%s/%s/exact=%v", models.ActivationName(c.act), c.loss, c.kind, exact), func(t *testing.T) {
 				p, d := randomNet[float64](t, spec, 37, 1, uint64(40+i), 11)
-				whole, want := denseBlockEigenvalues(t, p, d, c.kind)
+				o, ok := oracles[i]
+				if !ok {
+					o.whole, o.blocks = denseBlockEigenvalues(t, p, d, c.kind)
+					oracles[i] = o
+				}
+				whole, want := o.whole, o.blocks
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Curvature: c.kind, Exact: mode, Seed: 5})
 				if err != nil {
 					t.Fatal(err)
@@ -194,6 +206,9 @@ func TestPerLayerFloat32(t *testing.T) {
 	const rel = 1e-5
 	const k = 2
 	for i, act := range []kernels.Activation{kernels.Tanh, kernels.ReLU} {
+		// The float64 oracle, assembled once for both modes.
+		var whole []float64
+		var want [][]float64
 		for _, exact := range []bool{false, true} {
 			mode := ExactNever
 			if exact {
@@ -201,8 +216,10 @@ func TestPerLayerFloat32(t *testing.T) {
 			}
 			spec := models.Spec{Layers: []int{8, 10, 7, 4}, Activation: act, Loss: models.CrossEntropy, Bias: true}
 			t.Run(fmt.Sprintf("%s/exact=%v", models.ActivationName(act), exact), func(t *testing.T) {
-				p64, d64 := randomNet[float64](t, spec, 37, 1, uint64(60+i), 11)
-				whole, want := denseBlockEigenvalues(t, p64, d64, models.Hessian)
+				if whole == nil {
+					p64, d64 := randomNet[float64](t, spec, 37, 1, uint64(60+i), 11)
+					whole, want = denseBlockEigenvalues(t, p64, d64, models.Hessian)
+				}
 				p, d := randomNet[float32](t, spec, 37, 1, uint64(60+i), 11)
 				rep, err := Spectrum(context.Background(), p, d, SpectrumSettings{TopK: k, PerLayer: true, Exact: mode, Seed: 5})
 				if err != nil {
