@@ -24,16 +24,7 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 	}
 	if k == 0 {
 		// C = beta*C; BLAS length checks would want a non-empty A and B.
-		for i := range m {
-			row := cs[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row)
-				continue
-			}
-			for j := range row {
-				row[j] = T(beta * float64(row[j]))
-			}
-		}
+		scaleC(cs, m, n, ldc, beta)
 		return
 	}
 	if is32[T]() && tB == kernels.NoTrans && gemmNarrow32(bool(tA), m, n, k, alpha, f32(as), lda, f32(bs), ldb, beta, f32(cs), ldc) {
@@ -47,9 +38,7 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		// (sgemm_beta), which took 5% of its time in a gradient; the
 		// runtime's clear is faster, and C = 0 with beta = 1 gives the
 		// same bits (the product is added to +0 either way).
-		for i := range m {
-			clear(cs[i*ldc : i*ldc+n])
-		}
+		scaleC(cs, m, n, ldc, 0)
 		beta = 1
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans
@@ -66,4 +55,19 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		}
 		bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
 	})
+}
+
+// scaleC sets the m×n matrix C (leading dimension ldc) to beta*C, clearing
+// it for beta 0 (so that NaN and Inf in C do not survive, as BLAS has it).
+func scaleC[T kernels.Float](cs []T, m, n, ldc int, beta float64) {
+	for i := range m {
+		row := cs[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] = T(beta * float64(row[j]))
+		}
+	}
 }
