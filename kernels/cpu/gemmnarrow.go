@@ -19,42 +19,49 @@ const narrowCols = 16
 // reports false, doing nothing, for anything else or without AVX2 and FMA
 // (Gemm then calls the BLAS). Each element of C is a chain of fused
 // multiply-adds over l in order, from 0, plus C's old value last when beta
-// is 1 (the m%4 rows past the kernel's multiples of 4 by the same chain in
-// Go, each step rounded through float64, which can differ from the fused
-// float32 step by an ulp in rare cases).
+// is 1. The rows past the kernels' blocks (4 rows; 16 of a transposed A)
+// come from the kernel run again over the last whole block, in scratch,
+// storing only those rows.
 func gemmNarrow32(tA bool, m, n, k int, alpha float64, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) bool {
 	if !hasAVX2FMA || n > narrowCols || n < 1 || m < 4 || tA && m < 16 || k < 1 || alpha != 1 || (beta != 0 && beta != 1) {
 		return false
 	}
-	m4 := m &^ 3
-	sI, sK := lda, 1
 	if tA {
-		sI, sK = 1, lda
-		m4 = m &^ 15
-		if m4 > 0 {
-			narrowT32(m4, n, k, a, lda, b, ldb, beta, c, ldc)
+		m16 := m &^ 15
+		narrowT32(m16, 0, n, k, a, lda, b, ldb, beta, c, ldc)
+		if m16 < m {
+			// The last m%16 rows: the kernel over the last 16 (m >= 16),
+			// of which the rows already stored are not stored again.
+			w := m - 16
+			narrowT32(16, m16-w, n, k, a[w:], lda, b, ldb, beta, c[w*ldc:], ldc)
 		}
-	} else {
-		var mask [16]int32
-		for j := range n {
-			mask[j] = -1
-		}
-		b1 := 0
-		if beta == 1 {
-			b1 = 1
-		}
-		gemmNarrowF32AVX2(&c[0], ldc, &a[0], sI, sK, &b[0], ldb, m4, k, &mask, b1)
+		return true
 	}
-	for i := m4; i < m; i++ {
-		for j := range n {
-			var acc float32
-			for l := range k {
-				acc = fma32(a[i*sI+l*sK], b[l*ldb+j], acc)
+	var mask [16]int32
+	for j := range n {
+		mask[j] = -1
+	}
+	b1 := 0
+	if beta == 1 {
+		b1 = 1
+	}
+	m4 := m &^ 3
+	gemmNarrowF32AVX2(&c[0], ldc, &a[0], lda, 1, &b[0], ldb, m4, k, &mask, b1)
+	if m4 < m {
+		// The last m%4 rows: the kernel over the last 4 (m >= 4) into
+		// scratch, C's old value added after it as the kernel adds it.
+		w := m - 4
+		var t [4 * narrowCols]float32
+		gemmNarrowF32AVX2(&t[0], narrowCols, &a[w*lda], lda, 1, &b[0], ldb, 4, k, &mask, 0)
+		for i := m4; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				if beta == 1 {
+					row[j] = t[(i-w)*narrowCols+j] + row[j]
+				} else {
+					row[j] = t[(i-w)*narrowCols+j]
+				}
 			}
-			if beta == 1 {
-				acc += c[i*ldc+j]
-			}
-			c[i*ldc+j] = acc
 		}
 	}
 	return true
@@ -63,8 +70,12 @@ func gemmNarrow32(tA bool, m, n, k int, alpha float64, a []float32, lda int, b [
 // narrowT32 is gemmNarrow32's transposed-A case for m a multiple of 16:
 // Cᵀ (n×m) = Bᵀ·A into a scratch matrix by the kernel (the rows of A and
 // B past a multiple of 4 in Go, by the same chain), then stored in or
-// added to C.
-func narrowT32(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) {
+// added to C, all but its first skip rows (which a call over an earlier
+// window stored).
+func narrowT32(m, skip, n, k int, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) {
+	if m == 0 {
+		return
+	}
 	ct := make([]float32, n*m)
 	k4 := k &^ 3
 	if k4 > 0 {
@@ -78,7 +89,7 @@ func narrowT32(m, n, k int, a []float32, lda int, b []float32, ldb int, beta flo
 			}
 		}
 	}
-	for i := range m {
+	for i := skip; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		for j := range row {
 			if beta == 1 {
@@ -110,8 +121,11 @@ const smallK = 16
 // without AVX2 and FMA. B is copied transposed (k×n) first, so that each
 // row of C is built from contiguous rows of Bᵀ. Each element of C is a
 // chain of fused multiply-adds over l in order from 0, then C's old value
-// added when beta is 1 (the last row of an odd m and the columns past a
-// multiple of 8 in Go, each step rounded through float64).
+// added when beta is 1. The columns past a multiple of 8 come from the
+// kernel run again over the last 8, in scratch, storing only those; the
+// last row of an odd m is computed in Go (each step rounded through
+// float64, which can differ from the fused float32 step by an ulp in rare
+// cases).
 func gemmSmallK32(m, n, k int, alpha float64, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) bool {
 	if !hasAVX2FMA || k < 1 || k > smallK || m < 2 || n < 8 || alpha != 1 || (beta != 0 && beta != 1) {
 		return false
@@ -128,12 +142,25 @@ func gemmSmallK32(m, n, k int, alpha float64, a []float32, lda int, b []float32,
 	}
 	m2, n8 := m&^1, n&^7
 	gemmSmallKF32AVX2(&c[0], ldc, &a[0], lda, &bt[0], n, n8, m2, k, b1)
-	for i := range m {
-		j0 := n8
-		if i >= m2 {
-			j0 = 0
+	if n8 < n {
+		// The last n%8 columns: the kernel over the last 8 (n >= 8) into
+		// scratch, C's old value added after it as the kernel adds it.
+		w := n - 8
+		t := make([]float32, m2*8)
+		gemmSmallKF32AVX2(&t[0], 8, &a[0], lda, &bt[w], n, 8, m2, k, 0)
+		for i := range m2 {
+			row := c[i*ldc+n8 : i*ldc+n]
+			for j := range row {
+				if beta == 1 {
+					row[j] = t[i*8+n8-w+j] + row[j]
+				} else {
+					row[j] = t[i*8+n8-w+j]
+				}
+			}
 		}
-		for j := j0; j < n; j++ {
+	}
+	for i := m2; i < m; i++ {
+		for j := range n {
 			var acc float32
 			for l := range k {
 				acc = fma32(a[i*lda+l], bt[l*n+j], acc)

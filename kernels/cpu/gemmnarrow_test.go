@@ -102,6 +102,57 @@ func TestGemmSmallK32(t *testing.T) {
 	}
 }
 
+// TestGemmNarrowTailsSameBits checks that an element of C has the same
+// bits whether its row (or column) falls in a kernel's block or in the
+// rows (columns) left over, which the kernels run again over the last
+// whole block: the leading rows of a product with a tail against the same
+// rows of a taller product, and likewise the leading columns of a product
+// of A·Bᵀ with k <= smallK.
+func TestGemmNarrowTailsSameBits(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 and FMA: Gemm uses the BLAS")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	same := func(name string, m, n int, short, tall []float32, ldc int) {
+		t.Helper()
+		for i := range m {
+			for j := range n {
+				if g, w := short[i*ldc+j], tall[i*ldc+j]; math.Float32bits(g) != math.Float32bits(w) {
+					t.Fatalf("%s: C[%d,%d] = %g in the product with a tail, %g in the taller one", name, i, j, g, w)
+				}
+			}
+		}
+	}
+	const n, k, ldc = 10, 37, 16
+	for _, beta := range []float64{0, 1} {
+		// A plain: rows past a multiple of 4; A transposed: past 16.
+		for _, c := range []struct {
+			tA          bool
+			short, tall int
+		}{{false, 7, 12}, {false, 83, 88}, {true, 21, 32}, {true, 83, 96}} {
+			name := fmt.Sprintf("tA=%v/m=%d/beta=%g", c.tA, c.short, beta)
+			lda := k
+			if c.tA {
+				lda = c.tall
+			}
+			a, b, c0 := normals32(r, c.tall*k), normals32(r, k*n), normals32(r, c.tall*ldc)
+			short, tall := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			if !gemmNarrow32(c.tA, c.short, n, k, 1, a, lda, b, n, beta, short, ldc) || !gemmNarrow32(c.tA, c.tall, n, k, 1, a, lda, b, n, beta, tall, ldc) {
+				t.Fatalf("%s: refused", name)
+			}
+			same(name, c.short, n, short, tall, ldc)
+		}
+		// A·Bᵀ, k <= smallK: columns past a multiple of 8.
+		const m, kk, ldb = 6, 10, 10
+		a, b, c0 := normals32(r, m*kk), normals32(r, 40*ldb), normals32(r, m*40)
+		short, tall := append([]float32(nil), c0...), append([]float32(nil), c0...)
+		if !gemmSmallK32(m, 13, kk, 1, a, kk, b, ldb, beta, short, 40) || !gemmSmallK32(m, 16, kk, 1, a, kk, b, ldb, beta, tall, 40) {
+			t.Fatalf("small k, beta %g: refused", beta)
+		}
+		same(fmt.Sprintf("small k/n=13/beta=%g", beta), m, 13, short, tall, 40)
+	}
+}
+
 // normals32 returns n standard normal float32s from r.
 func normals32(r *rand.Rand, n int) []float32 {
 	x := make([]float32, n)
