@@ -18,6 +18,7 @@ func mul3AddF32(d, x, y, z []float32) bool      { return false }
 func addF32(d, v []float32) bool                { return false }
 func dotF32(p *[8]float64, x, y []float32) bool { return false }
 func addF32ToF64(d []float64, x []float32) bool { return false }
+func reluF32(z, a, d1, d2 []float32) int        { return 0 }
 
 // hasAVX2FMA is false: there is no assembly here. (Tests set it false on
 // amd64 to run the Go paths.)

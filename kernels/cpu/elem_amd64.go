@@ -94,3 +94,25 @@ func addF32ToF64(d []float64, x []float32) bool {
 	}
 	return true
 }
+
+//go:noescape
+func reluF32AVX2(z, a, d1, d2 *float32, n int)
+
+// reluF32 sets a, d1 and d2 (each nil when not wanted) to relu's values
+// of z for the first len(z)&^7 elements, the kernel's, and returns how many
+// it set (0 without AVX2 and FMA); the caller does the rest.
+func reluF32(z, a, d1, d2 []float32) int {
+	n := len(z) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	var p1, p2 *float32
+	if d1 != nil {
+		p1 = &d1[0]
+	}
+	if d2 != nil {
+		p2 = &d2[0]
+	}
+	reluF32AVX2(&z[0], &a[0], p1, p2, n)
+	return n
+}

@@ -213,3 +213,53 @@ dotF32AVX2_done:
 	VMOVUPD Y3, 32(DI)
 	VZEROUPPER
 	RET
+
+// func reluF32AVX2(z, a, d1, d2 *float32, n int)
+//
+// For n a multiple of 8, relu's values without a branch: with gt the lanes
+// where z > 0 (ordered: false for NaN) and nan those where z is NaN,
+//
+//	a = z & (gt|nan), d1 = (1 & gt) | (z & nan), d2 = z & nan
+//
+// (so a non-positive z, -0 included, gives +0, and a NaN gives itself in
+// all three); d1 and d2 are not written when nil.
+TEXT ·reluF32AVX2(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ d1+16(FP), R8
+	MOVQ d2+24(FP), R9
+	MOVQ n+32(FP), CX
+	XORQ AX, AX
+	VXORPS Y7, Y7, Y7
+	MOVL $0x3f800000, DX
+	MOVL DX, X6
+	VBROADCASTSS X6, Y6
+
+reluF32AVX2_loop8:
+	CMPQ AX, CX
+	JGE  reluF32AVX2_done
+	VMOVUPS (SI)(AX*4), Y0
+	VCMPPS  $0x0E, Y7, Y0, Y1 // gt: z > 0
+	VCMPPS  $0x03, Y0, Y0, Y2 // nan: z unordered
+	VORPS   Y1, Y2, Y3
+	VANDPS  Y0, Y3, Y3
+	VMOVUPS Y3, (DI)(AX*4)
+	VANDPS  Y0, Y2, Y5        // z & nan
+	TESTQ   R8, R8
+	JZ      reluF32AVX2_d2
+	VANDPS  Y6, Y1, Y4
+	VORPS   Y5, Y4, Y4
+	VMOVUPS Y4, (R8)(AX*4)
+
+reluF32AVX2_d2:
+	TESTQ   R9, R9
+	JZ      reluF32AVX2_next
+	VMOVUPS Y5, (R9)(AX*4)
+
+reluF32AVX2_next:
+	ADDQ $8, AX
+	JMP  reluF32AVX2_loop8
+
+reluF32AVX2_done:
+	VZEROUPPER
+	RET
