@@ -45,6 +45,14 @@ if want 0; then
     fi
   fi
   grep '^cuda' "$LOGS/devices.txt" | tee -a "$OUT/summary.txt"
+  # The host CPU for issue 9 (a CPU that OpenBLAS misdetects, if this is one:
+  # `devices` says which core OpenBLAS runs and warns when it is below the
+  # CPU's), and our CPU product on it as shipped (a few seconds).
+  lscpu 2>&1 | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|Flags)' | cut -c1-400 | tee "$LOGS/lscpu.txt"
+  grep -E '^(Model name|CPU\(s\))' "$LOGS/lscpu.txt" | tee -a "$OUT/summary.txt"
+  grep '^cpu' "$LOGS/devices.txt" | tee -a "$OUT/summary.txt"
+  timeout 120 $BIN bench hvp --arch 784x512x512x10 --act tanh --loss cross_entropy --batch 512 \
+    --dtype float32 --repeats 10 --device cpu 2>&1 | tee "$LOGS/cpu-bench.txt" | tail -4 | tee -a "$OUT/summary.txt"
   pack
 fi
 
