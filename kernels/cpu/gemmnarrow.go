@@ -46,13 +46,13 @@ func gemmNarrow32(tA bool, m, n, k int, alpha float64, a []float32, lda int, b [
 		b1 = 1
 	}
 	m4 := m &^ 3
-	gemmNarrowF32AVX2(&c[0], ldc, &a[0], lda, 1, &b[0], ldb, m4, k, &mask, b1)
+	gemmNarrowF32AVX2(&c[0], ldc, &a[0], lda, &b[0], ldb, m4, k, &mask, b1)
 	if m4 < m {
 		// The last m%4 rows: the kernel over the last 4 (m >= 4) into
 		// scratch, C's old value added after it as the kernel adds it.
 		w := m - 4
 		var t [4 * narrowCols]float32
-		gemmNarrowF32AVX2(&t[0], narrowCols, &a[w*lda], lda, 1, &b[0], ldb, 4, k, &mask, 0)
+		gemmNarrowF32AVX2(&t[0], narrowCols, &a[w*lda], lda, &b[0], ldb, 4, k, &mask, 0)
 		for i := m4; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			for j := range row {

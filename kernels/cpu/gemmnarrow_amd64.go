@@ -6,7 +6,7 @@ package cpu
 // rows rows, a multiple of 4.
 //
 //go:noescape
-func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, sI, sK int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int)
+func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int)
 
 // gemmNarrowTF32AVX2 is the kernel of gemmNarrow32 for a transposed A
 // (gemmnarrow_amd64.s): ct (n×m16) += bᵀ·a over the first k4 rows of a and

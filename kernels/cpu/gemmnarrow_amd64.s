@@ -2,30 +2,25 @@
 
 #include "textflag.h"
 
-// func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, sI, sK int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int)
+// func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int)
 //
 // For rows (a multiple of 4) rows i and the columns j < n that mask
 // selects (n <= 16: lanes 0-7 of the first half, 8-15 of the second),
 // four rows at a time:
 //
-//	acc := 0; for l < k: acc = fma(A(i,l), b[l*ldb+j], acc)
+//	acc := 0; for l < k: acc = fma(a[i*lda+l], b[l*ldb+j], acc)
 //	c[i*ldc+j] = acc, or acc + c[i*ldc+j] when beta is 1
-//
-// with A(i,l) = a[i*sI+l*sK] (strides in elements): a row-major A has
-// sI = lda, sK = 1, a transposed one sI = 1, sK = lda.
-TEXT ·gemmNarrowF32AVX2(SB), NOSPLIT, $0-88
+TEXT ·gemmNarrowF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ c+0(FP), DI
 	MOVQ a+16(FP), R12
-	MOVQ sI+24(FP), R9
-	SHLQ $2, R9              // sI in bytes
-	LEAQ (R9)(R9*2), R10     // 3*sI in bytes
-	MOVQ sK+32(FP), R13
-	SHLQ $2, R13             // sK in bytes
-	MOVQ ldb+48(FP), AX
+	MOVQ lda+24(FP), R9
+	SHLQ $2, R9              // lda in bytes
+	LEAQ (R9)(R9*2), R10     // 3*lda in bytes
+	MOVQ ldb+40(FP), AX
 	SHLQ $2, AX              // ldb in bytes
-	MOVQ rows+56(FP), SI
-	MOVQ k+64(FP), DX
-	MOVQ mask+72(FP), BX
+	MOVQ rows+48(FP), SI
+	MOVQ k+56(FP), DX
+	MOVQ mask+64(FP), BX
 	VMOVDQU (BX), Y12
 	VMOVDQU 32(BX), Y13
 	MOVQ ldc+8(FP), BX
@@ -42,8 +37,8 @@ narrow_rows:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	MOVQ R12, R8             // A(i, 0)
-	MOVQ b+40(FP), R11       // b's row 0
+	MOVQ R12, R8             // &a[i*lda+0]
+	MOVQ b+32(FP), R11       // b's row 0
 	MOVQ DX, CX
 
 narrow_k:
@@ -61,12 +56,12 @@ narrow_k:
 	VBROADCASTSS (R8)(R10*1), Y11
 	VFMADD231PS  Y8, Y11, Y6
 	VFMADD231PS  Y9, Y11, Y7
-	ADDQ R13, R8
+	ADDQ $4, R8
 	ADDQ AX, R11
 	DECQ CX
 	JNZ  narrow_k
 
-	CMPQ beta+80(FP), $0
+	CMPQ beta+72(FP), $0
 	JEQ  narrow_store
 	VMASKMOVPS (DI), Y12, Y8
 	VMASKMOVPS 32(DI), Y13, Y9
@@ -87,7 +82,7 @@ narrow_k:
 	VADDPS     Y9, Y7, Y7
 
 narrow_store:
-	LEAQ       (BX)(BX*2), R10    // 3*ldc in bytes (3*sI again below)
+	LEAQ       (BX)(BX*2), R10    // 3*ldc in bytes (3*lda again below)
 	VMASKMOVPS Y0, Y12, (DI)
 	VMASKMOVPS Y1, Y13, 32(DI)
 	VMASKMOVPS Y2, Y12, (DI)(BX*1)
@@ -97,7 +92,7 @@ narrow_store:
 	VMASKMOVPS Y6, Y12, (DI)(R10*1)
 	VMASKMOVPS Y7, Y13, 32(DI)(R10*1)
 	LEAQ (DI)(BX*4), DI      // four rows of c on
-	LEAQ (R12)(R9*4), R12    // four rows of A on
+	LEAQ (R12)(R9*4), R12    // four rows of a on
 	LEAQ (R9)(R9*2), R10
 	SUBQ $4, SI
 	JMP  narrow_rows

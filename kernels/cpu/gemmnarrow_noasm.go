@@ -4,7 +4,7 @@ package cpu
 
 // gemmNarrowF32AVX2 has no assembly here; gemmNarrow32 never calls it,
 // since hasAVX2FMA is false.
-func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, sI, sK int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int) {
+func gemmNarrowF32AVX2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, rows, k int, mask *[16]int32, beta int) {
 	panic("cpu: gemmNarrowF32AVX2 without AVX2")
 }
 
