@@ -41,13 +41,7 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		scaleC(cs, m, n, ldc, 0)
 		beta = 1
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
+	ta, tb := blasTrans(tA), blasTrans(tB)
 	withBLAS(m, n, k, func() {
 		if is32[T]() {
 			bk.b32.Sgemm(ta, tb, m, n, k, float32(alpha), f32(as), lda, f32(bs), ldb, float32(beta), f32(cs), ldc)
@@ -55,6 +49,14 @@ func (bk *Backend[T]) Gemm(tA, tB kernels.Trans, m, n, k int, alpha float64, a k
 		}
 		bk.b64.Dgemm(ta, tb, m, n, k, alpha, f64(as), lda, f64(bs), ldb, beta, f64(cs), ldc)
 	})
+}
+
+// blasTrans returns the BLAS transpose flag of t.
+func blasTrans(t kernels.Trans) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
 }
 
 // scaleC sets the m×n matrix C (leading dimension ldc) to beta*C, clearing

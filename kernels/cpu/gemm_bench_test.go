@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/blas"
-
 	"github.com/curvprobe/curvprobe/kernels"
 )
 
@@ -176,13 +174,7 @@ func BenchmarkGemmNarrow(b *testing.B) {
 			ldb = c.k
 		}
 		b.Run(c.name, func(b *testing.B) {
-			ta, tb := blas.NoTrans, blas.NoTrans
-			if c.tA {
-				ta = blas.Trans
-			}
-			if c.tB {
-				tb = blas.Trans
-			}
+			ta, tb := blasTrans(c.tA), blasTrans(c.tB)
 			gemm := func(threads int) func() {
 				return func() { // the BLAS itself: Gemm would pick one thread
 					SetThreads(threads)

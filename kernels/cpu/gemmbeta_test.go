@@ -57,14 +57,7 @@ func TestGemmBetaZeroClears(t *testing.T) {
 			for i := range want {
 				want[i] = float32(math.NaN())
 			}
-			ta, tb := blas.NoTrans, blas.NoTrans
-			if tr[0] {
-				ta = blas.Trans
-			}
-			if tr[1] {
-				tb = blas.Trans
-			}
-			spy.Float32.Sgemm(ta, tb, m, n, k, 1, Slice[float32](a), lda, Slice[float32](b), ldb, 0, want, ldc)
+			spy.Float32.Sgemm(blasTrans(tr[0]), blasTrans(tr[1]), m, n, k, 1, Slice[float32](a), lda, Slice[float32](b), ldb, 0, want, ldc)
 			for i := range cs {
 				if j := i % ldc; j >= n {
 					if !math.IsNaN(float64(cs[i])) {
