@@ -34,8 +34,8 @@
 // read. CSV files, built-in data and Fortran-ordered NPY arrays are loaded
 // into memory and seen through the same Source methods (Streamed reports
 // which); FromDataset wraps a Dataset in memory as a Source, whose View
-// hands out its samples where they lie. Training keeps its data in memory: its mini-batches are drawn
-// from the whole set.
+// hands out its samples where they lie. Training keeps its data in memory:
+// its mini-batches are drawn from the whole set.
 //
 // # Ownership and aliasing
 //
